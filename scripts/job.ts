@@ -1,0 +1,157 @@
+// `npm run job -- <command>`: start report runs and read report rows from the shell.
+import os from 'node:os';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { InvalidInputError, resolveRegenerateInput, type RegenerateReportsInput } from '../src/contracts.js';
+import { createPool } from '../src/db/pool.js';
+import { resolveServices } from '../src/dev/local-services.js';
+import { CustomerSelection } from '../src/services/customer-selection.js';
+import { ReportRows } from '../src/services/report-rows.js';
+import { startRegenerateReports, workflowUiUrl } from '../src/temporal/report-runs.js';
+import { bootstrap, runMain } from '../src/cli/runtime.js';
+import { collectPositiveInts, isoDay, positiveInt, strictProgram, usageError } from '../src/cli/flags.js';
+
+const { config, logger } = bootstrap('job', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+const program = strictProgram('job', 'Start report runs and read report rows.');
+
+program
+  .command('regenerate-reports')
+  .description('purge and regenerate daily report rows, then email each customer its report')
+  .option('--customer <id>', 'a customer id; repeat for several (default: all active customers)', collectPositiveInts('--customer'))
+  .option('--from <YYYY-MM-DD>', 'first local day (default: yesterday, UTC)', isoDay('--from'))
+  .option('--to <YYYY-MM-DD>', 'last local day, inclusive (default: --from, or yesterday)', isoDay('--to'))
+  .option('--no-email', 'do not send report emails')
+  .option('--resend', 'send the report again even if it was sent before')
+  .option('--dry-run', 'report what would change; write and send nothing')
+  .option('--batch-size <n>', 'customers per transaction', positiveInt('--batch-size'), config.REPORT_BATCH_SIZE)
+  .option('--parallelism <n>', 'batches in flight at once', positiveInt('--parallelism'), config.REPORT_PARALLELISM)
+  .option('--wait', 'wait for the run to finish and print its summary')
+  .action((flags) => runMain(() => regenerate(flags)));
+
+program
+  .command('report')
+  .description("print one customer's daily report rows")
+  .requiredOption('--customer <id>', 'the customer id', positiveInt('--customer'))
+  .option('--from <YYYY-MM-DD>', 'first day (default: yesterday, UTC)', isoDay('--from'))
+  .option('--to <YYYY-MM-DD>', 'last day, inclusive (default: --from, or yesterday)', isoDay('--to'))
+  .option('--json', 'print JSON instead of a table')
+  .action((flags) => runMain(() => report(flags)));
+
+program
+  .command('customers')
+  .description('list customers (id, name, time zone, active)')
+  .option('--limit <n>', 'how many', positiveInt('--limit'), 50)
+  .action((flags) => runMain(() => customers(flags)));
+
+interface RegenerateFlags {
+  customer?: number[];
+  from?: string;
+  to?: string;
+  email: boolean;
+  resend?: boolean;
+  dryRun?: boolean;
+  batchSize: number;
+  parallelism: number;
+  wait?: boolean;
+}
+
+async function regenerate(flags: RegenerateFlags): Promise<void> {
+  const rawInput: RegenerateReportsInput = {
+    ...(flags.customer ? { customerIds: flags.customer } : {}),
+    ...(flags.from ? { from: flags.from } : {}),
+    ...(flags.to ? { to: flags.to } : {}),
+    sendEmail: flags.email,
+    resend: Boolean(flags.resend),
+    dryRun: Boolean(flags.dryRun),
+    batchSize: flags.batchSize,
+    parallelism: flags.parallelism,
+  };
+  try {
+    resolveRegenerateInput(rawInput, new Date());
+  } catch (error) {
+    if (error instanceof InvalidInputError) usageError(error.problems.join('\n       '));
+    throw error;
+  }
+  const services = await resolveServices(config, logger, { temporal: false, smtp: false });
+  try {
+    if (flags.customer) await refuseUnavailable(services.databaseUrl, flags.customer);
+    const connection = await Connection.connect(services.temporal.connectionOptions).catch((error: Error) => {
+      throw new Error(`cannot reach Temporal at ${services.temporal.address} (${error.message}); start it with: npm start`);
+    });
+    const client = new Client({ connection, namespace: services.temporal.namespace });
+    try {
+      const { handle, input } = await startRegenerateReports(client, rawInput, {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        startedFrom: 'cli',
+        startedBy: os.userInfo().username,
+      });
+      console.log(`started ${handle.workflowId} (${input.from}..${input.to})`);
+      console.log(`  ${workflowUiUrl(services.temporalUiUrl, services.temporal.namespace, handle.workflowId)}`);
+      if (!flags.wait) return;
+      try {
+        console.log(JSON.stringify(await handle.result(), null, 2));
+      } catch (error) {
+        if (error instanceof WorkflowFailedError) {
+          console.error(`run failed: ${error.cause?.message ?? error.message}`);
+          process.exitCode = 1;
+          return;
+        }
+        throw error;
+      }
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    await services.stop();
+  }
+}
+
+async function refuseUnavailable(databaseUrl: string, customerIds: number[]): Promise<void> {
+  const pool = createPool(databaseUrl, logger, 1);
+  try {
+    const unavailable = await new CustomerSelection(pool).findUnavailable(customerIds);
+    if (unavailable.length > 0) {
+      usageError(
+        `--customer names customers that cannot be run: ${unavailable.map((c) => `${c.customerId} (${c.reason})`).join(', ')}` +
+          ' (list them with: npm run job -- customers)',
+      );
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+async function report(flags: { customer: number; from?: string; to?: string; json?: boolean }): Promise<void> {
+  let period;
+  try {
+    period = resolveRegenerateInput({ ...(flags.from ? { from: flags.from } : {}), ...(flags.to ? { to: flags.to } : {}) }, new Date());
+  } catch (error) {
+    if (error instanceof InvalidInputError) usageError(error.problems.join('; '));
+    throw error;
+  }
+  await withPool(async (pool) => {
+    const rows = await new ReportRows(pool).forCustomers([flags.customer], period.from, period.to);
+    if (flags.json) console.log(JSON.stringify(rows, null, 2));
+    else if (rows.length === 0) console.log(`no report rows for customer ${flags.customer} in ${period.from}..${period.to}`);
+    else console.table(rows.map(({ customerId: _id, ...row }) => row));
+  });
+}
+
+async function customers(flags: { limit: number }): Promise<void> {
+  await withPool(async (pool) => {
+    const { rows } = await pool.query('SELECT id, name, time_zone, currency, active FROM customers ORDER BY id LIMIT $1', [flags.limit]);
+    console.table(rows);
+  });
+}
+
+async function withPool(work: (pool: ReturnType<typeof createPool>) => Promise<void>): Promise<void> {
+  const services = await resolveServices(config, logger, { temporal: false, smtp: false });
+  const pool = createPool(services.databaseUrl, logger, 2);
+  try {
+    await work(pool);
+  } finally {
+    await pool.end();
+    await services.stop();
+  }
+}
+
+program.parse();

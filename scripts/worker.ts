@@ -1,0 +1,20 @@
+// `npm run worker`: one worker process polling the task queue; start as many as you like.
+import { createPool } from '../src/db/pool.js';
+import { resolveServices } from '../src/dev/local-services.js';
+import { createReportWorker } from '../src/worker.js';
+import { bootstrap, runMain } from '../src/cli/runtime.js';
+
+runMain(async () => {
+  const { config, logger } = bootstrap('worker');
+  const services = await resolveServices(config, logger, { temporal: true, smtp: true });
+  const pool = createPool(services.databaseUrl, logger);
+  const { worker, close } = await createReportWorker({ config, logger, pool, smtpUrl: services.smtpUrl, temporal: services.temporal });
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: services.temporal.address }, 'worker polling (Ctrl-C to stop)');
+  try {
+    await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
+  } finally {
+    await close();
+    await pool.end();
+    await services.stop();
+  }
+});

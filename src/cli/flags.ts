@@ -1,0 +1,43 @@
+import { Command, InvalidArgumentError } from 'commander';
+
+/** Exit code for bad flags or input: a usage error, as most CLIs use it. */
+export const USAGE_EXIT_CODE = 2;
+
+export function positiveInt(flag: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+      throw new InvalidArgumentError(`${flag} must be a positive integer, got '${value}'`);
+    }
+    return Number(value);
+  };
+}
+
+export function collectPositiveInts(flag: string) {
+  const parse = positiveInt(flag);
+  return (value: string, previous: number[] = []): number[] => [...previous, parse(value)];
+}
+
+export function isoDay(flag: string) {
+  return (value: string): string => {
+    const time = Date.parse(`${value}T00:00:00Z`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== value) {
+      throw new InvalidArgumentError(`${flag} must be a calendar date written YYYY-MM-DD, got '${value}'`);
+    }
+    return value;
+  };
+}
+
+/** A strict commander program: unknown flags and missing values are usage errors (exit 2). */
+export function strictProgram(name: string, description: string): Command {
+  const program = new Command(name).description(description).showHelpAfterError('(run with --help for usage)');
+  program.exitOverride((error) => {
+    process.exit(error.exitCode === 0 ? 0 : USAGE_EXIT_CODE);
+  });
+  return program;
+}
+
+/** Prints a usage-style error and exits 2; for rules checked after parsing. */
+export function usageError(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(USAGE_EXIT_CODE);
+}

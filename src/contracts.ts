@@ -1,0 +1,185 @@
+/**
+ * The contract shared by every door into the report job (CLI, `temporal workflow start`,
+ * schedules, admin page) and by the workflow itself. Sandbox-safe: no Node built-ins.
+ *
+ * Glossary: a *run* is one workflow execution of `regenerateReports`; a *period* is an
+ * inclusive range of local days; a *batch* is a slice of customers regenerated in one
+ * transaction (each customer stays atomic because the whole batch is).
+ */
+import { z } from 'zod';
+
+export const TASK_QUEUE_DEFAULT = 'reports';
+export const REGENERATE_REPORTS_WORKFLOW = 'regenerateReports';
+
+/** Guard rails on manual input; changing them is a code change, reviewed like one. */
+export const LIMITS = {
+  maxRangeDays: 366,
+  maxCustomerIds: 1000,
+  maxBatchSize: 5000,
+  maxParallelism: 32,
+} as const;
+
+export const DEFAULTS = {
+  sendEmail: true,
+  resend: false,
+  dryRun: false,
+  batchSize: 500,
+  parallelism: 2,
+  /** Batches one workflow run handles before continuing as new, to keep its history small. */
+  batchesPerRun: 100,
+} as const;
+
+const isoDate = z
+  .string({ error: 'must be a date written YYYY-MM-DD' })
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD')
+  .refine((value) => isCalendarDate(value), 'is not a calendar date');
+
+export const regenerateReportsInputSchema = z
+  .strictObject(
+    {
+      customerIds: z
+        .array(z.number({ error: 'must be a list of customer ids (positive integers)' }).int().positive(), {
+          error: 'must be a list of customer ids (positive integers)',
+        })
+        .min(1, 'must name at least one customer, or be left out for all active customers')
+        .max(LIMITS.maxCustomerIds, `may name at most ${LIMITS.maxCustomerIds} customers; leave it out to run all active customers`)
+        .optional(),
+      from: isoDate.optional(),
+      to: isoDate.optional(),
+      sendEmail: z.boolean({ error: 'must be true or false' }).optional(),
+      resend: z.boolean({ error: 'must be true or false' }).optional(),
+      dryRun: z.boolean({ error: 'must be true or false' }).optional(),
+      batchSize: z.number().int().min(1).max(LIMITS.maxBatchSize).optional(),
+      parallelism: z.number().int().min(1).max(LIMITS.maxParallelism).optional(),
+    },
+    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
+  )
+  .optional();
+
+export type RegenerateReportsInput = NonNullable<z.input<typeof regenerateReportsInputSchema>>;
+
+/** Input with every default filled in: what the workflow actually runs. */
+export interface ResolvedRegenerateInput {
+  customerIds: number[] | null;
+  from: string;
+  to: string;
+  sendEmail: boolean;
+  resend: boolean;
+  dryRun: boolean;
+  batchSize: number;
+  parallelism: number;
+}
+
+export class InvalidInputError extends Error {
+  override name = 'InvalidInputError';
+  constructor(readonly problems: string[]) {
+    super(`invalid input: ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * Validates raw input (from JSON, flags or a form) and fills defaults.
+ * `now` is the moment the default period is computed from: the default period is
+ * "yesterday" as a UTC calendar day, and each customer's rows cover that day in the
+ * customer's own time zone.
+ */
+export function resolveRegenerateInput(raw: unknown, now: Date): ResolvedRegenerateInput {
+  const parsed = regenerateReportsInputSchema.safeParse(raw ?? undefined);
+  if (!parsed.success) {
+    throw new InvalidInputError(
+      parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'input'} ${issue.message.replace(/^Invalid input: /, '')}`),
+    );
+  }
+  const input = parsed.data ?? {};
+  const yesterday = addDays(now.toISOString().slice(0, 10), -1);
+  const from = input.from ?? input.to ?? yesterday;
+  const to = input.to ?? input.from ?? yesterday;
+  const problems: string[] = [];
+  if (from > to) problems.push(`from (${from}) must not be after to (${to})`);
+  else if (daysBetween(from, to) + 1 > LIMITS.maxRangeDays) {
+    problems.push(`from..to spans ${daysBetween(from, to) + 1} days; the maximum is ${LIMITS.maxRangeDays}`);
+  }
+  const ids = input.customerIds ?? null;
+  if (ids && new Set(ids).size !== ids.length) problems.push('customerIds must not repeat an id');
+  if (input.resend && input.sendEmail === false) problems.push('resend needs sendEmail: resend=true with sendEmail=false sends nothing');
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return {
+    customerIds: ids ? [...ids].sort((a, b) => a - b) : null,
+    from,
+    to,
+    sendEmail: input.sendEmail ?? DEFAULTS.sendEmail,
+    resend: input.resend ?? DEFAULTS.resend,
+    dryRun: input.dryRun ?? DEFAULTS.dryRun,
+    batchSize: input.batchSize ?? DEFAULTS.batchSize,
+    parallelism: input.parallelism ?? DEFAULTS.parallelism,
+  };
+}
+
+/** A slice of customers: explicit ids, or the active customers with ids in [firstId, lastId]. */
+export type CustomerBatch = { customerIds: number[] } | { firstId: number; lastId: number };
+
+export interface CustomerFailure {
+  customerId: number;
+  step: 'regenerate' | 'email';
+  reason: string;
+}
+
+export interface RegenerateReportsSummary {
+  from: string;
+  to: string;
+  dryRun: boolean;
+  customersProcessed: number;
+  rowsWritten: number;
+  /** Dry run only: rows that a real run would add, change or remove. */
+  rowsThatWouldChange: number;
+  emailsSent: number;
+  emailsAlreadySent: number;
+  emailsSkippedNoOrders: number;
+  failures: CustomerFailure[];
+  /** failures beyond the ones listed (the list is capped to keep results small). */
+  failuresNotListed: number;
+  /** Id ranges of all-customers batches whose activity gave up after its retries. */
+  failedRanges: Array<{ firstId: number; lastId: number; step: CustomerFailure['step']; reason: string }>;
+}
+
+export const MAX_LISTED_FAILURES = 100;
+
+export function emptySummary(input: Pick<ResolvedRegenerateInput, 'from' | 'to' | 'dryRun'>): RegenerateReportsSummary {
+  return {
+    from: input.from,
+    to: input.to,
+    dryRun: input.dryRun,
+    customersProcessed: 0,
+    rowsWritten: 0,
+    rowsThatWouldChange: 0,
+    emailsSent: 0,
+    emailsAlreadySent: 0,
+    emailsSkippedNoOrders: 0,
+    failures: [],
+    failuresNotListed: 0,
+    failedRanges: [],
+  };
+}
+
+/** Readable ids: what, for whom, which period; the suffix keeps them unique per start. */
+export function regenerateReportsWorkflowId(input: ResolvedRegenerateInput, suffix: string): string {
+  const ids = input.customerIds;
+  const scope = !ids ? 'all' : ids.length <= 5 ? `customer-${ids.join(',')}` : `customers-${ids.length}`;
+  const period = input.from === input.to ? input.from : `${input.from}..${input.to}`;
+  return `regenerate-reports:${scope}:${period}:${suffix}`;
+}
+
+export function addDays(isoDay: string, days: number): string {
+  const date = new Date(`${isoDay}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
+}
+
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+function isCalendarDate(value: string): boolean {
+  const time = Date.parse(`${value}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value;
+}

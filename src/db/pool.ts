@@ -1,0 +1,32 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+// DATE columns stay 'YYYY-MM-DD' strings: a JS Date would shift them by the process time zone.
+pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
+// bigint columns hold ids and cents, far below 2^53: plain numbers keep results JSON-safe.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export type Pool = pg.Pool;
+
+export function createPool(connectionString: string, logger: Logger, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, application_name: 'durable-jobs' });
+  // An idle client losing its connection (server restart) must not crash the process.
+  pool.on('error', (error) => logger.warn({ err: error.message }, 'idle PostgreSQL connection lost'));
+  return pool;
+}
+
+/** Runs `work` in one transaction on one client; rolls back on any error. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

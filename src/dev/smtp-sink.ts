@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import type { Logger } from 'pino';
+
+export interface SmtpSink {
+  url: string;
+  port: number;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real SMTP server, in-process, that stores every accepted message as an .eml file.
+ * The file name carries the Message-ID and a counter, so a redelivery stays visible as a
+ * second file with the same id.
+ */
+export async function startSmtpSink(dir: string, port: number, logger: Logger): Promise<SmtpSink> {
+  fs.mkdirSync(dir, { recursive: true });
+  let counter = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    size: 10 * 1024 * 1024,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const message = Buffer.concat(chunks);
+        const messageId = /^message-id:\s*<?([^>\r\n]+)>?/im.exec(message.toString('utf8', 0, 8192))?.[1] ?? 'no-id';
+        const file = path.join(dir, `${safe(messageId)}.${Date.now()}-${++counter}.eml`);
+        fs.writeFile(file, message, (error) => callback(error ?? null));
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const actualPort = (server.server.address() as { port: number }).port;
+  logger.info({ port: actualPort, dir }, 'SMTP sink listening');
+  return {
+    url: `smtp://127.0.0.1:${actualPort}`,
+    port: actualPort,
+    dir,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const safe = (value: string) => value.replace(/[^A-Za-z0-9@._-]+/g, '_');

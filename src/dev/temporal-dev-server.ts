@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { CLI_TYPE_NAMES, CUSTOM_SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
+import { isListening, waitUntil } from './ports.js';
+import { resolveTemporalCli } from './temporal-cli.js';
+
+export interface DevServerOptions {
+  dataDir: string;
+  port?: number;
+  uiPort?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  /** Stops the server if this process started it; a reused server keeps running. */
+  stop(): Promise<void>;
+}
+
+// SQLite tuned for a dev server: WAL and relaxed fsync make each history write cheap;
+// the file still survives restarts of the server.
+const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal', 'busy_timeout=5000'];
+
+/** Starts `temporal server start-dev` on an on-disk SQLite file, or reuses one already listening. */
+export async function startTemporalDevServer(options: DevServerOptions, logger: Logger): Promise<DevServer> {
+  const port = options.port ?? 7233;
+  const uiPort = options.uiPort ?? 8233;
+  const address = `127.0.0.1:${port}`;
+  const uiUrl = `http://localhost:${uiPort}`;
+  if (await isListening(port)) {
+    logger.info({ address }, 'reusing the Temporal server already listening');
+    return { address, uiUrl, stop: async () => undefined };
+  }
+  const cli = resolveTemporalCli((line) => logger.info(line));
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const args = [
+    'server', 'start-dev',
+    '--db-filename', path.join(options.dataDir, `temporal-${port}.sqlite`),
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    '--ui-port', String(uiPort),
+    '--log-level', 'warn',
+    ...SQLITE_PRAGMAS.flatMap((pragma) => ['--sqlite-pragma', pragma]),
+    ...CUSTOM_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`]),
+  ];
+  const logFile = fs.openSync(path.join(options.dataDir, `temporal-${port}.log`), 'a');
+  const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', logFile, logFile] });
+  let exited: number | null = null;
+  child.once('exit', (code) => (exited = code ?? -1));
+  await waitUntil(async () => {
+    if (exited !== null) throw new Error(`temporal dev server exited with ${exited}; see ${options.dataDir}/temporal-${port}.log`);
+    return isListening(port);
+  }, 'Temporal dev server');
+  logger.info({ address, ui: uiUrl }, 'Temporal dev server started');
+  return {
+    address,
+    uiUrl,
+    stop: async () => {
+      if (exited !== null) return;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (exited === null) child.kill('SIGKILL');
+    },
+  };
+}

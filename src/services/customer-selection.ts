@@ -1,0 +1,52 @@
+import type { Pool } from '../db/pool.js';
+import type { CustomerBatch } from '../contracts.js';
+
+export interface UnavailableCustomer {
+  customerId: number;
+  reason: 'unknown' | 'inactive';
+}
+
+export interface BatchPlan {
+  batches: CustomerBatch[];
+  /** Where the next page starts, or null when every active customer is planned. */
+  nextAfterId: number | null;
+}
+
+/** Decides which customers a run covers and slices them into batches. */
+export class CustomerSelection {
+  constructor(private readonly pool: Pool) {}
+
+  /** Explicit ids that cannot be run, each with why: a run never drops an id silently. */
+  async findUnavailable(customerIds: number[]): Promise<UnavailableCustomer[]> {
+    const { rows } = await this.pool.query<{ id: number; active: boolean | null }>(
+      `SELECT wanted.id, c.active
+         FROM unnest($1::bigint[]) AS wanted(id)
+         LEFT JOIN customers c ON c.id = wanted.id
+        WHERE c.active IS NOT TRUE
+        ORDER BY wanted.id`,
+      [customerIds],
+    );
+    return rows.map((row) => ({ customerId: row.id, reason: row.active === null ? 'unknown' : 'inactive' }));
+  }
+
+  /**
+   * Plans the next page of batches over all active customers as id ranges, so a page of
+   * 100 batches of 500 customers stays a few kilobytes in the workflow history.
+   */
+  async planActiveBatches(afterId: number, batchSize: number, maxBatches: number): Promise<BatchPlan> {
+    const { rows } = await this.pool.query<{ first_id: number; last_id: number; size: number }>(
+      `SELECT min(id) AS first_id, max(id) AS last_id, count(*)::int AS size
+         FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / $2 AS slice
+                 FROM customers
+                WHERE active AND id > $1
+                ORDER BY id
+                LIMIT $2::bigint * $3::bigint) page
+        GROUP BY slice
+        ORDER BY slice`,
+      [afterId, batchSize, maxBatches],
+    );
+    const batches = rows.map((row) => ({ firstId: row.first_id, lastId: row.last_id }));
+    const full = rows.length === maxBatches && rows[rows.length - 1]?.size === batchSize;
+    return { batches, nextAfterId: full ? rows[rows.length - 1]!.last_id : null };
+  }
+}

@@ -1,0 +1,33 @@
+import type { Pool } from '../db/pool.js';
+
+export interface ReportRow {
+  customerId: number;
+  reportDate: string;
+  currency: string;
+  orderCount: number;
+  revenueCents: number;
+  averageOrderCents: number | null;
+  topSku: string | null;
+  generatedAt: string;
+  workflowId: string;
+}
+
+/** Reads generated report rows: what the CLI, the email and the admin page show. */
+export class ReportRows {
+  constructor(private readonly pool: Pool) {}
+
+  async forCustomers(customerIds: number[], from: string, to: string): Promise<ReportRow[]> {
+    const { rows } = await this.pool.query<ReportRow>(
+      `SELECT customer_id AS "customerId", report_date AS "reportDate", currency,
+              order_count AS "orderCount", revenue_cents AS "revenueCents",
+              average_order_cents AS "averageOrderCents", top_sku AS "topSku",
+              to_char(generated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "generatedAt",
+              workflow_id AS "workflowId"
+         FROM daily_reports
+        WHERE customer_id = ANY($1::bigint[]) AND report_date BETWEEN $2::date AND $3::date
+        ORDER BY customer_id, report_date`,
+      [customerIds, from, to],
+    );
+    return rows;
+  }
+}

@@ -1,0 +1,62 @@
+import crypto from 'node:crypto';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  REGENERATE_REPORTS_WORKFLOW,
+  regenerateReportsWorkflowId,
+  resolveRegenerateInput,
+  type RegenerateReportsInput,
+  type ResolvedRegenerateInput,
+} from '../contracts.js';
+import type { regenerateReports } from '../workflows/regenerate-reports.js';
+import { CUSTOMER_IDS, PERIOD, STARTED_FROM } from './search-attributes.js';
+
+export type StartedFrom = 'cli' | 'schedule' | 'admin' | 'api' | 'start';
+
+export interface StartRunOptions {
+  taskQueue: string;
+  startedFrom: StartedFrom;
+  /** Who asked: an OS user, an admin's email. Goes to the memo, never into logs. */
+  startedBy: string;
+  now?: Date;
+}
+
+/**
+ * Starts `regenerateReports` the way every door of ours does: input validated and defaults
+ * filled before anything starts, a readable id, and search attributes and a memo saying
+ * for whom, for when, and by whom.
+ */
+export async function startRegenerateReports(
+  client: Client,
+  rawInput: RegenerateReportsInput | undefined,
+  options: StartRunOptions,
+): Promise<{ handle: WorkflowHandle<typeof regenerateReports>; input: ResolvedRegenerateInput }> {
+  const input = resolveRegenerateInput(rawInput, options.now ?? new Date());
+  const workflowInput: RegenerateReportsInput = {
+    ...(input.customerIds ? { customerIds: input.customerIds } : {}),
+    from: input.from,
+    to: input.to,
+    sendEmail: input.sendEmail,
+    resend: input.resend,
+    dryRun: input.dryRun,
+    batchSize: input.batchSize,
+    parallelism: input.parallelism,
+  };
+  const workflowId = regenerateReportsWorkflowId(input, crypto.randomBytes(4).toString('hex'));
+  const handle = await client.workflow.start<typeof regenerateReports>(REGENERATE_REPORTS_WORKFLOW, {
+    taskQueue: options.taskQueue,
+    workflowId,
+    args: [workflowInput],
+    typedSearchAttributes: [
+      { key: CUSTOMER_IDS, value: input.customerIds ? input.customerIds.map(String) : ['all'] },
+      { key: STARTED_FROM, value: options.startedFrom },
+      { key: PERIOD, value: `${input.from}..${input.to}` },
+    ],
+    memo: { startedBy: options.startedBy, startedFrom: options.startedFrom, input: workflowInput },
+  });
+  return { handle, input };
+}
+
+export function workflowUiUrl(uiBaseUrl: string, namespace: string, workflowId: string, runId?: string): string {
+  const base = `${uiBaseUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${base}/${encodeURIComponent(runId)}/history` : base;
+}

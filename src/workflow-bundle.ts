@@ -1,0 +1,40 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+const SRC_DIR = fileURLToPath(new URL('.', import.meta.url));
+const BUNDLE_DIR = path.resolve(SRC_DIR, '..', 'dist');
+const BUNDLE_FILE = path.join(BUNDLE_DIR, 'workflow-bundle.js');
+const STAMP_FILE = path.join(BUNDLE_DIR, 'workflow-bundle.sha256');
+
+/** Hash of every source file a workflow could import, so a stale bundle is never loaded. */
+function sourceHash(): string {
+  const hash = crypto.createHash('sha256');
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.ts')) hash.update(full).update(fs.readFileSync(full));
+    }
+  };
+  walk(SRC_DIR);
+  return hash.digest('hex');
+}
+
+/** Bundles the workflows into dist/ (webpack takes seconds; workers then start in well under one). */
+export async function buildWorkflowBundle(): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: undefined });
+  fs.mkdirSync(BUNDLE_DIR, { recursive: true });
+  fs.writeFileSync(BUNDLE_FILE, code);
+  fs.writeFileSync(STAMP_FILE, sourceHash());
+  return BUNDLE_FILE;
+}
+
+/** The pre-built bundle if it matches the sources, else a fresh one. */
+export async function ensureWorkflowBundle(): Promise<string> {
+  const fresh = fs.existsSync(BUNDLE_FILE) && fs.existsSync(STAMP_FILE) && fs.readFileSync(STAMP_FILE, 'utf8') === sourceHash();
+  return fresh ? BUNDLE_FILE : buildWorkflowBundle();
+}
