@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 const SRC_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -26,7 +26,7 @@ function sourceHash(): string {
 
 /** Bundles the workflows into dist/ (webpack takes seconds; workers then start in well under one). */
 export async function buildWorkflowBundle(): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: undefined });
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   fs.mkdirSync(BUNDLE_DIR, { recursive: true });
   fs.writeFileSync(BUNDLE_FILE, code);
   fs.writeFileSync(STAMP_FILE, sourceHash());

@@ -7,6 +7,10 @@ export interface SmtpSink {
   url: string;
   port: number;
   dir: string;
+  /** Fault injection for tests: answer the next `count` messages with a transient 451. */
+  deferNext(count: number): void;
+  /** Fault injection for tests: answer the next `count` messages with a permanent 550. */
+  rejectNext(count: number): void;
   stop(): Promise<void>;
 }
 
@@ -18,6 +22,8 @@ export interface SmtpSink {
 export async function startSmtpSink(dir: string, port: number, logger: Logger): Promise<SmtpSink> {
   fs.mkdirSync(dir, { recursive: true });
   let counter = 0;
+  let deferrals = 0;
+  let rejections = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -27,6 +33,12 @@ export async function startSmtpSink(dir: string, port: number, logger: Logger): 
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        if (deferrals > 0 || rejections > 0) {
+          const permanent = deferrals === 0;
+          permanent ? rejections-- : deferrals--;
+          const error = Object.assign(new Error(permanent ? 'mailbox unavailable' : 'try again later'), { responseCode: permanent ? 550 : 451 });
+          return callback(error);
+        }
         const message = Buffer.concat(chunks);
         const messageId = /^message-id:\s*<?([^>\r\n]+)>?/im.exec(message.toString('utf8', 0, 8192))?.[1] ?? 'no-id';
         const file = path.join(dir, `${safe(messageId)}.${Date.now()}-${++counter}.eml`);
@@ -44,6 +56,8 @@ export async function startSmtpSink(dir: string, port: number, logger: Logger): 
     url: `smtp://127.0.0.1:${actualPort}`,
     port: actualPort,
     dir,
+    deferNext: (count) => void (deferrals += count),
+    rejectNext: (count) => void (rejections += count),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import nodemailer, { type Transporter } from 'nodemailer';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSmtpSink, type SmtpSink } from '../../src/dev/smtp-sink.js';
+import { ReportEmail, type SendReportEmailsRequest } from '../../src/services/report-email.js';
+import { ReportRegeneration } from '../../src/services/report-regeneration.js';
+import { createTestDatabase, seedDemo, testLogger, type TestDatabase } from '../support/database.js';
+import { readMailbox } from '../support/mailbox.js';
+
+let db: TestDatabase;
+let sink: SmtpSink;
+let transport: Transporter;
+let email: ReportEmail;
+const period = { from: '2026-11-09', to: '2026-11-10' };
+const ids = Array.from({ length: 12 }, (_, i) => i + 1);
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  sink = await startSmtpSink(fs.mkdtempSync(path.join(os.tmpdir(), 'dj-mail-')), 0, testLogger);
+  transport = nodemailer.createTransport(sink.url, { pool: true, maxConnections: 4 } as object);
+  email = new ReportEmail(db.pool, transport, { from: 'Reports <reports@test>', concurrency: 4 });
+});
+beforeEach(async () => {
+  await seedDemo(db.pool);
+  await new ReportRegeneration(db.pool).regenerateBatch({ batch: { customerIds: ids }, ...period, workflowId: 'regen', dryRun: false });
+  fs.rmSync(sink.dir, { recursive: true, force: true });
+  fs.mkdirSync(sink.dir);
+});
+afterAll(async () => {
+  transport.close();
+  await sink.stop();
+  await db.drop();
+});
+
+const request = (overrides: Partial<SendReportEmailsRequest> = {}): SendReportEmailsRequest => ({
+  customerIds: ids, ...period, resend: false, workflowId: 'wf-1', dryRun: false, ...overrides,
+});
+
+async function customersWithOrders(): Promise<number[]> {
+  const { rows } = await db.pool.query(
+    `SELECT customer_id FROM daily_reports WHERE customer_id = ANY($1) AND report_date BETWEEN $2 AND $3
+      GROUP BY customer_id HAVING sum(order_count) > 0 ORDER BY 1`,
+    [ids, period.from, period.to],
+  );
+  return rows.map((r) => Number(r.customer_id));
+}
+
+describe('ReportEmail', () => {
+  it('sends one report per customer with orders, to that customer, and records it', async () => {
+    const expected = await customersWithOrders();
+    expect(expected.length).toBeGreaterThan(3);
+    expect(expected.length).toBeLessThan(ids.length); // some customers had no orders: no email
+    const result = await email.sendReports(request());
+    expect(result).toEqual({ sent: expected.length, alreadySent: 0, skippedNoOrders: ids.length - expected.length, failures: [] });
+    const mailbox = readMailbox(sink.dir);
+    expect(mailbox.map((m) => m.customerId)).toEqual(expected);
+    expect(mailbox[0]!.to).toContain(`customer${expected[0]}@example.com`);
+    expect(mailbox[0]!.subject).toBe('Your sales report for 2026-11-09 to 2026-11-10');
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM report_emails');
+    expect(rows[0].n).toBe(expected.length);
+  });
+
+  it('never sends the same report twice: not on a second call, not from two concurrent calls', async () => {
+    const [a, b] = await Promise.all([email.sendReports(request()), email.sendReports(request({ workflowId: 'wf-2' }))]);
+    const expected = await customersWithOrders();
+    expect(a.sent + b.sent).toBe(expected.length);
+    expect(a.alreadySent + b.alreadySent).toBe(expected.length);
+    const again = await email.sendReports(request({ workflowId: 'wf-3' }));
+    expect(again).toMatchObject({ sent: 0, alreadySent: expected.length });
+    const mailbox = readMailbox(sink.dir);
+    expect(mailbox).toHaveLength(expected.length);
+    expect(new Set(mailbox.map((m) => m.messageId)).size).toBe(expected.length);
+  });
+
+  it('resend sends once more per run, and a retried resend of the same run does not', async () => {
+    await email.sendReports(request());
+    const first = await email.sendReports(request({ resend: true, workflowId: 'resend-run' }));
+    const retried = await email.sendReports(request({ resend: true, workflowId: 'resend-run' }));
+    const expected = await customersWithOrders();
+    expect(first.sent).toBe(expected.length);
+    expect(retried).toMatchObject({ sent: 0, alreadySent: expected.length });
+    expect(readMailbox(sink.dir)).toHaveLength(2 * expected.length);
+  });
+
+  it('a transient SMTP failure throws (so the activity retries) and the retry sends only what is missing', async () => {
+    const expected = await customersWithOrders();
+    sink.deferNext(1);
+    await expect(email.sendReports(request())).rejects.toThrow(/451/);
+    const retry = await email.sendReports(request());
+    expect(retry.sent + retry.alreadySent).toBe(expected.length);
+    expect(readMailbox(sink.dir).map((m) => m.customerId)).toEqual(expected);
+  });
+
+  it('a permanent rejection is that customer’s failure; the others are sent', async () => {
+    const expected = await customersWithOrders();
+    const lonely = new ReportEmail(db.pool, transport, { from: 'Reports <reports@test>', concurrency: 1 });
+    sink.rejectNext(1);
+    const result = await lonely.sendReports(request());
+    expect(result.failures).toEqual([{ customerId: expected[0], step: 'email', reason: 'SMTP rejected the message (550)' }]);
+    expect(result.sent).toBe(expected.length - 1);
+  });
+
+  it('dry run counts and sends nothing', async () => {
+    const result = await email.sendReports(request({ dryRun: true }));
+    expect(result.sent).toBe((await customersWithOrders()).length);
+    expect(readMailbox(sink.dir)).toEqual([]);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM report_emails');
+    expect(rows[0].n).toBe(0);
+  });
+});

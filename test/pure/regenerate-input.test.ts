@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError, LIMITS, regenerateReportsWorkflowId, resolveRegenerateInput } from '../../src/contracts.js';
+
+const now = new Date('2026-11-05T02:00:00Z');
+
+function problemsOf(raw: unknown): string[] {
+  try {
+    resolveRegenerateInput(raw, now);
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the input to be rejected');
+}
+
+describe('resolveRegenerateInput', () => {
+  it('fills every default: all active customers, yesterday (UTC), email on', () => {
+    expect(resolveRegenerateInput(undefined, now)).toEqual({
+      customerIds: null, from: '2026-11-04', to: '2026-11-04',
+      sendEmail: true, resend: false, dryRun: false, batchSize: 500, parallelism: 2,
+    });
+  });
+
+  it('takes a single day from either bound and sorts customer ids', () => {
+    const input = resolveRegenerateInput({ customerIds: [7, 3], from: '2026-10-01' }, now);
+    expect(input).toMatchObject({ customerIds: [3, 7], from: '2026-10-01', to: '2026-10-01' });
+    expect(resolveRegenerateInput({ to: '2026-10-02' }, now)).toMatchObject({ from: '2026-10-02', to: '2026-10-02' });
+  });
+
+  it.each([
+    [{ from: '2026-13-01' }, 'from is not a calendar date'],
+    [{ from: '2026-02-30' }, 'from is not a calendar date'],
+    [{ to: '5 Nov' }, 'to must be a date written YYYY-MM-DD'],
+    [{ from: '2026-11-05', to: '2026-11-01' }, 'from (2026-11-05) must not be after to (2026-11-01)'],
+    [{ from: '2025-01-01', to: '2026-11-01' }, `the maximum is ${LIMITS.maxRangeDays}`],
+    [{ customerIds: [] }, 'customerIds must name at least one customer'],
+    [{ customerIds: [1, 1] }, 'customerIds must not repeat an id'],
+    [{ customerIds: ['1'] }, 'customerIds.0 must be a list of customer ids'],
+    [{ customerIds: [0] }, 'customerIds.0'],
+    [{ customerIds: 5 }, 'customerIds must be a list of customer ids'],
+    [{ customerIds: Array.from({ length: LIMITS.maxCustomerIds + 1 }, (_, i) => i + 1) }, `at most ${LIMITS.maxCustomerIds}`],
+    [{ sendEmail: 'yes' }, 'sendEmail must be true or false'],
+    [{ resend: true, sendEmail: false }, 'resend needs sendEmail'],
+    [{ customerId: 1 }, 'unknown field(s): customerId'],
+    ['all', 'must be a JSON object'],
+    [{ batchSize: 0 }, 'batchSize'],
+  ])('rejects %j naming the field and the rule', (raw, expected) => {
+    expect(problemsOf(raw).join('; ')).toContain(expected);
+  });
+});
+
+describe('regenerateReportsWorkflowId', () => {
+  it('says scope and period', () => {
+    const all = resolveRegenerateInput({}, now);
+    expect(regenerateReportsWorkflowId(all, 'x1')).toBe('regenerate-reports:all:2026-11-04:x1');
+    const some = resolveRegenerateInput({ customerIds: [42], from: '2026-11-01', to: '2026-11-03' }, now);
+    expect(regenerateReportsWorkflowId(some, 'x2')).toBe('regenerate-reports:customer-42:2026-11-01..2026-11-03:x2');
+    const many = resolveRegenerateInput({ customerIds: [1, 2, 3, 4, 5, 6] }, now);
+    expect(regenerateReportsWorkflowId(many, 'x3')).toBe('regenerate-reports:customers-6:2026-11-04:x3');
+  });
+});

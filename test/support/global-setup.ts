@@ -1,0 +1,74 @@
+import path from 'node:path';
+import { pino } from 'pino';
+import type { TestProject } from 'vitest/node';
+import { migrate } from '../../src/db/migrate.js';
+import { ensureDatabase, startEmbeddedPostgres } from '../../src/dev/embedded-postgres.js';
+import { startTemporalDevServer } from '../../src/dev/temporal-dev-server.js';
+import { loadTemporalSettings } from '../../src/temporal/connection-settings.js';
+import { ensureWorkflowBundle } from '../../src/workflow-bundle.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    postgresAdminUrl: string;
+    templateDatabase: string;
+    temporalAddress: string;
+    temporalNamespace: string;
+    workflowBundlePath: string;
+  }
+}
+
+const TEMPLATE = 'durable_jobs_test_template';
+
+/**
+ * Starts what the integration tests need, once per `npm test`: PostgreSQL (DATABASE_URL's
+ * server, or the embedded one), a migrated template database each test file clones, the
+ * Temporal dev server, and the workflow bundle.
+ */
+export default async function setup(project: TestProject) {
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
+  const dataDir = process.env.DATA_DIR ?? '.data';
+  const stops: Array<() => Promise<void>> = [];
+
+  let adminUrl: string;
+  if (process.env.DATABASE_URL) {
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = '/postgres';
+    adminUrl = url.toString();
+  } else {
+    const postgres = await startEmbeddedPostgres(dataDir, Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329), logger);
+    stops.push(postgres.stop);
+    adminUrl = postgres.urlFor('postgres');
+  }
+  await recreateTemplate(adminUrl);
+  const templateUrl = new URL(adminUrl);
+  templateUrl.pathname = `/${TEMPLATE}`;
+  await migrate(templateUrl.toString(), logger);
+
+  const temporal = loadTemporalSettings();
+  if (!temporal.remote) {
+    const server = await startTemporalDevServer({ dataDir: path.resolve(dataDir) }, logger);
+    stops.push(server.stop);
+  }
+
+  project.provide('postgresAdminUrl', adminUrl);
+  project.provide('templateDatabase', TEMPLATE);
+  project.provide('temporalAddress', temporal.address);
+  project.provide('temporalNamespace', temporal.namespace);
+  project.provide('workflowBundlePath', await ensureWorkflowBundle());
+
+  return async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+}
+
+async function recreateTemplate(adminUrl: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+  await ensureDatabase(adminUrl, TEMPLATE);
+}

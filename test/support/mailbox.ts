@@ -1,0 +1,33 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface StoredMessage {
+  file: string;
+  messageId: string;
+  to: string;
+  customerId: number;
+  period: string;
+  subject: string;
+}
+
+/** Reads the SMTP sink's .eml files: what a receiver actually got, independent of our tables. */
+export function readMailbox(dir: string): StoredMessage[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((file) => file.endsWith('.eml'))
+    .map((file) => {
+      const raw = fs.readFileSync(path.join(dir, file), 'utf8');
+      const head = raw.slice(0, raw.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
+      const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head)?.[1]?.trim() ?? '';
+      return {
+        file,
+        messageId: header('Message-ID'),
+        to: header('To'),
+        customerId: Number(header('X-Report-Customer')),
+        period: header('X-Report-Period'),
+        subject: header('Subject'),
+      };
+    })
+    .sort((a, b) => a.customerId - b.customerId);
+}
