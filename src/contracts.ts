@@ -17,6 +17,7 @@ export const LIMITS = {
   maxCustomerIds: 1000,
   maxBatchSize: 5000,
   maxParallelism: 32,
+  maxBatchesPerRun: 500,
 } as const;
 
 export const DEFAULTS = {
@@ -51,6 +52,7 @@ export const regenerateReportsInputSchema = z
       dryRun: z.boolean({ error: 'must be true or false' }).optional(),
       batchSize: z.number().int().min(1).max(LIMITS.maxBatchSize).optional(),
       parallelism: z.number().int().min(1).max(LIMITS.maxParallelism).optional(),
+      batchesPerRun: z.number().int().min(1).max(LIMITS.maxBatchesPerRun).optional(),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
   )
@@ -68,6 +70,7 @@ export interface ResolvedRegenerateInput {
   dryRun: boolean;
   batchSize: number;
   parallelism: number;
+  batchesPerRun: number;
 }
 
 export class InvalidInputError extends Error {
@@ -112,6 +115,7 @@ export function resolveRegenerateInput(raw: unknown, now: Date): ResolvedRegener
     dryRun: input.dryRun ?? DEFAULTS.dryRun,
     batchSize: input.batchSize ?? DEFAULTS.batchSize,
     parallelism: input.parallelism ?? DEFAULTS.parallelism,
+    batchesPerRun: input.batchesPerRun ?? DEFAULTS.batchesPerRun,
   };
 }
 

@@ -57,7 +57,8 @@ export class ReportEmail {
         limit(async () => {
           const rows = rowsByCustomer.get(recipient.id) ?? [];
           if (!rows.some((row) => row.orderCount > 0)) result.skippedNoOrders++;
-          else if (recipient.alreadySent && !request.resend) result.alreadySent++;
+          else if (recipient.sentBy === request.workflowId && !request.resend) result.sent++;
+          else if (recipient.sentBy !== null && !request.resend) result.alreadySent++;
           else if (request.dryRun) result.sent++;
           else {
             const outcome = await this.sendOnce(recipient, rows, request);
@@ -73,11 +74,12 @@ export class ReportEmail {
   }
 
   private async loadRecipients(request: SendReportEmailsRequest) {
-    const { rows } = await this.pool.query<{ id: number; name: string; email: string; alreadySent: boolean }>(
-      `SELECT c.id, c.name, c.email,
-              EXISTS (SELECT 1 FROM report_emails e
-                       WHERE e.idempotency_key = c.id || ':' || $2 || ':' || $3) AS "alreadySent"
+    // A record from this same workflow means an earlier attempt of this activity sent it:
+    // that counts as sent by this run, not as sent before.
+    const { rows } = await this.pool.query<{ id: number; name: string; email: string; sentBy: string | null }>(
+      `SELECT c.id, c.name, c.email, e.workflow_id AS "sentBy"
          FROM customers c
+         LEFT JOIN report_emails e ON e.idempotency_key = c.id || ':' || $2 || ':' || $3
         WHERE c.id = ANY($1::bigint[])
         ORDER BY c.id`,
       [request.customerIds, request.from, request.to],
@@ -99,7 +101,10 @@ export class ReportEmail {
          ON CONFLICT (idempotency_key) DO NOTHING`,
         [recipient.id, request.from, request.to, key, messageId, request.workflowId],
       );
-      if (claimed.rowCount === 0) return 'already-sent' as const;
+      if (claimed.rowCount === 0) {
+        const { rows: [record] } = await client.query<{ workflow_id: string }>('SELECT workflow_id FROM report_emails WHERE idempotency_key = $1', [key]);
+        return record?.workflow_id === request.workflowId ? ('sent' as const) : ('already-sent' as const);
+      }
       const content = composeReportEmail(recipient.name, request.from, request.to, rows);
       try {
         await this.transport.sendMail({

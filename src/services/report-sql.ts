@@ -9,7 +9,9 @@
  */
 const freshRows = `
   WITH target AS (
-    SELECT id, time_zone, currency FROM customers WHERE id = ANY($1::bigint[])
+    -- Converting a fixed instant checks every customer's time zone, also one without orders.
+    SELECT id, time_zone, currency FROM customers
+     WHERE id = ANY($1::bigint[]) AND (timestamptz '2000-01-01Z' AT TIME ZONE time_zone) IS NOT NULL
   ),
   agg AS (
     SELECT o.customer_id,

@@ -40,6 +40,7 @@ export async function startRegenerateReports(
     dryRun: input.dryRun,
     batchSize: input.batchSize,
     parallelism: input.parallelism,
+    batchesPerRun: input.batchesPerRun,
   };
   const workflowId = regenerateReportsWorkflowId(input, crypto.randomBytes(4).toString('hex'));
   const handle = await client.workflow.start<typeof regenerateReports>(REGENERATE_REPORTS_WORKFLOW, {

@@ -9,7 +9,6 @@ import {
 } from '@temporalio/workflow';
 import type { ReportActivities } from '../activities/report-activities.js';
 import {
-  DEFAULTS,
   InvalidInputError,
   MAX_LISTED_FAILURES,
   emptySummary,
@@ -85,7 +84,7 @@ export async function regenerateReports(
     }
     batches = sliceIds(input.customerIds, input.batchSize);
   } else {
-    const plan = await planCustomerBatches({ afterId: resume?.afterCustomerId ?? 0, batchSize: input.batchSize, maxBatches: DEFAULTS.batchesPerRun });
+    const plan = await planCustomerBatches({ afterId: resume?.afterCustomerId ?? 0, batchSize: input.batchSize, maxBatches: input.batchesPerRun });
     batches = plan.batches;
     nextAfterId = plan.nextAfterId;
   }

@@ -17,7 +17,7 @@ describe('resolveRegenerateInput', () => {
   it('fills every default: all active customers, yesterday (UTC), email on', () => {
     expect(resolveRegenerateInput(undefined, now)).toEqual({
       customerIds: null, from: '2026-11-04', to: '2026-11-04',
-      sendEmail: true, resend: false, dryRun: false, batchSize: 500, parallelism: 2,
+      sendEmail: true, resend: false, dryRun: false, batchSize: 500, parallelism: 2, batchesPerRun: 100,
     });
   });
 

@@ -1,0 +1,49 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { startSmtpSink, type SmtpSink } from '../../src/dev/smtp-sink.js';
+import { loadTemporalSettings } from '../../src/temporal/connection-settings.js';
+import { createReportWorker } from '../../src/worker.js';
+import { createTestDatabase, testLogger, type TestDatabase } from './database.js';
+
+export interface TemporalTestEnv {
+  db: TestDatabase;
+  sink: SmtpSink;
+  client: Client;
+  worker: Worker;
+  taskQueue: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A test file's own slice of the real stack: its own database and SMTP sink, and a real
+ * worker on its own task queue of the shared dev server, so files never see each other's runs.
+ */
+export async function startTemporalTestEnv(): Promise<TemporalTestEnv> {
+  const db = await createTestDatabase();
+  const sink = await startSmtpSink(fs.mkdtempSync(path.join(os.tmpdir(), 'dj-mail-')), 0, testLogger);
+  const taskQueue = `reports-test-${crypto.randomBytes(4).toString('hex')}`;
+  const temporal = { ...loadTemporalSettings(), address: inject('temporalAddress'), namespace: inject('temporalNamespace') };
+  temporal.connectionOptions = { ...temporal.connectionOptions, address: temporal.address };
+  const config = loadConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  const { worker, close: closeWorker } = await createReportWorker({ config, logger: testLogger, pool: db.pool, smtpUrl: sink.url, temporal, taskQueue });
+  const running = worker.run();
+  const connection = await Connection.connect(temporal.connectionOptions);
+  const client = new Client({ connection, namespace: temporal.namespace });
+  return {
+    db, sink, client, worker, taskQueue,
+    close: async () => {
+      worker.shutdown();
+      await running;
+      await closeWorker();
+      await connection.close();
+      await sink.stop();
+      await db.drop();
+    },
+  };
+}
