@@ -46,8 +46,11 @@ export default async function setup(project: TestProject) {
 
   const temporal = loadTemporalSettings();
   if (!temporal.remote) {
-    const server = await startTemporalDevServer({ dataDir: path.resolve(dataDir) }, logger);
+    // TEST_TEMPORAL_PORT lets two test runs on one machine keep out of each other's way.
+    const port = Number(process.env.TEST_TEMPORAL_PORT ?? 7233);
+    const server = await startTemporalDevServer({ dataDir: path.resolve(dataDir), port, uiPort: port + 1000 }, logger);
     stops.push(server.stop);
+    temporal.address = server.address;
   }
 
   project.provide('postgresAdminUrl', adminUrl);
