@@ -6,7 +6,8 @@ import { createPool } from '../src/db/pool.js';
 import { resolveServices } from '../src/dev/local-services.js';
 import { CustomerSelection } from '../src/services/customer-selection.js';
 import { ReportRows } from '../src/services/report-rows.js';
-import { startRegenerateReports, workflowUiUrl } from '../src/temporal/report-runs.js';
+import { RunAlreadyRunningError, startRegenerateReports, workflowUiUrl } from '../src/temporal/report-runs.js';
+import { waitWithProgress } from '../src/cli/wait-for-run.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
 import { collectPositiveInts, isoDay, positiveInt, strictProgram, usageError } from '../src/cli/flags.js';
 
@@ -79,16 +80,25 @@ async function regenerate(flags: RegenerateFlags): Promise<void> {
     });
     const client = new Client({ connection, namespace: services.temporal.namespace });
     try {
-      const { handle, input } = await startRegenerateReports(client, rawInput, {
+      const started = await startRegenerateReports(client, rawInput, {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         startedFrom: 'cli',
         startedBy: os.userInfo().username,
+      }).catch((error: unknown) => {
+        if (error instanceof RunAlreadyRunningError) {
+          console.error(`error: ${error.message}`);
+          process.exit(1);
+        }
+        throw error;
       });
+      const { handle, input } = started;
       console.log(`started ${handle.workflowId} (${input.from}..${input.to})`);
       console.log(`  ${workflowUiUrl(services.temporalUiUrl, services.temporal.namespace, handle.workflowId)}`);
       if (!flags.wait) return;
       try {
-        console.log(JSON.stringify(await handle.result(), null, 2));
+        const summary = await waitWithProgress(handle);
+        console.log(JSON.stringify(summary, null, 2));
+        if (summary.cancelled) console.error(`cancelled: ${summary.customersProcessed} customers were done before it stopped`);
       } catch (error) {
         if (error instanceof WorkflowFailedError) {
           console.error(`run failed: ${error.cause?.message ?? error.message}`);

@@ -10,6 +10,8 @@ import { DemoData } from '../src/services/demo-data.js';
 import { addDays } from '../src/contracts.js';
 import { startRegenerateReports, workflowUiUrl } from '../src/temporal/report-runs.js';
 import { createReportWorker } from '../src/worker.js';
+import { declaredSchedules } from '../src/schedules.js';
+import { applySchedules } from '../src/temporal/schedule-sync.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
 
 runMain(async () => {
@@ -35,6 +37,8 @@ runMain(async () => {
 
     const connection = await Connection.connect(services.temporal.connectionOptions);
     const client = new Client({ connection, namespace: services.temporal.namespace });
+    const schedules = await applySchedules(client, declaredSchedules(config), { taskQueue: config.TEMPORAL_TASK_QUEUE, prune: false });
+    logger.info(schedules, 'schedules applied (npm run schedules -- list)');
     const { handle, input } = await startRegenerateReports(
       client,
       { batchSize: config.REPORT_BATCH_SIZE, parallelism: config.REPORT_PARALLELISM },

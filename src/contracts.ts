@@ -47,6 +47,10 @@ export const regenerateReportsInputSchema = z
         .optional(),
       from: isoDate.optional(),
       to: isoDate.optional(),
+      timeZone: z
+        .string({ error: 'must be an IANA time zone such as UTC or Europe/Berlin' })
+        .refine((zone) => isTimeZone(zone), 'must be an IANA time zone such as UTC or Europe/Berlin')
+        .optional(),
       sendEmail: z.boolean({ error: 'must be true or false' }).optional(),
       resend: z.boolean({ error: 'must be true or false' }).optional(),
       dryRun: z.boolean({ error: 'must be true or false' }).optional(),
@@ -83,8 +87,8 @@ export class InvalidInputError extends Error {
 /**
  * Validates raw input (from JSON, flags or a form) and fills defaults.
  * `now` is the moment the default period is computed from: the default period is
- * "yesterday" as a UTC calendar day, and each customer's rows cover that day in the
- * customer's own time zone.
+ * "yesterday" as a calendar day in `timeZone` (default UTC), and each customer's rows
+ * cover that day in the customer's own time zone.
  */
 export function resolveRegenerateInput(raw: unknown, now: Date): ResolvedRegenerateInput {
   const parsed = regenerateReportsInputSchema.safeParse(raw ?? undefined);
@@ -94,7 +98,7 @@ export function resolveRegenerateInput(raw: unknown, now: Date): ResolvedRegener
     );
   }
   const input = parsed.data ?? {};
-  const yesterday = addDays(now.toISOString().slice(0, 10), -1);
+  const yesterday = addDays(localDate(now, input.timeZone ?? 'UTC'), -1);
   const from = input.from ?? input.to ?? yesterday;
   const to = input.to ?? input.from ?? yesterday;
   const problems: string[] = [];
@@ -142,6 +146,8 @@ export interface RegenerateReportsSummary {
   failures: CustomerFailure[];
   /** failures beyond the ones listed (the list is capped to keep results small). */
   failuresNotListed: number;
+  /** True when the run was cancelled: it stopped between batches, and the counts say what was done. */
+  cancelled: boolean;
   /** Id ranges of all-customers batches whose activity gave up after its retries. */
   failedRanges: Array<{ firstId: number; lastId: number; step: CustomerFailure['step']; reason: string }>;
 }
@@ -161,16 +167,20 @@ export function emptySummary(input: Pick<ResolvedRegenerateInput, 'from' | 'to' 
     emailsSkippedNoOrders: 0,
     failures: [],
     failuresNotListed: 0,
+    cancelled: false,
     failedRanges: [],
   };
 }
 
-/** Readable ids: what, for whom, which period; the suffix keeps them unique per start. */
-export function regenerateReportsWorkflowId(input: ResolvedRegenerateInput, suffix: string): string {
+/**
+ * Readable ids: what, for whom, which period. Manual runs of the same scope and period get
+ * the same id, so Temporal itself refuses a second one while the first is running.
+ */
+export function regenerateReportsWorkflowId(input: ResolvedRegenerateInput): string {
   const ids = input.customerIds;
-  const scope = !ids ? 'all' : ids.length <= 5 ? `customer-${ids.join(',')}` : `customers-${ids.length}`;
+  const scope = !ids ? 'all' : ids.length <= 5 ? `customer-${ids.join(',')}` : `customers-${ids.length}-from-${ids[0]}`;
   const period = input.from === input.to ? input.from : `${input.from}..${input.to}`;
-  return `regenerate-reports:${scope}:${period}:${suffix}`;
+  return `regenerate-reports:${scope}:${period}${input.dryRun ? ':dry-run' : ''}`;
 }
 
 export function addDays(isoDay: string, days: number): string {
@@ -181,6 +191,35 @@ export function addDays(isoDay: string, days: number): string {
 
 export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+/** The calendar day (YYYY-MM-DD) that `instant` falls on in `timeZone`. */
+export function localDate(instant: Date, timeZone: string): string {
+  // en-CA formats dates as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+}
+
+/** The UTC instant of 00:00 on `day` in `timeZone` (DST-aware: re-checks the offset once). */
+export function zonedMidnight(day: string, timeZone: string): Date {
+  const guess = Date.parse(`${day}T00:00:00Z`);
+  const offsetAt = (instant: number) => {
+    const parts = new Intl.DateTimeFormat('en-US', {
+      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    }).formatToParts(new Date(instant));
+    const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+    return Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second')) - instant;
+  };
+  const first = guess - offsetAt(guess);
+  return new Date(guess - offsetAt(first));
+}
+
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isCalendarDate(value: string): boolean {

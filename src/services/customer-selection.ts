@@ -10,6 +10,8 @@ export interface BatchPlan {
   batches: CustomerBatch[];
   /** Where the next page starts, or null when every active customer is planned. */
   nextAfterId: number | null;
+  /** Active customers from this page on, this page included: for progress ("4,800/10,000"). */
+  remainingCustomers: number;
 }
 
 /** Decides which customers a run covers and slices them into batches. */
@@ -34,8 +36,9 @@ export class CustomerSelection {
    * 100 batches of 500 customers stays a few kilobytes in the workflow history.
    */
   async planActiveBatches(afterId: number, batchSize: number, maxBatches: number): Promise<BatchPlan> {
-    const { rows } = await this.pool.query<{ first_id: number; last_id: number; size: number }>(
-      `SELECT min(id) AS first_id, max(id) AS last_id, count(*)::int AS size
+    const { rows } = await this.pool.query<{ first_id: number; last_id: number; size: number; remaining: number }>(
+      `SELECT min(id) AS first_id, max(id) AS last_id, count(*)::int AS size,
+              (SELECT count(*)::int FROM customers WHERE active AND id > $1) AS remaining
          FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / $2 AS slice
                  FROM customers
                 WHERE active AND id > $1
@@ -47,6 +50,6 @@ export class CustomerSelection {
     );
     const batches = rows.map((row) => ({ firstId: row.first_id, lastId: row.last_id }));
     const full = rows.length === maxBatches && rows[rows.length - 1]?.size === batchSize;
-    return { batches, nextAfterId: full ? rows[rows.length - 1]!.last_id : null };
+    return { batches, nextAfterId: full ? rows[rows.length - 1]!.last_id : null, remainingCustomers: rows[0]?.remaining ?? 0 };
   }
 }

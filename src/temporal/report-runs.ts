@@ -1,5 +1,4 @@
-import crypto from 'node:crypto';
-import { Client, type WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import {
   REGENERATE_REPORTS_WORKFLOW,
   regenerateReportsWorkflowId,
@@ -42,19 +41,38 @@ export async function startRegenerateReports(
     parallelism: input.parallelism,
     batchesPerRun: input.batchesPerRun,
   };
-  const workflowId = regenerateReportsWorkflowId(input, crypto.randomBytes(4).toString('hex'));
-  const handle = await client.workflow.start<typeof regenerateReports>(REGENERATE_REPORTS_WORKFLOW, {
-    taskQueue: options.taskQueue,
-    workflowId,
-    args: [workflowInput],
-    typedSearchAttributes: [
-      { key: CUSTOMER_IDS, value: input.customerIds ? input.customerIds.map(String) : ['all'] },
-      { key: STARTED_FROM, value: options.startedFrom },
-      { key: PERIOD, value: `${input.from}..${input.to}` },
-    ],
-    memo: { startedBy: options.startedBy, startedFrom: options.startedFrom, input: workflowInput },
-  });
-  return { handle, input };
+  const workflowId = regenerateReportsWorkflowId(input);
+  const scope = input.customerIds ? `customers ${input.customerIds.join(', ')}` : 'all active customers';
+  try {
+    const handle = await client.workflow.start<typeof regenerateReports>(REGENERATE_REPORTS_WORKFLOW, {
+      taskQueue: options.taskQueue,
+      workflowId,
+      args: [workflowInput],
+      typedSearchAttributes: [
+        { key: CUSTOMER_IDS, value: input.customerIds ? input.customerIds.map(String) : ['all'] },
+        { key: STARTED_FROM, value: options.startedFrom },
+        { key: PERIOD, value: `${input.from}..${input.to}` },
+      ],
+      memo: { startedBy: options.startedBy, startedFrom: options.startedFrom, input: workflowInput },
+      staticSummary: `${input.dryRun ? 'Dry run: ' : ''}regenerate reports for ${scope}, ${input.from}..${input.to}`,
+      staticDetails: [
+        `Started from **${options.startedFrom}** (who: see the memo).`,
+        `Email: ${input.sendEmail ? (input.resend ? 'resend' : 'yes') : 'no'}; batch size ${input.batchSize}, parallelism ${input.parallelism}.`,
+      ].join('\n\n'),
+    });
+    return { handle, input };
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) throw new RunAlreadyRunningError(workflowId);
+    throw error;
+  }
+}
+
+/** A manual run for the same customers and period is still running: refused, naming it. */
+export class RunAlreadyRunningError extends Error {
+  override name = 'RunAlreadyRunningError';
+  constructor(readonly workflowId: string) {
+    super(`a run for the same customers and period is already running: ${workflowId} (follow it with: npm run temporal -- workflow show --follow -w '${workflowId}')`);
+  }
 }
 
 export function workflowUiUrl(uiBaseUrl: string, namespace: string, workflowId: string, runId?: string): string {

@@ -21,3 +21,6 @@ export const CLI_TYPE_NAMES: Record<string, string> = {
   [SearchAttributeType.BOOL]: 'Bool',
   [SearchAttributeType.DOUBLE]: 'Double',
 };
+
+/** Set by Temporal on runs a schedule starts (also backfills): the time the run was scheduled for. */
+export const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);

@@ -1,11 +1,15 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   continueAsNew,
   defineQuery,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
+  type RetryPolicy,
 } from '@temporalio/workflow';
 import type { ReportActivities } from '../activities/report-activities.js';
 import {
@@ -19,15 +23,10 @@ import {
   type RegenerateReportsSummary,
   type ResolvedRegenerateInput,
 } from '../contracts.js';
+import { CUSTOMER_IDS, PERIOD, SCHEDULED_START_TIME } from '../temporal/search-attributes.js';
+import { describeProgress, initialProgress, type RegenerateProgress } from './progress.js';
 
-export interface RegenerateProgress {
-  phase: 'validating' | 'selecting' | 'regenerating' | 'done';
-  batchesDone: number;
-  batchesPlanned: number;
-  customersDone: number;
-  failures: number;
-}
-
+export type { RegenerateProgress } from './progress.js';
 export const progressQuery = defineQuery<RegenerateProgress>('progress');
 
 /** Carried across continue-as-new so one logical run can cover any number of customers. */
@@ -38,17 +37,13 @@ export interface RegenerateResumeState {
   progress: RegenerateProgress;
 }
 
-const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50 };
+const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50 };
 
 const { findUnavailableCustomers, planCustomerBatches } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '1 minute',
   retry,
 });
-const { regenerateReportBatch } = proxyActivities<ReportActivities>({
-  startToCloseTimeout: '5 minutes',
-  retry,
-});
-const { sendReportEmails } = proxyActivities<ReportActivities>({
+const { regenerateReportBatch, sendReportEmails } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '1 minute',
   retry,
@@ -57,59 +52,70 @@ const { sendReportEmails } = proxyActivities<ReportActivities>({
 /**
  * Regenerates daily report rows for a period and emails each customer its report.
  * Steps: validate → select customers → per batch: purge+regenerate, then email → summary.
+ * Cancelling stops it between batches; batches in flight finish, so no customer is half-done.
  */
 export async function regenerateReports(
   rawInput?: RegenerateReportsInput,
   resume?: RegenerateResumeState,
 ): Promise<RegenerateReportsSummary> {
-  const progress: RegenerateProgress = resume?.progress ?? { phase: 'validating', batchesDone: 0, batchesPlanned: 0, customersDone: 0, failures: 0 };
+  const progress = resume?.progress ?? initialProgress();
+  const report = () => setCurrentDetails(describeProgress(progress));
   setHandler(progressQuery, () => progress);
+  report();
 
   const input = resume?.input ?? validate(rawInput);
   const summary = resume?.summary ?? emptySummary(input);
+  upsertSearchAttributes([
+    { key: PERIOD, value: `${input.from}..${input.to}` },
+    { key: CUSTOMER_IDS, value: input.customerIds ? input.customerIds.map(String) : ['all'] },
+  ]);
   progress.phase = 'selecting';
 
   let batches: CustomerBatch[];
   let nextAfterId: number | null = null;
   if (input.customerIds) {
-    const unavailable = await findUnavailableCustomers(input.customerIds);
-    if (unavailable.length > 0) {
-      const list = unavailable.map((c) => `${c.customerId} (${c.reason})`).join(', ');
-      throw ApplicationFailure.create({
-        type: 'InvalidInput',
-        nonRetryable: true,
-        message: `invalid input: customerIds names customers that cannot be run: ${list}`,
-        details: [unavailable],
-      });
-    }
+    await refuseUnavailable(input.customerIds);
     batches = sliceIds(input.customerIds, input.batchSize);
+    progress.customersTotal = input.customerIds.length;
   } else {
     const plan = await planCustomerBatches({ afterId: resume?.afterCustomerId ?? 0, batchSize: input.batchSize, maxBatches: input.batchesPerRun });
     batches = plan.batches;
     nextAfterId = plan.nextAfterId;
+    progress.customersTotal = summary.customersProcessed + summary.failures.length + summary.failuresNotListed + plan.remainingCustomers;
   }
 
   progress.phase = 'regenerating';
+  const firstBatchNumber = progress.batchesPlanned + 1;
   progress.batchesPlanned += batches.length;
-  await forEachBounded(batches, input.parallelism, async (batch) => {
-    await processBatch(batch, input, summary);
+  report();
+  const root = CancellationScope.current();
+  await forEachBounded(batches, input.parallelism, () => root.consideredCancelled, async (batch, index) => {
+    // In-flight batches are never cut short: a cancel takes effect between batches.
+    await CancellationScope.nonCancellable(() => processBatch(batch, firstBatchNumber + index, input, summary));
     progress.batchesDone++;
     progress.customersDone = summary.customersProcessed;
     progress.failures = summary.failures.length + summary.failuresNotListed;
+    report();
   });
 
-  if (nextAfterId !== null) {
+  if (root.consideredCancelled) {
+    summary.cancelled = true;
+    progress.phase = 'cancelling';
+  } else if (nextAfterId !== null) {
     return continueAsNew<typeof regenerateReports>(rawInput, { input, summary, afterCustomerId: nextAfterId, progress });
+  } else {
+    progress.phase = 'done';
   }
-  progress.phase = 'done';
+  report();
   return summary;
 }
 
-async function processBatch(batch: CustomerBatch, input: ResolvedRegenerateInput, summary: RegenerateReportsSummary): Promise<void> {
+async function processBatch(batch: CustomerBatch, number: number, input: ResolvedRegenerateInput, summary: RegenerateReportsSummary): Promise<void> {
   const { from, to, dryRun } = input;
+  const label = `batch ${number}: ${'firstId' in batch ? `customers ${batch.firstId}–${batch.lastId}` : `customer ${batch.customerIds.join(', ').slice(0, 80)}`}`;
   let regenerated;
   try {
-    regenerated = await regenerateReportBatch({ batch, from, to, dryRun });
+    regenerated = await regenerateReportBatch.executeWithOptions({ summary: `${dryRun ? 'dry run ' : ''}regenerate ${label}` }, [{ batch, from, to, dryRun }]);
   } catch (error) {
     recordBatchFailure(summary, batch, 'regenerate', error);
     return;
@@ -120,7 +126,9 @@ async function processBatch(batch: CustomerBatch, input: ResolvedRegenerateInput
   recordFailures(summary, regenerated.failures);
   if (!input.sendEmail || regenerated.customerIds.length === 0) return;
   try {
-    const sent = await sendReportEmails({ customerIds: regenerated.customerIds, from, to, resend: input.resend, dryRun });
+    const sent = await sendReportEmails.executeWithOptions({ summary: `email ${label}` }, [
+      { customerIds: regenerated.customerIds, from, to, resend: input.resend, dryRun },
+    ]);
     summary.emailsSent += sent.sent;
     summary.emailsAlreadySent += sent.alreadySent;
     summary.emailsSkippedNoOrders += sent.skippedNoOrders;
@@ -131,14 +139,30 @@ async function processBatch(batch: CustomerBatch, input: ResolvedRegenerateInput
 }
 
 function validate(rawInput: unknown): ResolvedRegenerateInput {
+  // A scheduled or backfilled run computes "yesterday" from its scheduled time, not from
+  // when it happens to run: the 2026-11-05 02:00 run regenerates 2026-11-04 even if late.
+  const info = workflowInfo();
+  const scheduledAt = info.typedSearchAttributes.get(SCHEDULED_START_TIME);
   try {
-    return resolveRegenerateInput(rawInput, new Date(workflowInfo().startTime));
+    return resolveRegenerateInput(rawInput, scheduledAt ?? new Date(info.startTime));
   } catch (error) {
     if (error instanceof InvalidInputError) {
       throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: error.message, details: [error.problems] });
     }
     throw error;
   }
+}
+
+async function refuseUnavailable(customerIds: number[]): Promise<void> {
+  const unavailable = await findUnavailableCustomers(customerIds);
+  if (unavailable.length === 0) return;
+  const list = unavailable.map((c) => `${c.customerId} (${c.reason})`).join(', ');
+  throw ApplicationFailure.create({
+    type: 'InvalidInput',
+    nonRetryable: true,
+    message: `invalid input: customerIds names customers that cannot be run: ${list}`,
+    details: [unavailable],
+  });
 }
 
 /** A batch whose activity exhausted its retries: every customer in it is reported failed. */
@@ -165,11 +189,14 @@ function sliceIds(ids: number[], size: number): CustomerBatch[] {
   return batches;
 }
 
-/** Runs `work` over items with at most `limit` in flight, in order of the list. */
-async function forEachBounded<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+/** Runs `work` over items, at most `limit` at a time, in list order, until `stop()` says so. */
+async function forEachBounded<T>(items: T[], limit: number, stop: () => boolean, work: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
+    while (next < items.length && !stop()) {
+      const index = next++;
+      await work(items[index]!, index);
+    }
   });
   await Promise.all(lanes);
 }

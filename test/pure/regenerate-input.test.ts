@@ -21,6 +21,14 @@ describe('resolveRegenerateInput', () => {
     });
   });
 
+  it("computes the default period as yesterday in the given time zone (a schedule's zone)", () => {
+    // 02:00 on 2026-11-05 in Tokyo is 17:00 UTC on 2026-11-04: Tokyo's yesterday is the 4th.
+    const tokyo = new Date('2026-11-04T17:00:00Z');
+    expect(resolveRegenerateInput({ timeZone: 'Asia/Tokyo' }, tokyo)).toMatchObject({ from: '2026-11-04', to: '2026-11-04' });
+    expect(resolveRegenerateInput({}, tokyo)).toMatchObject({ from: '2026-11-03', to: '2026-11-03' });
+    expect(problemsOf({ timeZone: 'Mars/Base' }).join()).toContain('timeZone must be an IANA time zone');
+  });
+
   it('takes a single day from either bound and sorts customer ids', () => {
     const input = resolveRegenerateInput({ customerIds: [7, 3], from: '2026-10-01' }, now);
     expect(input).toMatchObject({ customerIds: [3, 7], from: '2026-10-01', to: '2026-10-01' });
@@ -52,10 +60,10 @@ describe('resolveRegenerateInput', () => {
 describe('regenerateReportsWorkflowId', () => {
   it('says scope and period', () => {
     const all = resolveRegenerateInput({}, now);
-    expect(regenerateReportsWorkflowId(all, 'x1')).toBe('regenerate-reports:all:2026-11-04:x1');
+    expect(regenerateReportsWorkflowId(all)).toBe('regenerate-reports:all:2026-11-04');
     const some = resolveRegenerateInput({ customerIds: [42], from: '2026-11-01', to: '2026-11-03' }, now);
-    expect(regenerateReportsWorkflowId(some, 'x2')).toBe('regenerate-reports:customer-42:2026-11-01..2026-11-03:x2');
-    const many = resolveRegenerateInput({ customerIds: [1, 2, 3, 4, 5, 6] }, now);
-    expect(regenerateReportsWorkflowId(many, 'x3')).toBe('regenerate-reports:customers-6:2026-11-04:x3');
+    expect(regenerateReportsWorkflowId(some)).toBe('regenerate-reports:customer-42:2026-11-01..2026-11-03');
+    const many = resolveRegenerateInput({ customerIds: [6, 2, 3, 4, 5, 1], dryRun: true }, now);
+    expect(regenerateReportsWorkflowId(many)).toBe('regenerate-reports:customers-6-from-1:2026-11-04:dry-run');
   });
 });
