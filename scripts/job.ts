@@ -1,7 +1,8 @@
 // `npm run job -- <command>`: start report runs and read report rows from the shell.
 import os from 'node:os';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { InvalidInputError, resolveRegenerateInput, type RegenerateReportsInput } from '../src/contracts.js';
+import { WorkflowFailedError } from '@temporalio/client';
+import { InvalidInputError, resolveRegenerateInput, type RegenerateReportsInput, type RegenerateReportsSummary } from '../src/contracts.js';
+import { connectClient } from '../src/temporal/client.js';
 import { createPool } from '../src/db/pool.js';
 import { resolveServices } from '../src/dev/local-services.js';
 import { CustomerSelection } from '../src/services/customer-selection.js';
@@ -27,6 +28,12 @@ program
   .option('--parallelism <n>', 'batches in flight at once', positiveInt('--parallelism'), config.REPORT_PARALLELISM)
   .option('--wait', 'wait for the run to finish and print its summary')
   .action((flags) => runMain(() => regenerate(flags)));
+
+program
+  .command('rerun-failed <workflowId>')
+  .description('start a new run for just the customers that failed in a finished run (same period and options)')
+  .option('--wait', 'wait for the new run to finish and print its summary')
+  .action((workflowId: string, flags: { wait?: boolean }) => runMain(() => rerunFailed(workflowId, flags)));
 
 program
   .command('report')
@@ -75,10 +82,7 @@ async function regenerate(flags: RegenerateFlags): Promise<void> {
   const services = await resolveServices(config, logger, { temporal: false, smtp: false });
   try {
     if (flags.customer) await refuseUnavailable(services.databaseUrl, flags.customer);
-    const connection = await Connection.connect(services.temporal.connectionOptions).catch((error: Error) => {
-      throw new Error(`cannot reach Temporal at ${services.temporal.address} (${error.message}); start it with: npm start`);
-    });
-    const client = new Client({ connection, namespace: services.temporal.namespace });
+    const { client, close } = await connectClient(services.temporal);
     try {
       const started = await startRegenerateReports(client, rawInput, {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -108,9 +112,45 @@ async function regenerate(flags: RegenerateFlags): Promise<void> {
         throw error;
       }
     } finally {
-      await connection.close();
+      await close();
     }
   } finally {
+    await services.stop();
+  }
+}
+
+async function rerunFailed(workflowId: string, flags: { wait?: boolean }): Promise<void> {
+  const services = await resolveServices(config, logger, { temporal: false, smtp: false });
+  const { client, close } = await connectClient(services.temporal);
+  const pool = createPool(services.databaseUrl, logger, 2);
+  try {
+    const handle = client.workflow.getHandle(workflowId);
+    const description = await handle.describe();
+    if (description.status.name === 'RUNNING') usageError(`${workflowId} is still running; re-run its failures once it has finished`);
+    const summary = (await handle.result()) as RegenerateReportsSummary;
+    const selection = new CustomerSelection(pool);
+    const ids = new Set(summary.failures.map((failure) => failure.customerId));
+    for (const range of summary.failedRanges) for (const id of await selection.activeIdsInRange(range.firstId, range.lastId)) ids.add(id);
+    if (summary.failuresNotListed > 0) console.error(`note: ${summary.failuresNotListed} failures were not listed in the summary; rerun the whole period for those`);
+    if (ids.size === 0) {
+      console.log(`${workflowId} had no failed customers; nothing to re-run`);
+      return;
+    }
+    const original = ((description.memo?.input ?? {}) as RegenerateReportsInput);
+    await regenerate({
+      customer: [...ids].sort((a, b) => a - b),
+      from: summary.from,
+      to: summary.to,
+      email: original.sendEmail ?? true,
+      resend: original.resend,
+      dryRun: summary.dryRun,
+      batchSize: original.batchSize ?? config.REPORT_BATCH_SIZE,
+      parallelism: original.parallelism ?? config.REPORT_PARALLELISM,
+      wait: flags.wait,
+    });
+  } finally {
+    await pool.end();
+    await close();
     await services.stop();
   }
 }

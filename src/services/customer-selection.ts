@@ -31,6 +31,12 @@ export class CustomerSelection {
     return rows.map((row) => ({ customerId: row.id, reason: row.active === null ? 'unknown' : 'inactive' }));
   }
 
+  /** Active customers in an id range: expands a failed range batch back into ids. */
+  async activeIdsInRange(firstId: number, lastId: number): Promise<number[]> {
+    const { rows } = await this.pool.query<{ id: number }>('SELECT id FROM customers WHERE active AND id BETWEEN $1 AND $2 ORDER BY id', [firstId, lastId]);
+    return rows.map((row) => row.id);
+  }
+
   /**
    * Plans the next page of batches over all active customers as id ranges, so a page of
    * 100 batches of 500 customers stays a few kilobytes in the workflow history.

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { inTransaction, type Pool } from '../db/pool.js';
 import type { CustomerBatch, CustomerFailure } from '../contracts.js';
+import { CustomerSelection } from './customer-selection.js';
 import {
   COUNT_REPORT_CHANGES,
   INSERT_REPORT_ROWS,
@@ -76,13 +77,9 @@ export class ReportRegeneration {
     return { ...empty, rowsWritten: inserted.rowCount ?? 0 };
   }
 
-  private async resolveIds(batch: CustomerBatch): Promise<number[]> {
-    if ('customerIds' in batch) return batch.customerIds;
-    const { rows } = await this.pool.query<{ id: number }>(
-      'SELECT id FROM customers WHERE active AND id BETWEEN $1 AND $2 ORDER BY id',
-      [batch.firstId, batch.lastId],
-    );
-    return rows.map((row) => row.id);
+  private resolveIds(batch: CustomerBatch): Promise<number[]> {
+    if ('customerIds' in batch) return Promise.resolve(batch.customerIds);
+    return new CustomerSelection(this.pool).activeIdsInRange(batch.firstId, batch.lastId);
   }
 }
 

@@ -23,7 +23,7 @@ import {
   type RegenerateReportsSummary,
   type ResolvedRegenerateInput,
 } from '../contracts.js';
-import { CUSTOMER_IDS, PERIOD, SCHEDULED_START_TIME } from '../temporal/search-attributes.js';
+import { CUSTOMER_IDS, PERIOD, SCHEDULED_START_TIME, STARTED_FROM } from '../temporal/search-attributes.js';
 import { describeProgress, initialProgress, type RegenerateProgress } from './progress.js';
 
 export type { RegenerateProgress } from './progress.js';
@@ -68,6 +68,8 @@ export async function regenerateReports(
   upsertSearchAttributes([
     { key: PERIOD, value: `${input.from}..${input.to}` },
     { key: CUSTOMER_IDS, value: input.customerIds ? input.customerIds.map(String) : ['all'] },
+    // Runs started without our client (`temporal workflow start`, another SDK) say so too.
+    { key: STARTED_FROM, value: workflowInfo().typedSearchAttributes.get(STARTED_FROM) ?? 'api' },
   ]);
   progress.phase = 'selecting';
 
