@@ -1,0 +1,51 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AdminSessions } from '../services/admin-sessions.js';
+import type { AdminUsers } from '../services/admin-users.js';
+import type { AuditLog } from '../services/audit-log.js';
+import type { CustomerDirectory } from '../services/customer-directory.js';
+import type { CustomerSelection } from '../services/customer-selection.js';
+import type { ReportRows } from '../services/report-rows.js';
+import { cookieSecure, type CookieSecureSetting } from './auth.js';
+import type { RunTarget } from './run-history.js';
+import type { SafeHtml } from './views/html.js';
+
+export interface AdminSettings {
+  /** Signs the CSRF secret cookie. */
+  sessionSecret: string;
+  sessionHours: number;
+  cookieSecure: CookieSecureSetting;
+  trustProxy: boolean;
+  signInAttemptsPerMinute: number;
+}
+
+/** What the route handlers use: the services (built once by the server) and the Temporal target. */
+export interface AdminContext {
+  users: AdminUsers;
+  sessions: AdminSessions;
+  audit: AuditLog;
+  directory: CustomerDirectory;
+  selection: CustomerSelection;
+  reportRows: ReportRows;
+  temporal: RunTarget;
+  settings: AdminSettings;
+  now: () => Date;
+}
+
+export function sendHtml(reply: FastifyReply, page: SafeHtml): FastifyReply {
+  return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page.value);
+}
+
+/** A CSRF token for a form on this page (its secret goes to a signed, http-only cookie). */
+export function csrfToken(request: FastifyRequest, reply: FastifyReply, settings: AdminSettings): string {
+  return reply.generateCsrf({ path: '/', httpOnly: true, sameSite: 'lax', signed: true, secure: cookieSecure(request, settings.cookieSecure) });
+}
+
+/** Form fields as single strings: a repeated or missing field is ''. */
+export function formField(body: unknown, name: string): string {
+  const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'string' ? value : '';
+}
+
+export function queryField(query: unknown, name: string): string {
+  return formField(query, name);
+}

@@ -1,0 +1,159 @@
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { REGENERATE_REPORTS_WORKFLOW, type RegenerateReportsSummary } from '../contracts.js';
+import { CUSTOMER_IDS, PERIOD, STARTED_FROM } from '../temporal/search-attributes.js';
+import { workflowUiUrl, type StartedFrom } from '../temporal/report-runs.js';
+import { describeProgress, type RegenerateProgress } from '../workflows/progress.js';
+
+/**
+ * What the admin page reads from Temporal: recent `regenerateReports` runs from visibility,
+ * and one run's live status. Every value that goes into a visibility query comes from a
+ * fixed list or is an integer, so a query string can never be injected.
+ */
+export const STARTED_FROM_VALUES: readonly StartedFrom[] = ['schedule', 'cli', 'admin', 'start', 'api'];
+
+/** Filter name → visibility ExecutionStatus value. */
+export const STATUS_FILTERS = {
+  running: 'Running',
+  completed: 'Completed',
+  failed: 'Failed',
+  canceled: 'Canceled',
+  terminated: 'Terminated',
+  'timed-out': 'TimedOut',
+} as const;
+export type StatusFilter = keyof typeof STATUS_FILTERS;
+
+export interface RunTarget {
+  client: Client;
+  namespace: string;
+  taskQueue: string;
+  temporalUiUrl: string;
+}
+
+export interface RunListItem {
+  workflowId: string;
+  runId: string;
+  status: string;
+  startedAt: string;
+  closedAt: string | null;
+  startedFrom: string | null;
+  startedBy: string | null;
+  customers: string;
+  period: string | null;
+  uiUrl: string;
+  /** Only for running runs, and only when asked for (one query each). */
+  progress?: RegenerateProgress | null;
+}
+
+export interface RunStatus {
+  workflowId: string;
+  runId: string;
+  status: string;
+  done: boolean;
+  startedAt: string;
+  closedAt: string | null;
+  progress: RegenerateProgress | null;
+  /** The progress as one line, worded like the Web UI's current details. */
+  progressText: string;
+  summary: RegenerateReportsSummary | null;
+  failure: string | null;
+  uiUrl: string;
+}
+
+export interface RunFilter {
+  customerId?: number;
+  startedFrom?: StartedFrom;
+  status?: StatusFilter;
+  limit: number;
+  /** Ask each running run for its progress (one query per running run). */
+  withProgress?: boolean;
+}
+
+/** Most recent runs first; a continue-as-new chain shows as its latest execution only. */
+export async function listRuns(target: RunTarget, filter: RunFilter): Promise<RunListItem[]> {
+  const clauses = [`WorkflowType = '${REGENERATE_REPORTS_WORKFLOW}'`, `TaskQueue = '${quote(target.taskQueue)}'`];
+  if (filter.customerId !== undefined) clauses.push(`${CUSTOMER_IDS.name} = '${Math.trunc(filter.customerId)}'`);
+  if (filter.startedFrom && STARTED_FROM_VALUES.includes(filter.startedFrom)) clauses.push(`${STARTED_FROM.name} = '${filter.startedFrom}'`);
+  clauses.push(filter.status ? `ExecutionStatus = '${STATUS_FILTERS[filter.status]}'` : `ExecutionStatus != 'ContinuedAsNew'`);
+  const runs: RunListItem[] = [];
+  for await (const info of target.client.workflow.list({ query: clauses.join(' AND '), pageSize: filter.limit })) {
+    runs.push(toListItem(target, info));
+    if (runs.length >= filter.limit) break;
+  }
+  if (filter.withProgress) {
+    await Promise.all(
+      runs.filter((run) => run.status === 'RUNNING').map(async (run) => {
+        run.progress = await queryProgress(target, run.workflowId);
+      }),
+    );
+  }
+  return runs;
+}
+
+/**
+ * One run's status for the live progress panel: `describe()` for the status, the workflow's
+ * `progress` query while it runs, the summary or failure once it ended. Null when there is
+ * no such run or it is not a report run.
+ */
+export async function runStatus(target: RunTarget, workflowId: string): Promise<RunStatus | null> {
+  const handle = target.client.workflow.getHandle(workflowId);
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return null;
+    throw error;
+  }
+  if (description.type !== REGENERATE_REPORTS_WORKFLOW || description.taskQueue !== target.taskQueue) return null;
+  const status = description.status.name;
+  let progress: RegenerateProgress | null = null;
+  let summary: RegenerateReportsSummary | null = null;
+  let failure: string | null = null;
+  if (status === 'RUNNING') {
+    progress = await queryProgress(target, workflowId);
+  } else if (status === 'COMPLETED') {
+    summary = (await handle.result()) as RegenerateReportsSummary;
+  } else if (status === 'FAILED') {
+    failure = await handle.result().then(
+      () => null,
+      (error: unknown) => (error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : String(error)),
+    );
+  }
+  return {
+    workflowId: description.workflowId,
+    runId: description.runId,
+    status,
+    done: status !== 'RUNNING',
+    startedAt: description.startTime.toISOString(),
+    closedAt: description.closeTime?.toISOString() ?? null,
+    progress,
+    progressText: progress ? describeProgress(progress) : status === 'RUNNING' ? 'waiting for a worker' : '',
+    summary,
+    failure,
+    uiUrl: workflowUiUrl(target.temporalUiUrl, target.namespace, description.workflowId),
+  };
+}
+
+/** The workflow's `progress` query; a query needs a worker, so it gets a short deadline. */
+async function queryProgress(target: RunTarget, workflowId: string): Promise<RegenerateProgress | null> {
+  const handle = target.client.workflow.getHandle(workflowId);
+  return target.client.withDeadline(Date.now() + 3_000, () => handle.query<RegenerateProgress>('progress')).catch(() => null);
+}
+
+function toListItem(target: RunTarget, info: WorkflowExecutionInfo): RunListItem {
+  const ids = info.typedSearchAttributes.get(CUSTOMER_IDS) ?? [];
+  const memo = info.memo ?? {};
+  return {
+    workflowId: info.workflowId,
+    runId: info.runId,
+    status: info.status.name,
+    startedAt: info.startTime.toISOString(),
+    closedAt: info.closeTime?.toISOString() ?? null,
+    startedFrom: info.typedSearchAttributes.get(STARTED_FROM) ?? null,
+    startedBy: typeof memo.startedBy === 'string' ? memo.startedBy : null,
+    customers: ids.includes('all') ? 'all active' : ids.length > 5 ? `${ids.length} customers` : ids.join(', '),
+    period: info.typedSearchAttributes.get(PERIOD) ?? null,
+    uiUrl: workflowUiUrl(target.temporalUiUrl, target.namespace, info.workflowId, info.runId),
+  };
+}
+
+const quote = (value: string) => value.replace(/['\\]/g, '\\$&');

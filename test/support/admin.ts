@@ -1,0 +1,110 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { buildAdminServer } from '../../src/admin/server.js';
+import type { AdminSettings } from '../../src/admin/context.js';
+import { AdminUsers, type AdminRole } from '../../src/services/admin-users.js';
+import type { Pool } from '../../src/db/pool.js';
+import { testLogger } from './database.js';
+import type { TemporalTestEnv } from './temporal.js';
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+export const TEST_UI_URL = 'http://localhost:8233';
+
+export const TEST_ADMIN_SETTINGS: AdminSettings = {
+  sessionSecret: 'test-secret-test-secret-test-secret-0123',
+  sessionHours: 1,
+  cookieSecure: 'auto',
+  trustProxy: false,
+  signInAttemptsPerMinute: 1000,
+};
+
+/** The real admin app on a test file's own database, Temporal client and task queue (not listening). */
+export function buildTestAdmin(env: TemporalTestEnv, settings: Partial<AdminSettings> = {}): FastifyInstance {
+  return buildAdminServer({
+    pool: env.db.pool,
+    logger: testLogger,
+    settings: { ...TEST_ADMIN_SETTINGS, ...settings },
+    temporal: { client: env.client, namespace: env.client.options.namespace, taskQueue: env.taskQueue, temporalUiUrl: TEST_UI_URL },
+  });
+}
+
+export async function createAdminUser(pool: Pool, email: string, role: AdminRole): Promise<void> {
+  await new AdminUsers(pool).create({ email, role, password: TEST_PASSWORD });
+}
+
+/** A browser's cookie jar for `app.inject`, plus the latest CSRF token seen in a page. */
+export class Session {
+  readonly cookies = new Map<string, string>();
+  csrf = '';
+
+  constructor(private readonly app: FastifyInstance) {}
+
+  get cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  async get(url: string): Promise<LightMyRequestResponse> {
+    return this.remember(await this.app.inject({ method: 'GET', url, headers: { cookie: this.cookieHeader } }));
+  }
+
+  /** Posts a form; the CSRF token is added unless `_csrf` is given (null: leave it out). */
+  async post(url: string, fields: Record<string, string | null>): Promise<LightMyRequestResponse> {
+    const body = new URLSearchParams();
+    if (!('_csrf' in fields)) body.set('_csrf', this.csrf);
+    for (const [name, value] of Object.entries(fields)) if (value !== null) body.set(name, value);
+    return this.remember(
+      await this.app.inject({
+        method: 'POST',
+        url,
+        headers: { cookie: this.cookieHeader, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: body.toString(),
+      }),
+    );
+  }
+
+  async signIn(email: string, password = TEST_PASSWORD): Promise<LightMyRequestResponse> {
+    await this.get('/sign-in');
+    return this.post('/sign-in', { email, password });
+  }
+
+  private remember(response: LightMyRequestResponse): LightMyRequestResponse {
+    for (const cookie of response.cookies as Array<{ name: string; value: string; maxAge?: number; expires?: Date }>) {
+      const expired = cookie.maxAge === 0 || (cookie.expires && cookie.expires.getTime() < Date.now());
+      if (expired || cookie.value === '') this.cookies.delete(cookie.name);
+      else this.cookies.set(cookie.name, cookie.value);
+    }
+    const token = /name="_csrf" value="([^"]+)"/.exec(response.body)?.[1];
+    if (token) this.csrf = token;
+    return response;
+  }
+}
+
+export async function signedIn(app: FastifyInstance, email: string): Promise<Session> {
+  const session = new Session(app);
+  const response = await session.signIn(email);
+  if (response.statusCode !== 303) throw new Error(`sign-in as ${email} failed: ${response.statusCode} ${response.body.slice(0, 200)}`);
+  await session.get('/customers'); // picks up a CSRF token for the next form
+  return session;
+}
+
+/** Runs started on this test file's task queue, from Temporal visibility. */
+export async function runsOnQueue(env: TemporalTestEnv): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const info of env.client.workflow.list({ query: `TaskQueue = '${env.taskQueue}'` })) ids.push(info.workflowId);
+  return ids;
+}
+
+export async function auditRows(pool: Pool): Promise<Array<Record<string, unknown>>> {
+  const { rows } = await pool.query('SELECT user_email, action, customer_id, parameters, workflow_id FROM admin_audit ORDER BY id');
+  return rows;
+}
+
+/**
+ * Manual runs have deterministic ids (one per customer and period), and the test Temporal
+ * server outlives test runs: a run left by an aborted earlier run, on a task queue nobody
+ * polls any more, would block ours. This terminates exactly that run, nothing else.
+ */
+export async function terminateLeftoverRun(env: TemporalTestEnv, workflowId: string): Promise<void> {
+  const handle = env.client.workflow.getHandle(workflowId);
+  const description = await handle.describe().catch(() => null);
+  if (description?.status.name === 'RUNNING' && description.taskQueue !== env.taskQueue) await handle.terminate('left over from an earlier test run');
+}
