@@ -10,6 +10,7 @@ import { DemoData } from '../src/services/demo-data.js';
 import { addDays } from '../src/contracts.js';
 import { startRegenerateReports, workflowUiUrl } from '../src/temporal/report-runs.js';
 import { createReportWorker } from '../src/worker.js';
+import { startAdminServer } from '../src/admin/start-admin.js';
 import { declaredSchedules } from '../src/schedules.js';
 import { applySchedules } from '../src/temporal/schedule-sync.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
@@ -20,6 +21,7 @@ runMain(async () => {
   const services = await resolveServices(config, logger);
   const pool = createPool(services.databaseUrl, logger);
   let closeWorker = async () => {};
+  let closeAdmin = async () => {};
   try {
     await migrate(services.databaseUrl, logger);
     const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM customers');
@@ -34,6 +36,10 @@ runMain(async () => {
     const { worker, close } = await createReportWorker({ config, logger, pool, smtpUrl: services.smtpUrl, temporal: services.temporal });
     closeWorker = close;
     const running = worker.run();
+    const admin = await startAdminServer({
+      config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, createFirstAdmin: !config.DATABASE_URL,
+    });
+    closeAdmin = admin.close;
 
     const connection = await Connection.connect(services.temporal.connectionOptions);
     const client = new Client({ connection, namespace: services.temporal.namespace });
@@ -56,6 +62,7 @@ runMain(async () => {
     console.log(
       [
         '',
+        `  Admin page        ${admin.url ?? `(not served: port ${config.ADMIN_PORT} is in use)`}`,
         `  Temporal Web UI   ${services.temporalUiUrl}`,
         `  This run          ${link}`,
         `  Report emails     ${config.SMTP_URL ? '(sent via SMTP_URL)' : `${config.DATA_DIR}/mail/`}`,
@@ -68,6 +75,7 @@ runMain(async () => {
     );
     await running;
   } finally {
+    await closeAdmin();
     await closeWorker();
     await pool.end();
     await services.stop();
