@@ -120,9 +120,10 @@ ${audit.map((entry) => html`<tr><td>${entry.at.replace('T', ' ').slice(0, 19)}</
 </tbody></table>`;
 }
 
+// jsonb does not keep key order; a fixed order reads the same on every row.
+const PARAMETER_ORDER = ['from', 'to', 'sendEmail', 'resend', 'dryRun'];
+
 function describeParameters(parameters: Record<string, unknown>): string {
-  return Object.entries(parameters)
-    .filter(([key]) => key !== 'customerIds')
-    .map(([key, value]) => `${key}=${String(value)}`)
-    .join(' ');
+  const keys = [...PARAMETER_ORDER.filter((key) => key in parameters), ...Object.keys(parameters).filter((key) => !PARAMETER_ORDER.includes(key))];
+  return keys.map((key) => `${key}=${String(parameters[key])}`).join(' ');
 }

@@ -27,7 +27,7 @@ export function runsTable(runs: RunListItem[], options: { showCustomers: boolean
   <td>${run.startedAt.replace('T', ' ').slice(0, 19)}</td>
   <td>${statusBadge(run.status)}</td>
   ${options.showCustomers ? html`<td>${single ? html`<a href="/customers/${run.customers}">${run.customers}</a>` : run.customers}</td>` : ''}
-  <td>${run.period ?? ''}</td>
+  <td>${run.period ? samePeriodOnce(run.period) : ''}</td>
   <td>${run.startedFrom ?? ''}</td>
   <td>${run.startedBy ?? ''}</td>
   <td class="muted">${run.status === 'RUNNING' ? progressText(run.progress) : run.closedAt ? `ended ${run.closedAt.replace('T', ' ').slice(0, 19)}` : ''}</td>
@@ -75,4 +75,10 @@ export function runPanel(run: RunStatus): SafeHtml {
 })();
 </script>`}
 </section>`;
+}
+
+/** `2026-11-26..2026-11-26` reads better as one day. */
+function samePeriodOnce(period: string): string {
+  const [from, to] = period.split('..');
+  return from === to ? from! : period;
 }

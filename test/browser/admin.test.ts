@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { addDays } from '../../src/contracts.js';
+import { startRegenerateReports } from '../../src/temporal/report-runs.js';
+import { reportRows, seedDemo, truthRows } from '../support/database.js';
+import { readMailbox } from '../support/mailbox.js';
+import { auditRows, buildTestAdmin, createAdminUser, runsOnQueue, TEST_PASSWORD, terminateLeftoverRun } from '../support/admin.js';
+import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
+
+/**
+ * The admin page in a real browser: Debian's chromium driven by playwright-core, against the
+ * real app listening on a port, with a real worker, PostgreSQL and SMTP sink behind it.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const SCREENSHOT = path.resolve('test-results/admin-customer.png');
+
+let env: TemporalTestEnv;
+let app: FastifyInstance;
+let baseUrl: string;
+let customerId: number;
+const contexts: Array<{ context: BrowserContext; userDataDir: string }> = [];
+const yesterday = addDays(new Date().toISOString().slice(0, 10), -1);
+const earlier = { from: addDays(yesterday, -13), to: addDays(yesterday, -1) };
+
+beforeAll(async () => {
+  env = await startTemporalTestEnv();
+  // Orders up to yesterday, so the page's default range (the last two weeks) has data.
+  await seedDemo(env.db.pool, { endDate: yesterday, days: 14 });
+  await createAdminUser(env.db.pool, 'operator@example.com', 'operator');
+  await createAdminUser(env.db.pool, 'viewer@example.com', 'viewer');
+  // A customer with orders yesterday, so the admin's run sends an email.
+  const truth = await truthRows(env.db.pool, Array.from({ length: 16 }, (_, i) => i + 1).filter((id) => id % 17 !== 0), yesterday, yesterday);
+  customerId = truth.find((row) => row.order_count > 0)!.customer_id;
+  // The two weeks before yesterday already have rows (no email), as after daily runs.
+  await terminateLeftoverRun(env, `regenerate-reports:customer-${customerId}:${earlier.from}..${earlier.to}`);
+  await terminateLeftoverRun(env, `regenerate-reports:customer-${customerId}:${yesterday}`);
+  const { handle } = await startRegenerateReports(env.client, { customerIds: [customerId], ...earlier, sendEmail: false }, {
+    taskQueue: env.taskQueue, startedFrom: 'schedule', startedBy: 'test',
+  });
+  await handle.result();
+  app = buildTestAdmin(env);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+}, 120_000);
+
+afterEach(async () => {
+  for (const { context, userDataDir } of contexts.splice(0)) {
+    await context.close();
+    // Chromium's helpers may still be flushing the profile for a moment after close.
+    fs.rmSync(userDataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  }
+});
+afterAll(async () => {
+  await app?.close();
+  await env?.close();
+});
+
+async function openBrowser(): Promise<Page> {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dj-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1200, height: 900 },
+  });
+  contexts.push({ context, userDataDir });
+  return context.pages()[0] ?? (await context.newPage());
+}
+
+async function signIn(page: Page, email: string): Promise<void> {
+  await page.goto(`${baseUrl}/customers`);
+  expect(new URL(page.url()).pathname).toBe('/sign-in');
+  await page.fill('#email', email);
+  await page.fill('#password', TEST_PASSWORD);
+  await Promise.all([page.waitForURL(`${baseUrl}/customers`), page.click('button[type=submit]')]);
+}
+
+describe('the admin page in chromium', () => {
+  it('an operator finds a customer, regenerates yesterday with email, watches it finish, and sees the rows and the run', async () => {
+    const page = await openBrowser();
+    await signIn(page, 'operator@example.com');
+
+    await page.fill('#q', `customer${customerId}@example.com`);
+    await Promise.all([page.waitForURL(/\/customers\?q=/), page.click('form[role=search] button')]);
+    await Promise.all([page.waitForURL(`${baseUrl}/customers/${customerId}`), page.click(`td a[href="/customers/${customerId}"] >> nth=0`)]);
+    expect(await page.locator('#report-rows tbody tr').count()).toBe(13); // the earlier two weeks, not yet yesterday
+    expect(await page.locator('svg[role=img] rect').count()).toBe(13);
+
+    // The form defaults to yesterday with email.
+    expect(await page.inputValue('#regen-from')).toBe(yesterday);
+    expect(await page.isChecked('#regen-sendEmail')).toBe(true);
+    await Promise.all([page.waitForURL(/run=/), page.click('#regenerate button[type=submit]')]);
+    const workflowId = new URL(page.url()).searchParams.get('run')!;
+    expect(workflowId).toBe(`regenerate-reports:customer-${customerId}:${yesterday}`);
+
+    // The panel polls until the run ends, then the page reloads with the new row.
+    await page.locator('#run-status', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
+    await page.locator('#report-rows td', { hasText: yesterday }).waitFor();
+    expect(await page.locator('#report-rows tbody tr').count()).toBe(14);
+    expect(await page.textContent('#run-line')).toContain('1 customers, 1 rows written, 1 emails sent');
+    expect(await reportRows(env.db.pool, [customerId], yesterday, yesterday)).toEqual(await truthRows(env.db.pool, [customerId], yesterday, yesterday));
+    expect(readMailbox(env.sink.dir).map((message) => message.customerId)).toEqual([customerId]);
+    expect(await page.locator(`tr[data-workflow-id="${workflowId}"]`).count()).toBe(1); // recent runs of this customer
+    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    await page.click('header a[href="/runs"]');
+    await page.selectOption('#startedFrom', 'admin');
+    await Promise.all([page.waitForURL(/startedFrom=admin/), page.click('main form button')]);
+    const row = page.locator(`tr[data-workflow-id="${workflowId}"]`);
+    expect(await row.count()).toBe(1);
+    expect(await row.textContent()).toContain('operator@example.com');
+    expect(await row.locator('a[target=_blank]').getAttribute('href')).toBe(
+      `http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${await env.client.workflow.getHandle(workflowId).describe().then((d) => d.runId)}/history`,
+    );
+  });
+
+  it('a viewer sees the reports but no form, and a forged post is refused', async () => {
+    const page = await openBrowser();
+    await signIn(page, 'viewer@example.com');
+    await page.goto(`${baseUrl}/customers/${customerId}`);
+    expect(await page.locator('#report-rows').count()).toBe(1);
+    expect(await page.locator('#regenerate').count()).toBe(0);
+    expect(await page.textContent('main')).toContain('can look at reports but not start runs');
+    const runsBefore = await runsOnQueue(env);
+    const auditBefore = await auditRows(env.db.pool);
+    // The viewer posts the form by hand, with the browser's cookies and a valid CSRF token from the sign-out form.
+    const csrf = await page.inputValue('input[name=_csrf] >> nth=0');
+    const forged = await page.request.post(`${baseUrl}/customers/${customerId}/regenerate`, {
+      form: { _csrf: csrf, from: yesterday, to: yesterday, sendEmail: 'on' }, maxRedirects: 0,
+    });
+    expect(forged.status()).toBe(403);
+    await page.setContent(await forged.text());
+    expect(await page.textContent('h1')).toBe('Not allowed');
+    expect(await runsOnQueue(env)).toEqual(runsBefore);
+    expect(await auditRows(env.db.pool)).toEqual(auditBefore);
+  });
+
+  it('an anonymous visitor is sent to the sign-in page, and the JSON API answers 401', async () => {
+    const page = await openBrowser();
+    for (const url of ['/customers', `/customers/${customerId}`, '/runs', '/']) {
+      await page.goto(`${baseUrl}${url}`);
+      expect(new URL(page.url()).pathname, url).toBe('/sign-in');
+    }
+    expect(await page.locator('#password').count()).toBe(1);
+    expect(await page.textContent('body')).not.toContain('Customer 1');
+    const api = await page.request.get(`${baseUrl}/api/runs/anything`);
+    expect(api.status()).toBe(401);
+    const post = await page.request.post(`${baseUrl}/customers/${customerId}/regenerate`, { form: { from: yesterday }, maxRedirects: 0 });
+    expect(post.status()).toBe(303);
+    expect(post.headers().location).toMatch(/^\/sign-in/);
+  });
+});
