@@ -16,6 +16,21 @@ function workflowId(): string {
   return execution.workflowId;
 }
 
+/**
+ * Heartbeats every few seconds while `work` runs, so a worker that dies mid-batch is noticed
+ * within the heartbeat timeout instead of the (much longer) start-to-close timeout.
+ */
+async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  context.heartbeat();
+  const timer = setInterval(() => context.heartbeat(), 2_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** Thin wrappers: each calls one service method and logs one line. */
 export function createReportActivities(services: ReportServices) {
   return {
@@ -32,15 +47,15 @@ export function createReportActivities(services: ReportServices) {
     },
 
     async regenerateReportBatch(request: { batch: CustomerBatch; from: string; to: string; dryRun: boolean }) {
-      const result = await services.reportRegeneration.regenerateBatch({ ...request, workflowId: workflowId() });
+      const result = await whileHeartbeating(() => services.reportRegeneration.regenerateBatch({ ...request, workflowId: workflowId() }));
       log.info('regenerated batch', { customers: result.customerIds.length, rows: result.rowsWritten, failures: result.failures.length });
       return result;
     },
 
     async sendReportEmails(request: { customerIds: number[]; from: string; to: string; resend: boolean; dryRun: boolean }) {
       const context = Context.current();
-      const result = await services.reportEmail.sendReports({ ...request, workflowId: workflowId() }, (done, total) =>
-        context.heartbeat({ done, total }),
+      const result = await whileHeartbeating(() =>
+        services.reportEmail.sendReports({ ...request, workflowId: workflowId() }, (done, total) => context.heartbeat({ done, total })),
       );
       log.info('sent report emails', { sent: result.sent, alreadySent: result.alreadySent, failures: result.failures.length });
       return result;

@@ -11,6 +11,10 @@ export interface SmtpSink {
   deferNext(count: number): void;
   /** Fault injection for tests: answer the next `count` messages with a permanent 550. */
   rejectNext(count: number): void;
+  /** Fault injection: drop every open connection and refuse new ones (421) for `ms`. */
+  outage(ms: number): void;
+  /** Fault injection: store the next `count` messages, then cut the connection before replying. */
+  dropAfterAccept(count: number): void;
   stop(): Promise<void>;
 }
 
@@ -24,12 +28,23 @@ export async function startSmtpSink(dir: string, port: number, logger: Logger): 
   let counter = 0;
   let deferrals = 0;
   let rejections = 0;
+  let drops = 0;
+  let downUntil = 0;
+  const cut = (session: { id: string }) => {
+    // smtp-server keeps its connections in a set; cutting the socket is what a crash looks like.
+    const connections = (server as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> }).connections;
+    for (const connection of connections) if (connection.id === session.id) connection._socket.destroy();
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     size: 10 * 1024 * 1024,
-    onData(stream, _session, callback) {
+    onConnect(_session, callback) {
+      if (Date.now() < downUntil) return callback(Object.assign(new Error('service not available, try later'), { responseCode: 421 }));
+      callback();
+    },
+    onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
@@ -42,6 +57,11 @@ export async function startSmtpSink(dir: string, port: number, logger: Logger): 
         const message = Buffer.concat(chunks);
         const messageId = /^message-id:\s*<?([^>\r\n]+)>?/im.exec(message.toString('utf8', 0, 8192))?.[1] ?? 'no-id';
         const file = path.join(dir, `${safe(messageId)}.${Date.now()}-${++counter}.eml`);
+        if (drops > 0) {
+          drops--;
+          fs.writeFile(file, message, () => cut(session));
+          return;
+        }
         fs.writeFile(file, message, (error) => callback(error ?? null));
       });
     },
@@ -58,6 +78,12 @@ export async function startSmtpSink(dir: string, port: number, logger: Logger): 
     dir,
     deferNext: (count) => void (deferrals += count),
     rejectNext: (count) => void (rejections += count),
+    outage: (ms) => {
+      downUntil = Date.now() + ms;
+      const connections = (server as unknown as { connections: Set<{ _socket: { destroy(): void } }> }).connections;
+      for (const connection of connections) connection._socket.destroy();
+    },
+    dropAfterAccept: (count) => void (drops += count),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

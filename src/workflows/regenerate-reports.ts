@@ -43,9 +43,10 @@ const { findUnavailableCustomers, planCustomerBatches } = proxyActivities<Report
   startToCloseTimeout: '1 minute',
   retry,
 });
+// Both heartbeat at least every 2 s: a lost worker's batch is retried elsewhere after 10 s.
 const { regenerateReportBatch, sendReportEmails } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
   retry,
 });
 

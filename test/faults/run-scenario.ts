@@ -1,0 +1,170 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { createPool } from '../../src/db/pool.js';
+import { migrate } from '../../src/db/migrate.js';
+import { ensureDatabase } from '../../src/dev/embedded-postgres.js';
+import { startSmtpSink } from '../../src/dev/smtp-sink.js';
+import { DemoData } from '../../src/services/demo-data.js';
+import { ReportRegeneration } from '../../src/services/report-regeneration.js';
+import { connectClient } from '../../src/temporal/client.js';
+import { startRegenerateReports } from '../../src/temporal/report-runs.js';
+import { applySchedules } from '../../src/temporal/schedule-sync.js';
+import type { Scenario } from './scenarios.js';
+import { checkInvariants, startTornReadWatcher, type InvariantReport } from './invariants.js';
+import type { FaultStack } from './fault-stack.js';
+import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
+
+export interface ScenarioResult extends InvariantReport {
+  scenario: string;
+  completed: boolean;
+  tornReads: number;
+  readerPolls: number;
+  deadlocks: number;
+  seconds: number;
+  error?: string;
+}
+
+const FROM = '2026-11-08';
+const TO = '2026-11-10';
+const DAYS = 3;
+const RUN_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * One scenario on a fresh database and mailbox: seed, make every report stale, start the
+ * workers (separate processes) and the run, inject the fault mid-run, wait, then check.
+ */
+export async function runScenario(stack: FaultStack, scenario: Scenario, customers: number, logger: Logger): Promise<ScenarioResult> {
+  const name = `faults_${scenario.name.replace(/\W/g, '_')}_${crypto.randomBytes(3).toString('hex')}`;
+  await ensureDatabase(stack.postgresAdminUrl, name);
+  const url = new URL(stack.postgresAdminUrl);
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+  await migrate(databaseUrl, logger);
+  const pool = createPool(databaseUrl, logger, 4);
+  const readerPool = createPool(databaseUrl, logger, 1);
+  await prepareData(pool, customers);
+
+  const mailDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dj-faults-mail-'));
+  const sink = await startSmtpSink(mailDir, 0, logger);
+  const taskQueue = `faults-${scenario.name}-${crypto.randomBytes(3).toString('hex')}`;
+  const workerEnv = {
+    DATABASE_URL: databaseUrl,
+    SMTP_URL: sink.url,
+    TEMPORAL_ADDRESS: stack.temporal.address,
+    TEMPORAL_NAMESPACE: stack.temporal.namespace,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+  };
+  const startWorker = () => startWorkerProcess(workerEnv);
+  const workers: WorkerProcess[] = [];
+  for (let i = 0; i < scenario.workers; i++) workers.push(await startWorker());
+  const { client, close } = await connectClient(stack.temporal);
+  const deadlocksBefore = await deadlockCount(databaseUrl, name);
+  const started = Date.now();
+  const reader = startTornReadWatcher(readerPool, FROM, TO, DAYS);
+  let error: string | undefined;
+  let completed = false;
+  try {
+    const main = await startRegenerateReports(client, { from: FROM, to: TO, batchSize: 25, parallelism: 2 }, { taskQueue, startedFrom: 'api', startedBy: 'fault-suite' });
+    const handles = [main.handle];
+    if (scenario.concurrentRuns) handles.push(...(await startConcurrentRuns(client, pool, taskQueue)));
+    const afterBatches = async (count: number) => {
+      while (Date.now() - started < RUN_TIMEOUT_MS) {
+        const progress = await main.handle.query<{ batchesDone: number }>('progress').catch(() => ({ batchesDone: 0 }));
+        if (progress.batchesDone >= count) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    await scenario.inject({ stack, sink, workers, startWorker, afterBatches });
+    const outcomes = await Promise.all(
+      handles.map((handle) =>
+        Promise.race([
+          handle.result().then(() => true, (e: Error) => ((error = `${handle.workflowId}: ${e.message}`), false)),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), RUN_TIMEOUT_MS)),
+        ]),
+      ),
+    );
+    completed = outcomes.every(Boolean);
+    if (!completed) error ??= 'a run did not finish in time (stuck)';
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const { torn, polls } = await reader.stop();
+  for (const worker of workers) await worker.stop();
+  await close();
+  const invariants = await checkInvariants(pool, mailDir, FROM, TO);
+  const deadlocks = (await deadlockCount(databaseUrl, name)) - deadlocksBefore;
+  await sink.stop();
+  await pool.end();
+  await readerPool.end();
+  if (!error) fs.rmSync(mailDir, { recursive: true, force: true });
+  return { scenario: scenario.name, completed, ...invariants, tornReads: torn, readerPolls: polls, deadlocks, seconds, error };
+}
+
+/** Demo data, reports generated once, then one new order per customer: every report is stale. */
+async function prepareData(pool: ReturnType<typeof createPool>, customers: number): Promise<void> {
+  await new DemoData(pool).seed({ customers, days: 10, ordersPerCustomerPerDay: 2, endDate: TO, reset: true });
+  const { rows } = await pool.query<{ id: number }>('SELECT id FROM customers WHERE active ORDER BY id');
+  await new ReportRegeneration(pool).regenerateBatch({ batch: { customerIds: rows.map((r) => r.id) }, from: FROM, to: TO, workflowId: 'before-the-fault', dryRun: false });
+  await pool.query(`INSERT INTO orders (customer_id, currency, amount_cents, sku, created_at)
+                    SELECT id, currency, 1234, 'SKU-FAULT', '2026-11-09T12:00:00Z' FROM customers WHERE active`);
+}
+
+/** The scheduled all-customer run (a real schedule, triggered) and 20 single-customer runs at once. */
+async function startConcurrentRuns(client: Awaited<ReturnType<typeof connectClient>>['client'], pool: ReturnType<typeof createPool>, taskQueue: string) {
+  const scheduleId = `${taskQueue}-daily`;
+  await applySchedules(client, [{
+    id: scheduleId, note: 'Fault suite schedule.', at: [{ hour: 2, minute: 0 }], timeZone: 'UTC', workflowType: 'regenerateReports',
+    input: { from: FROM, to: TO, batchSize: 25 }, workflowIdPrefix: `${taskQueue}:scheduled`, overlap: 'BUFFER_ONE', catchupWindow: '1 day',
+  }], { taskQueue, prune: false, idPrefix: scheduleId });
+  const schedule = client.schedule.getHandle(scheduleId);
+  await schedule.trigger();
+  const { rows } = await pool.query<{ id: number }>('SELECT id FROM customers WHERE active ORDER BY id LIMIT 20');
+  const manual = await Promise.all(
+    rows.map((row) => startRegenerateReports(client, { customerIds: [row.id], from: FROM, to: TO }, { taskQueue, startedFrom: 'cli', startedBy: 'fault-suite' })),
+  );
+  let scheduled: string | undefined;
+  while (!scheduled) {
+    scheduled = (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId;
+    if (!scheduled) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await schedule.delete();
+  return [client.workflow.getHandle(scheduled), ...manual.map((m) => m.handle)];
+}
+
+async function deadlockCount(databaseUrl: string, database: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ deadlocks: string }>('SELECT deadlocks FROM pg_stat_database WHERE datname = $1', [database]);
+    return Number(rows[0]?.deadlocks ?? 0);
+  } finally {
+    await client.end();
+  }
+}
+
+export function violations(result: ScenarioResult): string[] {
+  const problems: string[] = [];
+  if (!result.completed) problems.push(`did not complete${result.error ? ` (${result.error})` : ''}`);
+  if (result.rowsWrong) problems.push(`${result.rowsWrong} rows wrong`);
+  if (result.emailsMissing) problems.push(`${result.emailsMissing} emails missing`);
+  if (result.emailsDuplicated) problems.push(`${result.emailsDuplicated} customers got two different emails`);
+  if (result.tornReads) problems.push(`${result.tornReads} torn reads`);
+  if (result.deadlocks) problems.push(`${result.deadlocks} deadlocks`);
+  return problems;
+}
+
+export function formatTable(results: ScenarioResult[]): string {
+  const header = ['scenario', 'completed', 'rows wrong', 'emails missing', 'emails duplicated', 'same-id redeliveries', 'torn reads (polls)', 'deadlocks', 'time (s)'];
+  const lines = results.map((r) => [
+    r.scenario, r.completed ? 'yes' : 'NO', r.rowsWrong, r.emailsMissing, r.emailsDuplicated, r.sameIdRedeliveries,
+    `${r.tornReads} (${r.readerPolls})`, r.deadlocks, r.seconds.toFixed(1),
+  ].map(String));
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [row(header), row(widths.map((w) => '-'.repeat(w))), ...lines.map(row)].join('\n');
+}

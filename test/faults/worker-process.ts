@@ -1,0 +1,43 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface WorkerProcess {
+  pid: number;
+  /** kill -9: no shutdown, no draining, in-flight activities simply vanish. */
+  crash(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Our real worker (`scripts/worker.ts`) as a separate OS process. Started with
+ * `node --import tsx` so the pid is the worker itself, not a wrapper.
+ */
+export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+    env: { ...process.env, LOG_LEVEL: 'warn', LOG_PRETTY: 'false', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // The worker is ready once Temporal sees it polling; give it a moment, and fail fast if it dies.
+  await Promise.race([
+    new Promise((resolve) => setTimeout(resolve, 2_500)),
+    exited.then(() => {
+      throw new Error(`worker exited at start: ${stderr}`);
+    }),
+  ]);
+  return {
+    pid: child.pid!,
+    crash: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
