@@ -1,6 +1,7 @@
 // `npm run schedules -- <command>`: the schedules declared in src/schedules.ts, and thin
 // calls for operating them. Each command's `temporal schedule …` equivalent is in the README.
 import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { daysBetween, LIMITS } from '../src/contracts.js';
 import { declaredSchedules } from '../src/schedules.js';
 import { loadTemporalSettings } from '../src/temporal/connection-settings.js';
 import { connectClient } from '../src/temporal/client.js';
@@ -108,14 +109,22 @@ program
   .requiredOption('--from <YYYY-MM-DD>', 'first report day to regenerate', isoDay('--from'))
   .requiredOption('--to <YYYY-MM-DD>', 'last report day to regenerate, inclusive', isoDay('--to'))
   .action((id: string, flags: { from: string; to: string }) =>
-    runMain(() => withClient(async (client) => {
+    runMain(() => {
+      // Checked before connecting: each report day is one full run, so a typo in a year
+      // (2020 for 2026) would otherwise queue thousands of all-customer regenerations.
       if (flags.from > flags.to) usageError(`--from (${flags.from}) must not be after --to (${flags.to})`);
-      const declaration = declaredSchedules(config).find((d) => d.id === id);
-      const timeZone = declaration?.timeZone ?? 'UTC';
-      const window = backfillWindow(flags.from, flags.to, timeZone);
-      await client.schedule.getHandle(id).backfill({ ...window, overlap: ScheduleOverlapPolicy.BUFFER_ALL });
-      console.log(`backfilling ${id} for report days ${flags.from}..${flags.to} (scheduled times ${window.start.toISOString()} .. ${window.end.toISOString()})`);
-    })),
+      const days = daysBetween(flags.from, flags.to) + 1;
+      if (days > LIMITS.maxRangeDays) {
+        usageError(`--from..--to spans ${days} report days (one run each); the maximum is ${LIMITS.maxRangeDays}: backfill a longer period in parts`);
+      }
+      return withClient(async (client) => {
+        const declaration = declaredSchedules(config).find((d) => d.id === id);
+        const timeZone = declaration?.timeZone ?? 'UTC';
+        const window = backfillWindow(flags.from, flags.to, timeZone);
+        await client.schedule.getHandle(id).backfill({ ...window, overlap: ScheduleOverlapPolicy.BUFFER_ALL });
+        console.log(`backfilling ${id} for report days ${flags.from}..${flags.to} (scheduled times ${window.start.toISOString()} .. ${window.end.toISOString()})`);
+      });
+    }),
   );
 
 program.parse();
