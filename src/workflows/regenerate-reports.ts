@@ -64,6 +64,15 @@ export async function regenerateReports(
   setHandler(progressQuery, () => progress);
   report();
 
+  // The second argument is this workflow's own continue-as-new state, trusted without
+  // validation; a first run given one (`temporal workflow start --input … --input …`) is refused.
+  if (resume !== undefined && !workflowInfo().continuedFromExecutionRunId) {
+    throw ApplicationFailure.create({
+      type: 'InvalidInput',
+      nonRetryable: true,
+      message: 'invalid input: regenerateReports takes one argument, the input object; the second is only for its own continue-as-new',
+    });
+  }
   const input = resume?.input ?? validate(rawInput);
   const summary = resume?.summary ?? emptySummary(input);
   upsertSearchAttributes([
