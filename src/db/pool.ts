@@ -18,15 +18,23 @@ export function createPool(connectionString: string, logger: Logger, max = 10): 
 /** Runs `work` in one transaction on one client; rolls back on any error. */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A checked-out client has no error listener of the pool's: without this one, the server
+  // going away mid-transaction would crash the process instead of failing the query.
+  const onError = () => undefined;
+  client.on('error', onError);
+  let failure: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
+    failure = error as Error;
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    client.off('error', onError);
+    // After a failure the connection may be broken: let the pool discard it rather than reuse it.
+    client.release(failure);
   }
 }
