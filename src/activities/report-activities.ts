@@ -52,7 +52,7 @@ export function createReportActivities(services: ReportServices) {
       return result;
     },
 
-    async sendReportEmails(request: { customerIds: number[]; from: string; to: string; resend: boolean; dryRun: boolean }) {
+    async sendReportEmails(request: { customerIds: number[]; from: string; to: string; resend: boolean; dryRun: boolean; runId: string }) {
       const context = Context.current();
       const result = await whileHeartbeating(() =>
         services.reportEmail.sendReports({ ...request, workflowId: workflowId() }, (done, total) => context.heartbeat({ done, total })),

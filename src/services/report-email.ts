@@ -11,8 +11,10 @@ export interface SendReportEmailsRequest {
   to: string;
   /** Send even if this period's report was already sent (once more per workflow run). */
   resend: boolean;
-  /** The workflow id: makes a resend idempotent within its own run. */
+  /** The workflow id, recorded with the send. */
   workflowId: string;
+  /** The run's first execution id: a retry of this run skips what it sent; a resend is once per run. */
+  runId: string;
   dryRun: boolean;
 }
 
@@ -57,7 +59,7 @@ export class ReportEmail {
         limit(async () => {
           const rows = rowsByCustomer.get(recipient.id) ?? [];
           if (!rows.some((row) => row.orderCount > 0)) result.skippedNoOrders++;
-          else if (recipient.sentBy === request.workflowId && !request.resend) result.sent++;
+          else if (recipient.sentBy === request.runId && !request.resend) result.sent++;
           else if (recipient.sentBy !== null && !request.resend) result.alreadySent++;
           else if (request.dryRun) result.sent++;
           else {
@@ -74,10 +76,10 @@ export class ReportEmail {
   }
 
   private async loadRecipients(request: SendReportEmailsRequest) {
-    // A record from this same workflow means an earlier attempt of this activity sent it:
+    // A record from this same run means an earlier attempt of this activity sent it:
     // that counts as sent by this run, not as sent before.
     const { rows } = await this.pool.query<{ id: number; name: string; email: string; sentBy: string | null }>(
-      `SELECT c.id, c.name, c.email, e.workflow_id AS "sentBy"
+      `SELECT c.id, c.name, c.email, CASE WHEN e.id IS NULL THEN NULL ELSE coalesce(e.run_id, '') END AS "sentBy"
          FROM customers c
          LEFT JOIN report_emails e ON e.idempotency_key = c.id || ':' || $2 || ':' || $3
         WHERE c.id = ANY($1::bigint[])
@@ -96,14 +98,14 @@ export class ReportEmail {
     const messageId = `<report.${key.replace(/[^A-Za-z0-9.-]+/g, '.')}@durable-jobs>`;
     return inTransaction(this.pool, async (client) => {
       const claimed = await client.query(
-        `INSERT INTO report_emails (customer_id, period_from, period_to, idempotency_key, message_id, workflow_id)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        `INSERT INTO report_emails (customer_id, period_from, period_to, idempotency_key, message_id, workflow_id, run_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (idempotency_key) DO NOTHING`,
-        [recipient.id, request.from, request.to, key, messageId, request.workflowId],
+        [recipient.id, request.from, request.to, key, messageId, request.workflowId, request.runId],
       );
       if (claimed.rowCount === 0) {
-        const { rows: [record] } = await client.query<{ workflow_id: string }>('SELECT workflow_id FROM report_emails WHERE idempotency_key = $1', [key]);
-        return record?.workflow_id === request.workflowId ? ('sent' as const) : ('already-sent' as const);
+        const { rows: [record] } = await client.query<{ run_id: string | null }>('SELECT run_id FROM report_emails WHERE idempotency_key = $1', [key]);
+        return record?.run_id === request.runId ? ('sent' as const) : ('already-sent' as const);
       }
       const content = composeReportEmail(recipient.name, request.from, request.to, rows);
       try {
@@ -134,7 +136,7 @@ class PermanentSendFailure extends Error {}
 
 function idempotencyKey(customerId: number, request: SendReportEmailsRequest): string {
   const base = `${customerId}:${request.from}:${request.to}`;
-  return request.resend ? `${base}:resend:${request.workflowId}` : base;
+  return request.resend ? `${base}:resend:${request.runId}` : base;
 }
 
 function groupByCustomer(rows: ReportRow[]): Map<number, ReportRow[]> {

@@ -139,7 +139,7 @@ async function processBatch(batch: CustomerBatch, number: number, input: Resolve
   if (!input.sendEmail || regenerated.customerIds.length === 0) return;
   try {
     const sent = await sendReportEmails.executeWithOptions({ summary: `email ${label}` }, [
-      { customerIds: regenerated.customerIds, from, to, resend: input.resend, dryRun },
+      { customerIds: regenerated.customerIds, from, to, resend: input.resend, dryRun, runId: workflowInfo().firstExecutionRunId },
     ]);
     summary.emailsSent += sent.sent;
     summary.emailsAlreadySent += sent.alreadySent;

@@ -1,4 +1,5 @@
 import type { Pool } from '../../src/db/pool.js';
+import { truthRowsSql } from '../support/truth.js';
 import { readMailbox } from '../support/mailbox.js';
 
 export interface InvariantReport {
@@ -16,19 +17,10 @@ export interface InvariantReport {
  * and every active customer with orders got exactly one distinct email for the period.
  */
 export async function checkInvariants(pool: Pool, mailDir: string, from: string, to: string): Promise<InvariantReport> {
-  const truth = `
-    SELECT c.id AS customer_id, d::date AS report_date,
-           (SELECT count(*) FROM orders o WHERE o.customer_id = c.id
-               AND o.created_at >= (d::date::timestamp AT TIME ZONE c.time_zone)
-               AND o.created_at <  ((d::date + 1)::timestamp AT TIME ZONE c.time_zone))::int AS order_count,
-           (SELECT coalesce(sum(amount_cents), 0) FROM orders o WHERE o.customer_id = c.id
-               AND o.created_at >= (d::date::timestamp AT TIME ZONE c.time_zone)
-               AND o.created_at <  ((d::date + 1)::timestamp AT TIME ZONE c.time_zone))::bigint AS revenue_cents
-      FROM customers c, generate_series($1::date, $2::date, interval '1 day') d
-     WHERE c.active`;
+  const truth = truthRowsSql('c.active');
   const { rows: [wrong] } = await pool.query<{ n: number }>(
     `WITH truth AS (${truth}),
-          actual AS (SELECT r.customer_id, r.report_date, r.order_count, r.revenue_cents
+          actual AS (SELECT r.customer_id, r.report_date::text AS report_date, r.order_count, r.revenue_cents
                        FROM daily_reports r JOIN customers c ON c.id = r.customer_id AND c.active
                       WHERE r.report_date BETWEEN $1 AND $2)
      SELECT count(*)::int AS n FROM truth FULL JOIN actual USING (customer_id, report_date)

@@ -62,14 +62,16 @@ export async function runScenario(stack: FaultStack, scenario: Scenario, custome
   const workers: WorkerProcess[] = [];
   for (let i = 0; i < scenario.workers; i++) workers.push(await startWorker());
   const { client, close } = await connectClient(stack.temporal);
+  await terminateLeftovers(client);
   const deadlocksBefore = await deadlockCount(databaseUrl, name);
   const started = Date.now();
   const reader = startTornReadWatcher(readerPool, FROM, TO, DAYS);
   let error: string | undefined;
   let completed = false;
+  const handles: Array<ReturnType<typeof client.workflow.getHandle>> = [];
   try {
     const main = await startRegenerateReports(client, { from: FROM, to: TO, batchSize: 25, parallelism: 2 }, { taskQueue, startedFrom: 'api', startedBy: 'fault-suite' });
-    const handles = [main.handle];
+    handles.push(main.handle);
     if (scenario.concurrentRuns) handles.push(...(await startConcurrentRuns(client, pool, taskQueue)));
     const afterBatches = async (count: number) => {
       while (Date.now() - started < RUN_TIMEOUT_MS) {
@@ -93,6 +95,8 @@ export async function runScenario(stack: FaultStack, scenario: Scenario, custome
     error = (e as Error).message;
   }
   const seconds = (Date.now() - started) / 1000;
+  // A stuck run must not outlive its scenario (the next one would be refused as a duplicate).
+  for (const handle of handles) await handle.terminate('fault scenario over').catch(() => undefined);
   const { torn, polls } = await reader.stop();
   for (const worker of workers) await worker.stop();
   await close();
@@ -134,6 +138,12 @@ async function startConcurrentRuns(client: Awaited<ReturnType<typeof connectClie
   }
   await schedule.delete();
   return [client.workflow.getHandle(scheduled), ...manual.map((m) => m.handle)];
+}
+
+/** A run left over by an interrupted earlier suite would make this one's start a duplicate. */
+async function terminateLeftovers(client: Awaited<ReturnType<typeof connectClient>>['client']): Promise<void> {
+  const ids = client.workflow.list({ query: `ExecutionStatus = 'Running' AND TaskQueue STARTS_WITH 'faults-'` });
+  for await (const execution of ids) await client.workflow.getHandle(execution.workflowId).terminate('left over by an earlier fault suite');
 }
 
 async function deadlockCount(databaseUrl: string, database: string): Promise<number> {

@@ -34,8 +34,10 @@ afterAll(async () => {
   await db.drop();
 });
 
+// Each "run" here is one workflow id with one run id, like a real start.
 const request = (overrides: Partial<SendReportEmailsRequest> = {}): SendReportEmailsRequest => ({
   customerIds: ids, ...period, resend: false, workflowId: 'wf-1', dryRun: false, ...overrides,
+  runId: overrides.runId ?? `run-of-${overrides.workflowId ?? 'wf-1'}`,
 });
 
 async function customersWithOrders(): Promise<number[]> {

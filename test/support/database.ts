@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { ensureDatabase } from '../../src/dev/embedded-postgres.js';
 import { DemoData, type DemoDataOptions } from '../../src/services/demo-data.js';
+import { truthRowsSql } from './truth.js';
 
 export const testLogger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
 
@@ -47,24 +48,8 @@ export async function seedDemo(pool: Pool, options: Partial<DemoDataOptions> = {
   return new DemoData(pool).seed({ ...SMALL_DEMO, ...options });
 }
 
-/**
- * The expected report rows computed independently of the service's SQL: one correlated
- * aggregate per customer and local day, the simplest statement of what a report is.
- */
 export async function truthRows(pool: Pool, customerIds: number[], from: string, to: string) {
-  const { rows } = await pool.query(
-    `SELECT c.id AS customer_id, d::date::text AS report_date, c.currency,
-            (SELECT count(*) FROM orders o WHERE o.customer_id = c.id
-                AND o.created_at >= (d::date::timestamp AT TIME ZONE c.time_zone)
-                AND o.created_at < ((d::date + 1)::timestamp AT TIME ZONE c.time_zone))::int AS order_count,
-            (SELECT coalesce(sum(amount_cents), 0) FROM orders o WHERE o.customer_id = c.id
-                AND o.created_at >= (d::date::timestamp AT TIME ZONE c.time_zone)
-                AND o.created_at < ((d::date + 1)::timestamp AT TIME ZONE c.time_zone))::bigint AS revenue_cents
-       FROM customers c, generate_series($2::date, $3::date, interval '1 day') d
-      WHERE c.id = ANY($1::bigint[])
-      ORDER BY 1, 2`,
-    [customerIds, from, to],
-  );
+  const { rows } = await pool.query(`${truthRowsSql('c.id = ANY($3::bigint[])')} ORDER BY 1, 2`, [from, to, customerIds]);
   return rows as Array<{ customer_id: number; report_date: string; currency: string; order_count: number; revenue_cents: number }>;
 }
 

@@ -60,7 +60,7 @@ describe('regenerateReports on the real dev server', () => {
     const withOrders = await idsWithOrders(ids);
     expect(summary.emailsSent).toBe(withOrders.length);
     expect(readMailbox(env.sink.dir).map((m) => m.customerId)).toEqual(withOrders);
-    const runs = await env.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` });
+    const runs = env.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}' AND TaskQueue = '${env.taskQueue}'` });
     let executions = 0;
     for await (const _ of runs) executions++;
     expect(executions).toBe(4);

@@ -1,0 +1,16 @@
+/**
+ * The expected report rows, computed independently of the service's SQL: one correlated
+ * aggregate per customer and local day, the simplest statement of what a report is.
+ * $1 first day, $2 last day; `customerFilter` is a condition on `c` (customers).
+ */
+export function truthRowsSql(customerFilter: string): string {
+  const ordersOfDay = `FROM orders o WHERE o.customer_id = c.id
+                AND o.created_at >= (d::date::timestamp AT TIME ZONE c.time_zone)
+                AND o.created_at < ((d::date + 1)::timestamp AT TIME ZONE c.time_zone)`;
+  return `SELECT c.id AS customer_id, d::date::text AS report_date, c.currency,
+            (SELECT count(*) ${ordersOfDay})::int AS order_count,
+            (SELECT coalesce(sum(amount_cents), 0) ${ordersOfDay})::bigint AS revenue_cents
+       FROM customers c, generate_series($1::date, $2::date, interval '1 day') d
+      WHERE ${customerFilter}`;
+}
+
