@@ -49,11 +49,14 @@ export class AdminUsers {
 
   /** The user if the email and password match, else null (never says which part was wrong). */
   async authenticate(email: string, password: string): Promise<AdminUser | null> {
-    const { rows } = await this.pool.query<AdminUser & { passwordHash: string }>(
-      `SELECT id, email, role, must_change_password AS "mustChangePassword", password_hash AS "passwordHash"
-         FROM admin_users WHERE lower(email) = lower($1)`,
-      [email.trim()],
-    );
+    // PostgreSQL text cannot hold NUL, so no stored email contains one; binding it would fail the request.
+    const { rows } = email.includes('\u0000')
+      ? { rows: [] }
+      : await this.pool.query<AdminUser & { passwordHash: string }>(
+          `SELECT id, email, role, must_change_password AS "mustChangePassword", password_hash AS "passwordHash"
+             FROM admin_users WHERE lower(email) = lower($1)`,
+          [email.trim()],
+        );
     const row = rows[0];
     const ok = await verify(row?.passwordHash ?? (await DUMMY_HASH), password).catch(() => false);
     if (!row || !ok) return null;

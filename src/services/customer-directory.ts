@@ -29,6 +29,8 @@ export class CustomerDirectory {
    */
   async search(text: string, page: number, pageSize: number): Promise<CustomerPage> {
     const query = text.trim();
+    // PostgreSQL text cannot hold NUL, so no name or email contains one; binding it would fail the request.
+    if (query.includes('\u0000')) return { customers: [], total: 0, page, pageSize };
     const pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const id = /^\d{1,15}$/.test(query) ? Number(query) : null;
     const { rows } = await this.pool.query<CustomerSummary & { total: number }>(
