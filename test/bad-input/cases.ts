@@ -1,0 +1,229 @@
+/**
+ * The bad-input matrix as data: one table per door a user really uses. The tests in this
+ * folder run every row; docs/bad-input-matrix.md is rendered from these same tables
+ * (`npx tsx test/bad-input/render-matrix.ts > docs/bad-input-matrix.md`, and
+ * matrix-doc.test.ts fails when the two drift apart).
+ *
+ * The data set is the small demo (test/support/database.ts): customers 1–40, every 17th
+ * inactive (17, 34), ids above 40 unknown.
+ */
+import { LIMITS } from '../../src/contracts.js';
+
+const tooManyIds = Array.from({ length: LIMITS.maxCustomerIds + 1 }, (_, i) => i + 1);
+
+// ---------------------------------------------------------------------------------------
+// Door 1: our CLIs, as child processes (`node --import tsx scripts/<script>.ts …`).
+// ---------------------------------------------------------------------------------------
+
+export interface CliCase {
+  script: 'job' | 'schedules' | 'admin';
+  label: string;
+  args: string[];
+  /** How the arguments are shown in the matrix when they are too long to print. */
+  shown?: string;
+  stdin?: string;
+  /** 2: a usage error (bad flag or input), refused before anything starts. */
+  exitCode: number;
+  /** Every one of these appears in stderr. */
+  messages: string[];
+}
+
+/** A schedule id no test declares: a backfill or pause that wrongly got through would fail on it, never touch a real schedule. */
+export const MISSING_SCHEDULE = 'bad-input-no-such-schedule';
+/** An admin user that exists before the create-user cases run (a duplicate is refused). */
+export const EXISTING_ADMIN = 'existing.admin@example.com';
+
+export const cliCases: CliCase[] = [
+  // npm run job -- regenerate-reports
+  { script: 'job', label: 'month 13', args: ['regenerate-reports', '--from', '2026-13-01'], exitCode: 2, messages: ["--from must be a calendar date written YYYY-MM-DD, got '2026-13-01'"] },
+  { script: 'job', label: 'February 30th', args: ['regenerate-reports', '--from', '2026-02-30', '--to', '2026-03-01'], exitCode: 2, messages: ["--from must be a calendar date written YYYY-MM-DD, got '2026-02-30'"] },
+  { script: 'job', label: 'another date format', args: ['regenerate-reports', '--to', '11/05/2026'], exitCode: 2, messages: ["--to must be a calendar date written YYYY-MM-DD, got '11/05/2026'"] },
+  { script: 'job', label: 'a timestamp instead of a day', args: ['regenerate-reports', '--from', '2026-11-01T00:00:00Z'], exitCode: 2, messages: ['--from must be a calendar date written YYYY-MM-DD'] },
+  { script: 'job', label: 'from after to', args: ['regenerate-reports', '--from', '2026-11-10', '--to', '2026-11-01'], exitCode: 2, messages: ['from (2026-11-10) must not be after to (2026-11-01)'] },
+  { script: 'job', label: `a range longer than ${LIMITS.maxRangeDays} days`, args: ['regenerate-reports', '--from', '2025-01-01', '--to', '2026-11-01'], exitCode: 2, messages: [`from..to spans 670 days; the maximum is ${LIMITS.maxRangeDays}`] },
+  { script: 'job', label: 'an unknown customer', args: ['regenerate-reports', '--customer', '999999', '--from', '2026-11-09'], exitCode: 2, messages: ['--customer names customers that cannot be run: 999999 (unknown)', 'npm run job -- customers'] },
+  { script: 'job', label: 'an inactive customer', args: ['regenerate-reports', '--customer', '17', '--from', '2026-11-09'], exitCode: 2, messages: ['--customer names customers that cannot be run: 17 (inactive)'] },
+  { script: 'job', label: 'good, inactive and unknown ids together', args: ['regenerate-reports', '--customer', '1', '--customer', '999999', '--customer', '34', '--from', '2026-11-09'], exitCode: 2, messages: ['34 (inactive), 999999 (unknown)'] },
+  { script: 'job', label: 'a non-numeric id', args: ['regenerate-reports', '--customer', 'abc'], exitCode: 2, messages: ["--customer must be a positive integer, got 'abc'"] },
+  { script: 'job', label: 'an id that looks like SQL', args: ['regenerate-reports', '--customer', '1 OR 1=1'], exitCode: 2, messages: ["--customer must be a positive integer, got '1 OR 1=1'"] },
+  { script: 'job', label: 'id zero', args: ['regenerate-reports', '--customer', '0'], exitCode: 2, messages: ["--customer must be a positive integer, got '0'"] },
+  { script: 'job', label: 'a negative id', args: ['regenerate-reports', '--customer', '-5'], exitCode: 2, messages: ["--customer must be a positive integer, got '-5'"] },
+  { script: 'job', label: 'a fractional id', args: ['regenerate-reports', '--customer', '1.5'], exitCode: 2, messages: ["--customer must be a positive integer, got '1.5'"] },
+  { script: 'job', label: 'an id beyond 2^53', args: ['regenerate-reports', '--customer', '99999999999999999999'], exitCode: 2, messages: ["--customer must be a positive integer, got '99999999999999999999'"] },
+  { script: 'job', label: 'the same id twice', args: ['regenerate-reports', '--customer', '1', '--customer', '1'], exitCode: 2, messages: ['customerIds must not repeat an id'] },
+  {
+    script: 'job', label: `more than ${LIMITS.maxCustomerIds} ids`, args: ['regenerate-reports', ...tooManyIds.flatMap((id) => ['--customer', String(id)])],
+    shown: `regenerate-reports --customer 1 … --customer ${tooManyIds.length} (${tooManyIds.length} ids)`, exitCode: 2, messages: [`customerIds may name at most ${LIMITS.maxCustomerIds} customers`],
+  },
+  { script: 'job', label: 'batch size zero', args: ['regenerate-reports', '--batch-size', '0'], exitCode: 2, messages: ["--batch-size must be a positive integer, got '0'"] },
+  { script: 'job', label: 'batch size not a number', args: ['regenerate-reports', '--batch-size=ten'], exitCode: 2, messages: ["--batch-size must be a positive integer, got 'ten'"] },
+  { script: 'job', label: 'batch size above the maximum', args: ['regenerate-reports', '--batch-size', String(LIMITS.maxBatchSize + 1)], exitCode: 2, messages: ['batchSize', `<=${LIMITS.maxBatchSize}`] },
+  { script: 'job', label: 'parallelism above the maximum', args: ['regenerate-reports', '--parallelism', String(LIMITS.maxParallelism + 1)], exitCode: 2, messages: ['parallelism', `<=${LIMITS.maxParallelism}`] },
+  { script: 'job', label: 'resend without email', args: ['regenerate-reports', '--no-email', '--resend'], exitCode: 2, messages: ['resend needs sendEmail'] },
+  { script: 'job', label: 'an unknown flag', args: ['regenerate-reports', '--customers', '5'], exitCode: 2, messages: ["unknown option '--customers'", 'Did you mean --customer?'] },
+  { script: 'job', label: 'a flag without its value', args: ['regenerate-reports', '--from'], exitCode: 2, messages: ["option '--from <YYYY-MM-DD>' argument missing"] },
+  { script: 'job', label: 'an unknown command', args: ['regenrate-reports'], exitCode: 2, messages: ["unknown command 'regenrate-reports'", 'Did you mean regenerate-reports?'] },
+  { script: 'job', label: 'report without --customer', args: ['report'], exitCode: 2, messages: ["required option '--customer <id>' not specified"] },
+  { script: 'job', label: 'report from after to', args: ['report', '--customer', '1', '--from', '2026-11-10', '--to', '2026-11-01'], exitCode: 2, messages: ['from (2026-11-10) must not be after to (2026-11-01)'] },
+  { script: 'job', label: 'customers --limit 0', args: ['customers', '--limit', '0'], exitCode: 2, messages: ["--limit must be a positive integer, got '0'"] },
+  { script: 'job', label: 'rerun-failed without a run id', args: ['rerun-failed'], exitCode: 2, messages: ["missing required argument 'workflowId'"] },
+  { script: 'job', label: 'rerun-failed of a run that does not exist', args: ['rerun-failed', 'regenerate-reports:customer-1:1999-01-01'], exitCode: 1, messages: ['not found'] },
+
+  // npm run schedules -- …
+  { script: 'schedules', label: 'backfill from after to', args: ['backfill', MISSING_SCHEDULE, '--from', '2026-11-05', '--to', '2026-11-01'], exitCode: 2, messages: ['--from (2026-11-05) must not be after --to (2026-11-01)'] },
+  { script: 'schedules', label: 'backfill with February 30th', args: ['backfill', MISSING_SCHEDULE, '--from', '2026-02-30', '--to', '2026-03-01'], exitCode: 2, messages: ["--from must be a calendar date written YYYY-MM-DD, got '2026-02-30'"] },
+  { script: 'schedules', label: 'backfill with a timestamp', args: ['backfill', MISSING_SCHEDULE, '--from', '2026-11-01', '--to', '2026-11-02T00:00'], exitCode: 2, messages: ['--to must be a calendar date written YYYY-MM-DD'] },
+  { script: 'schedules', label: 'backfill without --to', args: ['backfill', MISSING_SCHEDULE, '--from', '2026-11-01'], exitCode: 2, messages: ["required option '--to <YYYY-MM-DD>' not specified"] },
+  { script: 'schedules', label: `backfill longer than ${LIMITS.maxRangeDays} days`, args: ['backfill', MISSING_SCHEDULE, '--from', '2020-01-01', '--to', '2026-11-01'], exitCode: 2, messages: ['--from..--to spans', `the maximum is ${LIMITS.maxRangeDays}`] },
+  { script: 'schedules', label: 'backfill of a schedule that does not exist', args: ['backfill', MISSING_SCHEDULE, '--from', '2026-11-01', '--to', '2026-11-02'], exitCode: 1, messages: [MISSING_SCHEDULE] },
+  { script: 'schedules', label: 'pause without a reason', args: ['pause', MISSING_SCHEDULE], exitCode: 2, messages: ["required option '--reason <text>' not specified"] },
+  { script: 'schedules', label: 'trigger without an id', args: ['trigger'], exitCode: 2, messages: ["missing required argument 'id'"] },
+  { script: 'schedules', label: 'a value for a switch', args: ['apply', '--prune=yes'], exitCode: 2, messages: ["unknown option '--prune=yes'"] },
+  { script: 'schedules', label: 'an unknown command', args: ['frobnicate'], exitCode: 2, messages: ["unknown command 'frobnicate'"] },
+
+  // npm run admin -- create-user
+  { script: 'admin', label: 'not an email address', args: ['create-user', '--email', 'not-an-email', '--role', 'operator'], exitCode: 2, messages: ["'not-an-email' is not an email address"] },
+  { script: 'admin', label: 'an email with a space', args: ['create-user', '--email', 'ana maria@example.com', '--role', 'viewer'], exitCode: 2, messages: ["'ana maria@example.com' is not an email address"] },
+  { script: 'admin', label: 'an email longer than 254 characters', args: ['create-user', '--email', `${'a'.repeat(250)}@example.com`, '--role', 'viewer'], shown: "create-user --email aaa…a@example.com (262 characters) --role viewer", exitCode: 2, messages: ['is not an email address'] },
+  { script: 'admin', label: 'an unknown role', args: ['create-user', '--email', 'x@example.com', '--role', 'superuser'], exitCode: 2, messages: ["argument 'superuser' is invalid. Allowed choices are operator, viewer."] },
+  { script: 'admin', label: 'no email', args: ['create-user', '--role', 'operator'], exitCode: 2, messages: ["required option '--email <email>' not specified"] },
+  { script: 'admin', label: 'no role', args: ['create-user', '--email', 'x@example.com'], exitCode: 2, messages: ["required option '--role <role>' not specified"] },
+  { script: 'admin', label: 'a password that is too short', args: ['create-user', '--email', 'short.pw@example.com', '--role', 'viewer', '--password-stdin'], stdin: 'hunter2\n', shown: "create-user --email short.pw@example.com --role viewer --password-stdin < 'hunter2'", exitCode: 2, messages: ['a password needs at least 12 characters'] },
+  { script: 'admin', label: 'an email that is taken (other case)', args: ['create-user', '--email', EXISTING_ADMIN.toUpperCase(), '--role', 'viewer'], exitCode: 2, messages: [`a user with email ${EXISTING_ADMIN.toUpperCase()} already exists`] },
+];
+
+// ---------------------------------------------------------------------------------------
+// Door 2: `temporal workflow start --type regenerateReports --input '…'` (the real CLI binary).
+// ---------------------------------------------------------------------------------------
+
+export interface TemporalInputCase {
+  label: string;
+  /** The `--input` values, as typed (one per argument). */
+  inputs: string[];
+  shown?: string;
+  /** The `temporal` CLI itself refuses (non-zero exit, no run). Otherwise the run fails with a non-retryable InvalidInput. */
+  cliRefuses?: boolean;
+  messages: string[];
+}
+
+export const temporalCases: TemporalInputCase[] = [
+  { label: 'customerIds not a list', inputs: ['{"customerIds":"1"}'], messages: ['customerIds must be a list of customer ids (positive integers)'] },
+  { label: 'an id as a string', inputs: ['{"customerIds":[1,"2"]}'], messages: ['customerIds.1 must be a list of customer ids (positive integers)'] },
+  { label: 'id zero', inputs: ['{"customerIds":[0]}'], messages: ['customerIds.0 must be a list of customer ids (positive integers)'] },
+  { label: 'a fractional id', inputs: ['{"customerIds":[1.5]}'], messages: ['customerIds.0', 'int'] },
+  { label: 'an id beyond 2^53', inputs: ['{"customerIds":[1e300]}'], messages: ['customerIds.0'] },
+  { label: 'an empty list', inputs: ['{"customerIds":[]}'], messages: ['customerIds must name at least one customer, or be left out for all active customers'] },
+  { label: 'the same id twice', inputs: ['{"customerIds":[3,3]}'], messages: ['customerIds must not repeat an id'] },
+  { label: `more than ${LIMITS.maxCustomerIds} ids`, inputs: [JSON.stringify({ customerIds: tooManyIds })], shown: `{"customerIds":[1,2,…,${tooManyIds.length}]}`, messages: [`customerIds may name at most ${LIMITS.maxCustomerIds} customers`] },
+  { label: 'an unknown customer', inputs: ['{"customerIds":[999999],"from":"2026-11-09"}'], messages: ['customerIds names customers that cannot be run: 999999 (unknown)'] },
+  { label: 'an inactive customer', inputs: ['{"customerIds":[17],"from":"2026-11-09"}'], messages: ['customerIds names customers that cannot be run: 17 (inactive)'] },
+  { label: 'good, inactive and unknown ids together', inputs: ['{"customerIds":[1,34,999999],"from":"2026-11-09"}'], messages: ['34 (inactive), 999999 (unknown)'] },
+  { label: 'from after to', inputs: ['{"from":"2026-11-10","to":"2026-11-01"}'], messages: ['from (2026-11-10) must not be after to (2026-11-01)'] },
+  { label: 'February 30th', inputs: ['{"from":"2026-02-30"}'], messages: ['from is not a calendar date'] },
+  { label: 'a timestamp instead of a day', inputs: ['{"from":"2026-11-01T00:00:00Z"}'], messages: ['from must be a date written YYYY-MM-DD'] },
+  { label: 'a date as a number', inputs: ['{"to":20261101}'], messages: ['to must be a date written YYYY-MM-DD'] },
+  { label: `a range longer than ${LIMITS.maxRangeDays} days`, inputs: ['{"from":"2025-01-01","to":"2026-11-01"}'], messages: [`from..to spans 670 days; the maximum is ${LIMITS.maxRangeDays}`] },
+  { label: 'a misspelt field', inputs: ['{"sendEmails":false}'], messages: ['unknown field(s): sendEmails'] },
+  { label: 'several unknown fields', inputs: ['{"customerId":1,"dryrun":true}'], messages: ['unknown field(s): customerId, dryrun'] },
+  { label: 'a boolean as a string', inputs: ['{"sendEmail":"false"}'], messages: ['sendEmail must be true or false'] },
+  { label: 'resend without email', inputs: ['{"resend":true,"sendEmail":false}'], messages: ['resend needs sendEmail'] },
+  { label: 'an unknown time zone', inputs: ['{"timeZone":"Mars/Olympus_Mons"}'], messages: ['timeZone must be an IANA time zone'] },
+  { label: 'batch size zero', inputs: ['{"batchSize":0}'], messages: ['batchSize', '>=1'] },
+  { label: 'parallelism above the maximum', inputs: [`{"parallelism":${LIMITS.maxParallelism + 1}}`], messages: ['parallelism', `<=${LIMITS.maxParallelism}`] },
+  { label: 'a JSON array', inputs: ['[{"customerIds":[1]}]'], messages: ['input must be a JSON object'] },
+  { label: 'a JSON string', inputs: ['"all"'], messages: ['input must be a JSON object'] },
+  { label: 'a JSON number', inputs: ['42'], messages: ['input must be a JSON object'] },
+  {
+    label: 'a second argument (the continue-as-new state, forged)',
+    inputs: ['{"customerIds":[1]}', '{"input":{"customerIds":[1],"from":"2020-01-01","to":"2026-11-01","sendEmail":true,"resend":true,"dryRun":false,"batchSize":500,"parallelism":2,"batchesPerRun":100}}'],
+    shown: `'{"customerIds":[1]}' --input '{"input":{…,"from":"2020-01-01","to":"2026-11-01",…}}'`,
+    messages: ['regenerateReports takes one argument'],
+  },
+  { label: 'not JSON at all', inputs: ['{customerIds:[1]}'], cliRefuses: true, messages: [] },
+];
+
+// ---------------------------------------------------------------------------------------
+// Door 3: the admin page's forms and its JSON API (fastify inject, signed in as an operator).
+// ---------------------------------------------------------------------------------------
+
+export interface AdminCase {
+  label: string;
+  method: 'GET' | 'POST';
+  /** Path; `{id}` placeholders are literal here. */
+  url: string;
+  /**
+   * The body: form fields (the CSRF token is added unless `_csrf` is given; null leaves it
+   * out), or a raw body with its content type.
+   */
+  form?: Record<string, string | string[] | null>;
+  raw?: { contentType: string; body: string | ((csrf: string) => string) };
+  shown?: string;
+  /** Who asks: the signed-in operator (default), a viewer, nobody, or an operator whose token belongs to another browser. */
+  as?: 'operator' | 'viewer' | 'anonymous' | 'operator-with-another-csrf' | 'fresh-user';
+  status: number;
+  /** The id of the element next to the field that shows the message (`<p class="error" id="…">`), if any. */
+  field?: string;
+  messages: string[];
+}
+
+const day = '2026-11-09';
+const goodForm = { from: day, to: day, sendEmail: 'on' };
+
+export const adminCases: AdminCase[] = [
+  // The Regenerate form on a customer's page.
+  { label: 'month 13', method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, from: '2026-13-45' }, status: 400, field: 'regen-from', messages: ['from is not a calendar date'] },
+  { label: 'another date format', method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, from: '09/11/2026' }, status: 400, field: 'regen-from', messages: ['from must be a date written YYYY-MM-DD'] },
+  { label: 'February 30th in to', method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, to: '2026-02-30' }, status: 400, field: 'regen-to', messages: ['to is not a calendar date'] },
+  { label: 'from after to', method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, from: '2026-11-10', to: '2026-11-01' }, status: 400, field: 'regen-from', messages: ['from (2026-11-10) must not be after to (2026-11-01)'] },
+  { label: `a range longer than ${LIMITS.maxRangeDays} days`, method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, from: '2025-01-01', to: '2026-11-01' }, status: 400, field: 'regen-to', messages: [`from..to spans 670 days; the maximum is ${LIMITS.maxRangeDays}`] },
+  { label: 'resend without email', method: 'POST', url: '/customers/1/regenerate', form: { from: day, to: day, resend: 'on' }, status: 400, field: 'regen-resend', messages: ['resend needs sendEmail'] },
+  { label: 'a date field sent twice', method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, from: [day, '2026-11-01'] }, status: 400, field: 'regen-from', messages: ['must be given once'] },
+  { label: 'a checkbox with a made-up value', method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, dryRun: 'maybe' }, status: 400, field: 'regen-dryRun', messages: ['must be ticked or not'] },
+  { label: 'an unknown customer', method: 'POST', url: '/customers/999999/regenerate', form: goodForm, status: 400, field: 'regen-customer', messages: ['customer 999999 does not exist'] },
+  { label: 'an inactive customer', method: 'POST', url: '/customers/17/regenerate', form: goodForm, status: 400, field: 'regen-customer', messages: ['customer 17 is inactive'] },
+  { label: 'a tampered id that looks like SQL', method: 'POST', url: '/customers/1%20OR%201=1/regenerate', form: goodForm, status: 400, field: 'regen-customer', messages: ["'1 OR 1=1' is not a customer id"] },
+  { label: 'a tampered negative id', method: 'POST', url: '/customers/-1/regenerate', form: goodForm, status: 400, field: 'regen-customer', messages: ["'-1' is not a customer id"] },
+  { label: 'id zero', method: 'POST', url: '/customers/0/regenerate', form: goodForm, status: 400, field: 'regen-customer', messages: ["'0' is not a customer id"] },
+  { label: 'an id of 16 digits', method: 'POST', url: '/customers/1234567890123456/regenerate', form: goodForm, status: 400, field: 'regen-customer', messages: ["'1234567890123456' is not a customer id"] },
+  { label: 'an id in Arabic-Indic digits', method: 'POST', url: `/customers/${encodeURIComponent('١٢')}/regenerate`, shown: 'POST /customers/١٢/regenerate from=2026-11-09&to=2026-11-09&sendEmail=on', form: goodForm, status: 400, field: 'regen-customer', messages: ["'١٢' is not a customer id"] },
+  {
+    label: 'an inactive id in the URL, an active one in the form', method: 'POST', url: '/customers/17/regenerate', form: { ...goodForm, customer: '1', customerIds: '1', customerId: '1' },
+    status: 400, field: 'regen-customer', messages: ['customer 17 is inactive'],
+  },
+  {
+    label: 'a non-numeric id in the URL, a real one in the form', method: 'POST', url: '/customers/abc/regenerate', form: { ...goodForm, customer: '2', customerId: '2' },
+    status: 400, field: 'regen-customer', messages: ["'abc' is not a customer id"],
+  },
+  { label: 'no CSRF token', method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, _csrf: null }, status: 403, messages: ['This form expired or did not come from this site'] },
+  { label: 'a forged CSRF token', method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, _csrf: 'forged-token' }, status: 403, messages: ['This form expired or did not come from this site'] },
+  { label: "another browser's CSRF token", method: 'POST', url: '/customers/1/regenerate', form: goodForm, as: 'operator-with-another-csrf', status: 403, messages: ['This form expired or did not come from this site'] },
+  { label: 'a viewer posting the form', method: 'POST', url: '/customers/1/regenerate', form: goodForm, as: 'viewer', status: 403, messages: ['Your role (viewer) can look at reports but not start runs'] },
+  { label: 'nobody signed in', method: 'POST', url: '/customers/1/regenerate', form: goodForm, as: 'anonymous', status: 303, messages: [] },
+  {
+    label: 'a JSON body with wrong types', method: 'POST', url: '/customers/1/regenerate',
+    raw: { contentType: 'application/json', body: (csrf) => JSON.stringify({ _csrf: csrf, from: [day], to: day, sendEmail: true }) },
+    shown: '{"from":["2026-11-09"],"to":"2026-11-09","sendEmail":true} as application/json', status: 400, field: 'regen-from', messages: ['must be given once'],
+  },
+  { label: 'a text/plain body (its token cannot be read)', method: 'POST', url: '/customers/1/regenerate', raw: { contentType: 'text/plain', body: 'from=2026-11-09' }, status: 403, messages: ['This form expired or did not come from this site'] },
+  { label: 'an XML body', method: 'POST', url: '/customers/1/regenerate', raw: { contentType: 'application/xml', body: '<from>2026-11-09</from>' }, status: 415, messages: ['Unsupported Media Type'] },
+  {
+    label: 'a body over 64 KiB', method: 'POST', url: '/customers/1/regenerate', raw: { contentType: 'application/x-www-form-urlencoded', body: `from=${'9'.repeat(70_000)}` },
+    shown: 'from=999…9 (70,000 digits)', status: 413, messages: ['Request body is too large'],
+  },
+  // The report range form (a GET form: it only reads, the error still sits next to the field).
+  { label: 'range: February 30th', method: 'GET', url: '/customers/1?from=2026-02-30&to=2026-03-01', status: 200, field: 'range-from', messages: ['from is not a calendar date'] },
+  { label: 'range: from after to', method: 'GET', url: '/customers/1?from=2026-11-10&to=2026-11-01', status: 200, field: 'range-from', messages: ['from (2026-11-10) must not be after to (2026-11-01)'] },
+  { label: 'range: too long', method: 'GET', url: '/customers/1?from=2020-01-01&to=2026-11-01', status: 200, field: 'range-to', messages: [`the maximum is ${LIMITS.maxRangeDays}`] },
+  // Sign-in and password forms.
+  { label: 'sign-in with an empty email', method: 'POST', url: '/sign-in', form: { email: '', password: 'whatever-whatever' }, as: 'anonymous', status: 401, messages: ['Wrong email or password.'] },
+  { label: 'sign-in with SQL for an email', method: 'POST', url: '/sign-in', form: { email: "' OR 1=1 --", password: "' OR 1=1 --" }, as: 'anonymous', status: 401, messages: ['Wrong email or password.'] },
+  { label: 'sign-in with a NUL byte in the email', method: 'POST', url: '/sign-in', form: { email: 'operator@example.com\u0000', password: 'whatever-whatever' }, shown: 'POST /sign-in email=operator@example.com%00&password=…', as: 'anonymous', status: 401, messages: ['Wrong email or password.'] },
+  { label: 'new password typed differently twice', method: 'POST', url: '/account/password', form: { password: 'a-long-new-password-1', confirm: 'a-long-new-password-2' }, as: 'fresh-user', status: 400, messages: ['The two passwords differ.'] },
+  { label: 'new password too short', method: 'POST', url: '/account/password', form: { password: 'short', confirm: 'short' }, as: 'fresh-user', status: 400, messages: ['a password needs at least 12 characters'] },
+  // The JSON API the progress panel polls.
+  { label: 'API: a run that does not exist', method: 'GET', url: '/api/runs/regenerate-reports%3Acustomer-1%3A1999-01-01', status: 404, messages: ['no report run with id regenerate-reports:customer-1:1999-01-01'] },
+  // fastify's router refuses path parameters over 100 characters before any handler runs.
+  { label: 'API: a run id of 401 characters', method: 'GET', url: `/api/runs/${'x'.repeat(401)}`, shown: 'GET /api/runs/xxx…x (401 characters)', status: 414, messages: ['Bad Request'] },
+  { label: 'API: a run id that looks like a query', method: 'GET', url: `/api/runs/${encodeURIComponent("x' OR WorkflowId != '")}`, status: 404, messages: ["no report run with id x' OR WorkflowId != '"] },
+  { label: 'API: nobody signed in', method: 'GET', url: '/api/runs/regenerate-reports%3Acustomer-1%3A2026-11-09', as: 'anonymous', status: 401, messages: ['sign in first'] },
+];
