@@ -1,6 +1,6 @@
 // `npm run schedules -- <command>`: the schedules declared in src/schedules.ts, and thin
 // calls for operating them. Each command's `temporal schedule …` equivalent is in the README.
-import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { daysBetween, LIMITS } from '../src/contracts.js';
 import { declaredSchedules } from '../src/schedules.js';
 import { loadTemporalSettings } from '../src/temporal/connection-settings.js';
@@ -16,6 +16,11 @@ async function withClient(work: (client: Awaited<ReturnType<typeof connectClient
   const { client, close } = await connectClient(loadTemporalSettings());
   try {
     await work(client);
+  } catch (error) {
+    // The server words a missing schedule as its internal workflow: say it plainly.
+    const missing = error instanceof ScheduleNotFoundError ? error.scheduleId : /temporal-sys-scheduler:(\S+)/.exec((error as Error).message)?.[1];
+    if (missing) throw new Error(`schedule '${missing}' does not exist (see: npm run schedules -- list; declared ones: npm run schedules -- apply)`);
+    throw error;
   } finally {
     await close();
   }

@@ -30,6 +30,13 @@ export const DEFAULTS = {
   batchesPerRun: 100,
 } as const;
 
+const wholeNumber = (max: number) =>
+  z
+    .number({ error: `must be a whole number from 1 to ${max}` })
+    .int(`must be a whole number from 1 to ${max}`)
+    .min(1, `must be a whole number from 1 to ${max}`)
+    .max(max, `must be a whole number from 1 to ${max}`);
+
 const isoDate = z
   .string({ error: 'must be a date written YYYY-MM-DD' })
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD')
@@ -54,9 +61,9 @@ export const regenerateReportsInputSchema = z
       sendEmail: z.boolean({ error: 'must be true or false' }).optional(),
       resend: z.boolean({ error: 'must be true or false' }).optional(),
       dryRun: z.boolean({ error: 'must be true or false' }).optional(),
-      batchSize: z.number().int().min(1).max(LIMITS.maxBatchSize).optional(),
-      parallelism: z.number().int().min(1).max(LIMITS.maxParallelism).optional(),
-      batchesPerRun: z.number().int().min(1).max(LIMITS.maxBatchesPerRun).optional(),
+      batchSize: wholeNumber(LIMITS.maxBatchSize).optional(),
+      parallelism: wholeNumber(LIMITS.maxParallelism).optional(),
+      batchesPerRun: wholeNumber(LIMITS.maxBatchesPerRun).optional(),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
   )

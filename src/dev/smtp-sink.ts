@@ -38,6 +38,10 @@ export async function startSmtpSink(dir: string, port: number, logger: Logger): 
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
+    // A sink, not a gate: any login is accepted, so an SMTP_URL with credentials works here.
+    onAuth(auth, _session, callback) {
+      callback(null, { user: auth.username });
+    },
     logger: false,
     size: 10 * 1024 * 1024,
     onConnect(_session, callback) {

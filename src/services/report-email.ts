@@ -117,9 +117,10 @@ export class ReportEmail {
           ...content,
         });
       } catch (error) {
-        // A permanent rejection (5xx) is this recipient's failure; anything else is retried.
-        const code = (error as { responseCode?: number }).responseCode;
-        if (code !== undefined && code >= 500 && code < 600) {
+        // A permanent rejection (5xx) of this message is this recipient's failure; anything
+        // else is retried. A failed login (EAUTH, 535) is configuration, not the recipient.
+        const { responseCode: code, code: kind } = error as { responseCode?: number; code?: string };
+        if (kind !== 'EAUTH' && code !== undefined && code >= 500 && code < 600) {
           throw new PermanentSendFailure(`SMTP rejected the message (${code})`);
         }
         throw error;
