@@ -1,0 +1,176 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
+import type { Logger } from 'pino';
+import type { Pool } from '../src/db/pool.js';
+import { startSmtpSink, type SmtpSink } from '../src/dev/smtp-sink.js';
+import { composeReportEmail } from '../src/services/report-email-message.js';
+import { ReportEmail } from '../src/services/report-email.js';
+import { ReportRows, type ReportRow } from '../src/services/report-rows.js';
+import type { BenchPeriod } from './bench-data.js';
+import { startProgress } from './progress.js';
+import { timed } from './stats.js';
+
+/**
+ * Exactly the call src/worker.ts makes. Note: with a URL as first argument, nodemailer takes
+ * the second argument as *message defaults*, not transport options, so this transport is NOT
+ * pooled: every message opens its own connection (see BENCHMARKS.md).
+ */
+export function workerTransport(smtpUrl: string): Transporter {
+  return nodemailer.createTransport(smtpUrl, { pool: true, maxConnections: 4, maxMessages: Infinity } as object);
+}
+
+/**
+ * A really pooled transport with the settings src/worker.ts means (4 connections, unlimited
+ * messages each). `noDelay` turns Nagle's algorithm off on its sockets: nodemailer leaves it
+ * on, and the message terminator then waits for the server's delayed ACK (~40 ms a message).
+ */
+export function pooledTransport(smtpUrl: string, options: { noDelay: boolean }): Transporter {
+  const url = new URL(smtpUrl);
+  const secure = url.protocol === 'smtps:';
+  const host = url.hostname;
+  const port = Number(url.port) || (secure ? 465 : 587);
+  const transport = nodemailer.createTransport({
+    host,
+    port,
+    secure,
+    ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
+    pool: true,
+    maxConnections: 4,
+    maxMessages: Infinity,
+  });
+  if (options.noDelay) {
+    // nodemailer's documented hook for supplying the socket; secure transports upgrade it themselves.
+    (transport as unknown as { getSocket: (o: unknown, cb: (error: Error | null, socket?: { connection: net.Socket }) => void) => void }).getSocket = (_o, cb) => {
+      const socket = net.connect({ host, port });
+      socket.setNoDelay(true);
+      socket.once('connect', () => cb(null, { connection: socket }));
+      socket.once('error', (error) => cb(error));
+    };
+  }
+  return transport;
+}
+
+/** What src/worker.ts gives ReportEmail. */
+export const WORKER_EMAIL_CONCURRENCY = 16;
+
+export interface SinkCount {
+  messages: number;
+  distinctMessageIds: number;
+  duplicates: number;
+}
+
+/** Counts what the receiver got, by Message-ID (the sink names each file after it). */
+export function countSink(dir: string): SinkCount {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((file) => file.endsWith('.eml')) : [];
+  const ids = new Set(files.map((file) => file.replace(/\.\d+-\d+\.eml$/, '')));
+  return { messages: files.length, distinctMessageIds: ids.size, duplicates: files.length - ids.size };
+}
+
+/** A fresh SMTP sink (the in-process server of src/dev/smtp-sink.ts) writing into an empty directory. */
+export async function freshSink(dir: string, logger: Logger): Promise<SmtpSink> {
+  fs.rmSync(dir, { recursive: true, force: true });
+  return startSmtpSink(dir, 0, logger);
+}
+
+/**
+ * The same messages ReportEmail sends (same content, headers and Message-ID), composed up
+ * front, so the raw send measures SMTP and nodemailer only.
+ */
+export async function composeAllMessages(pool: Pool, customerIds: number[], period: BenchPeriod, mailFrom: string): Promise<SendMailOptions[]> {
+  const { rows: customers } = await pool.query<{ id: number; name: string; email: string }>(
+    'SELECT id, name, email FROM customers WHERE id = ANY($1::bigint[]) ORDER BY id',
+    [customerIds],
+  );
+  const rows = await new ReportRows(pool).forCustomers(customerIds, period.from, period.to);
+  const byCustomer = new Map<number, ReportRow[]>();
+  for (const row of rows) byCustomer.set(row.customerId, [...(byCustomer.get(row.customerId) ?? []), row]);
+  const messages: SendMailOptions[] = [];
+  for (const customer of customers) {
+    const own = byCustomer.get(customer.id) ?? [];
+    if (!own.some((row) => row.orderCount > 0)) continue; // ReportEmail sends nothing for a period without orders
+    const key = `${customer.id}:${period.from}:${period.to}`;
+    messages.push({
+      from: mailFrom,
+      to: { name: customer.name, address: customer.email },
+      messageId: `<report.${key.replace(/[^A-Za-z0-9.-]+/g, '.')}@durable-jobs>`,
+      headers: { 'X-Report-Customer': String(customer.id), 'X-Report-Period': `${period.from}..${period.to}` },
+      ...composeReportEmail(customer.name, period.from, period.to, own),
+    });
+  }
+  return messages;
+}
+
+/** Raw nodemailer: every message handed to the pooled transport at once. */
+export async function rawSend(transport: Transporter, messages: SendMailOptions[], label: string): Promise<{ ms: number; sent: number }> {
+  const bar = startProgress(label, messages.length);
+  let sent = 0;
+  try {
+    const { ms } = await timed(() =>
+      Promise.all(
+        messages.map(async (message) => {
+          await transport.sendMail(message);
+          bar.update(++sent);
+        }),
+      ),
+    );
+    return { ms, sent };
+  } finally {
+    bar.stop();
+    transport.close();
+  }
+}
+
+/**
+ * Our email step: the ReportEmail service with the worker's transport and concurrency, called
+ * per batch of customers, `parallelism` batches at a time, as the workflow's sendReportEmails
+ * activities call it. Starts from an empty send record, so every report is due.
+ */
+export async function serviceSend(
+  pool: Pool,
+  transport: Transporter,
+  customerIds: number[],
+  period: BenchPeriod,
+  options: { batchSize: number; parallelism: number; mailFrom: string; label: string },
+): Promise<{ ms: number; sent: number; failures: number }> {
+  await pool.query('TRUNCATE report_emails');
+  const service = new ReportEmail(pool, transport, { from: options.mailFrom, concurrency: WORKER_EMAIL_CONCURRENCY });
+  const batches: number[][] = [];
+  for (let i = 0; i < customerIds.length; i += options.batchSize) batches.push(customerIds.slice(i, i + options.batchSize));
+  const bar = startProgress(options.label, customerIds.length);
+  let sent = 0;
+  let failures = 0;
+  let handled = 0;
+  try {
+    let next = 0;
+    const { ms } = await timed(() =>
+      Promise.all(
+        Array.from({ length: Math.min(options.parallelism, batches.length) }, async () => {
+          while (next < batches.length) {
+            const ids = batches[next++]!;
+            let reported = 0;
+            const result = await service.sendReports(
+              { customerIds: ids, ...period, resend: false, workflowId: 'bench:email', runId: 'bench:email', dryRun: false },
+              (done) => {
+                handled += done - reported;
+                reported = done;
+                bar.update(handled);
+              },
+            );
+            sent += result.sent;
+            failures += result.failures.length;
+          }
+        }),
+      ),
+    );
+    return { ms, sent, failures };
+  } finally {
+    bar.stop();
+    transport.close();
+  }
+}
+
+export function mailDir(dataDir: string, phase: string): string {
+  return path.join(dataDir, 'mail', phase);
+}

@@ -1,0 +1,137 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface WorkerProcessOptions {
+  databaseUrl: string;
+  smtpUrl: string;
+  temporalAddress: string;
+  taskQueue: string;
+  logFile: string;
+  /** Write a V8 CPU profile of the worker into this directory when it exits. */
+  cpuProfileDir?: string;
+}
+
+/**
+ * Our worker as production runs it: `scripts/worker.ts` in a process of its own (through
+ * tsx, as `npm run worker` does), configured only by environment variables.
+ */
+export class WorkerProcess {
+  private exitCode: number | null = null;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly logFile: string,
+  ) {
+    child.once('exit', (code, signal) => (this.exitCode = code ?? (signal ? 128 : -1)));
+  }
+
+  static async start(options: WorkerProcessOptions): Promise<WorkerProcess> {
+    fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
+    fs.writeFileSync(options.logFile, '');
+    const log = fs.openSync(options.logFile, 'a');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: options.databaseUrl,
+      SMTP_URL: options.smtpUrl,
+      TEMPORAL_ADDRESS: options.temporalAddress,
+      TEMPORAL_TASK_QUEUE: options.taskQueue,
+      LOG_LEVEL: 'info',
+      LOG_PRETTY: 'false',
+    };
+    if (options.cpuProfileDir) {
+      fs.mkdirSync(options.cpuProfileDir, { recursive: true });
+      env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.resolve(options.cpuProfileDir)}`.trim();
+    }
+    const child = spawn(path.resolve('node_modules/.bin/tsx'), ['scripts/worker.ts'], { env, stdio: ['ignore', log, log] });
+    fs.closeSync(log);
+    const worker = new WorkerProcess(child, options.logFile);
+    await worker.waitForLog('worker polling', 120_000);
+    return worker;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /**
+   * tsx runs the script in a child node process; the worker's memory is that process's.
+   * Returns the descendant with the highest peak RSS (VmHWM), i.e. the real worker.
+   */
+  peakRssMb(): { pid: number; mb: number } {
+    let best = { pid: this.pid, mb: vmHwmMb(this.pid) };
+    for (const pid of descendants(this.pid)) {
+      const mb = vmHwmMb(pid);
+      if (mb > best.mb) best = { pid, mb };
+    }
+    return best;
+  }
+
+  logTail(lines = 20): string {
+    return fs.readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  }
+
+  private async waitForLog(text: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (fs.readFileSync(this.logFile, 'utf8').includes(text)) return;
+      if (this.exitCode !== null) throw new Error(`the worker exited with ${this.exitCode} before it was ready:\n${this.logTail()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`the worker was not ready within ${timeoutMs / 1000}s:\n${this.logTail()}`);
+  }
+
+  /** SIGTERM (tsx forwards it; the worker drains and exits), then SIGKILL what is left of ours. */
+  async stop(): Promise<void> {
+    if (this.exitCode !== null) return;
+    const family = [...descendants(this.pid)];
+    const gone = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    for (const pid of [this.pid, ...family]) {
+      try {
+        process.kill(pid, 0);
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+function vmHwmMb(pid: number): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? 0);
+    return kb / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Every process below `pid`, from /proc (Linux). */
+function descendants(pid: number): number[] {
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    let children: number[] = [];
+    try {
+      const tasks = fs.readdirSync(`/proc/${parent}/task`);
+      children = tasks.flatMap((task) => {
+        try {
+          return fs.readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+        } catch {
+          return [];
+        }
+      });
+    } catch {
+      children = [];
+    }
+    for (const child of children) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
