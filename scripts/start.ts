@@ -19,7 +19,8 @@ runMain(async () => {
   const startedAt = Date.now();
   const { config, logger } = bootstrap('start', { LOG_PRETTY: process.env.LOG_PRETTY ?? 'true' });
   const services = await resolveServices(config, logger);
-  const pool = createPool(services.databaseUrl, logger);
+  // Room for every activity slot, plus one connection per email in flight.
+  const pool = createPool(services.databaseUrl, logger, config.WORKER_MAX_ACTIVITIES + 2 * config.SMTP_MAX_CONNECTIONS);
   let closeWorker = async () => {};
   let closeAdmin = async () => {};
   try {

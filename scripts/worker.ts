@@ -7,7 +7,8 @@ import { bootstrap, runMain } from '../src/cli/runtime.js';
 runMain(async () => {
   const { config, logger } = bootstrap('worker');
   const services = await resolveServices(config, logger, { temporal: true, smtp: true });
-  const pool = createPool(services.databaseUrl, logger);
+  // Room for every activity slot, plus one connection per email in flight.
+  const pool = createPool(services.databaseUrl, logger, config.WORKER_MAX_ACTIVITIES + 2 * config.SMTP_MAX_CONNECTIONS);
   const { worker, close } = await createReportWorker({ config, logger, pool, smtpUrl: services.smtpUrl, temporal: services.temporal });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: services.temporal.address }, 'worker polling (Ctrl-C to stop)');
   try {

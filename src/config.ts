@@ -26,6 +26,8 @@ const envSchema = z.object({
   REPORT_BATCH_SIZE: positiveInt(DEFAULTS.batchSize),
   REPORT_PARALLELISM: positiveInt(DEFAULTS.parallelism),
   WORKER_MAX_ACTIVITIES: positiveInt(8),
+  WORKER_MAX_CACHED_WORKFLOWS: positiveInt(100),
+  SMTP_MAX_CONNECTIONS: positiveInt(8),
   // Admin page (npm run admin, npm start).
   ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(3000),

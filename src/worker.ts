@@ -1,9 +1,9 @@
-import nodemailer from 'nodemailer';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
 import { createReportActivities } from './activities/report-activities.js';
+import { createMailTransport } from './mail-transport.js';
 import { CustomerSelection } from './services/customer-selection.js';
 import { ReportEmail } from './services/report-email.js';
 import { ReportRegeneration } from './services/report-regeneration.js';
@@ -29,12 +29,12 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
     installTemporalLogging(deps.logger);
     loggingInstalled = true;
   }
-  const concurrency = 16;
-  const transport = nodemailer.createTransport(deps.smtpUrl, { pool: true, maxConnections: 4, maxMessages: Infinity } as object);
+  const transport = createMailTransport(deps.smtpUrl, config.SMTP_MAX_CONNECTIONS);
   const activities = createReportActivities({
     customerSelection: new CustomerSelection(pool),
     reportRegeneration: new ReportRegeneration(pool),
-    reportEmail: new ReportEmail(pool, transport, { from: config.MAIL_FROM, concurrency }),
+    // One message in flight per SMTP connection: each holds a database connection while it sends.
+    reportEmail: new ReportEmail(pool, transport, { from: config.MAIL_FROM, concurrency: config.SMTP_MAX_CONNECTIONS }),
   });
   const connection = await NativeConnection.connect(deps.temporal.connectionOptions);
   const worker = await Worker.create({
@@ -44,6 +44,8 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
     workflowBundle: { codePath: await ensureWorkflowBundle() },
     activities,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_ACTIVITIES,
+    // Cached workflows are what a worker's memory grows with; the default scales with the heap.
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   });
   return {
     worker,

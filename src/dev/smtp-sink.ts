@@ -72,8 +72,14 @@ export async function startSmtpSink(dir: string, port: number, logger: Logger): 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  // A client vanishing mid-session (a killed worker) surfaces here as ECONNRESET; without a
+  // listener it would be an uncaught error in whatever process hosts the sink.
+  server.on('error', (error) => logger.debug({ err: error.message }, 'SMTP client connection error'));
   const actualPort = (server.server.address() as { port: number }).port;
   logger.info({ port: actualPort, dir }, 'SMTP sink listening');
   return {

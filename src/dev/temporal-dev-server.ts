@@ -23,6 +23,10 @@ export interface DevServer {
 // the file still survives restarts of the server.
 const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal', 'busy_timeout=5000'];
 
+// Eager activity dispatch: the worker completing a workflow task gets the activity it just
+// scheduled in the same response, skipping a round trip through matching (off by default).
+const DYNAMIC_CONFIG = ['system.enableActivityEagerExecution=true'];
+
 /** Starts `temporal server start-dev` on an on-disk SQLite file, or reuses one already listening. */
 export async function startTemporalDevServer(options: DevServerOptions, logger: Logger): Promise<DevServer> {
   const port = options.port ?? 7233;
@@ -43,6 +47,7 @@ export async function startTemporalDevServer(options: DevServerOptions, logger: 
     '--ui-port', String(uiPort),
     '--log-level', 'warn',
     ...SQLITE_PRAGMAS.flatMap((pragma) => ['--sqlite-pragma', pragma]),
+    ...DYNAMIC_CONFIG.flatMap((value) => ['--dynamic-config-value', value]),
     ...CUSTOM_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`]),
   ];
   const logFile = fs.openSync(path.join(options.dataDir, `temporal-${port}.log`), 'a');
