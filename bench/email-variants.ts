@@ -7,18 +7,17 @@ import type { Pool } from '../src/db/pool.js';
 import { startSmtpSink, type SmtpSink } from '../src/dev/smtp-sink.js';
 import { composeReportEmail } from '../src/services/report-email-message.js';
 import { ReportEmail } from '../src/services/report-email.js';
+import { createMailTransport } from '../src/mail-transport.js';
+import { loadConfig } from '../src/config.js';
+import { emailConcurrency } from '../src/worker.js';
 import { ReportRows, type ReportRow } from '../src/services/report-rows.js';
 import type { BenchPeriod } from './bench-data.js';
 import { startProgress } from './progress.js';
 import { timed } from './stats.js';
 
-/**
- * Exactly the call src/worker.ts makes. Note: with a URL as first argument, nodemailer takes
- * the second argument as *message defaults*, not transport options, so this transport is NOT
- * pooled: every message opens its own connection (see BENCHMARKS.md).
- */
+/** Exactly the transport src/worker.ts builds (src/mail-transport.ts), with its connection count. */
 export function workerTransport(smtpUrl: string): Transporter {
-  return nodemailer.createTransport(smtpUrl, { pool: true, maxConnections: 4, maxMessages: Infinity } as object);
+  return createMailTransport(smtpUrl, loadConfig().SMTP_MAX_CONNECTIONS);
 }
 
 /**
@@ -26,7 +25,7 @@ export function workerTransport(smtpUrl: string): Transporter {
  * messages each). `noDelay` turns Nagle's algorithm off on its sockets: nodemailer leaves it
  * on, and the message terminator then waits for the server's delayed ACK (~40 ms a message).
  */
-export function pooledTransport(smtpUrl: string, options: { noDelay: boolean }): Transporter {
+export function pooledTransport(smtpUrl: string, options: { noDelay: boolean; maxConnections?: number }): Transporter {
   const url = new URL(smtpUrl);
   const secure = url.protocol === 'smtps:';
   const host = url.hostname;
@@ -37,7 +36,7 @@ export function pooledTransport(smtpUrl: string, options: { noDelay: boolean }):
     secure,
     ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
     pool: true,
-    maxConnections: 4,
+    maxConnections: options.maxConnections ?? 4,
     maxMessages: Infinity,
   });
   if (options.noDelay) {
@@ -53,7 +52,7 @@ export function pooledTransport(smtpUrl: string, options: { noDelay: boolean }):
 }
 
 /** What src/worker.ts gives ReportEmail. */
-export const WORKER_EMAIL_CONCURRENCY = 16;
+export const WORKER_EMAIL_CONCURRENCY = emailConcurrency(loadConfig());
 
 export interface SinkCount {
   messages: number;

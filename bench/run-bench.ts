@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { DEFAULTS } from '../src/contracts.js';
 import type { Config } from '../src/config.js';
 import { createPool, type Pool } from '../src/db/pool.js';
+import { workerPoolSize } from '../src/worker.js';
 import type { Transporter } from 'nodemailer';
 import { INSERT_REPORT_ROWS, PURGE_REPORT_ROWS } from '../src/services/report-sql.js';
 import { ensureWorkflowBundle } from '../src/workflow-bundle.js';
@@ -70,7 +71,7 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
     const checks = createPool(url, logger, 2);
     const lanes = createPool(url, logger, cores);
     const queue = createPool(url, logger, cores + 4);
-    const emailPool = createPool(url, logger, 10); // what scripts/worker.ts gives the worker
+    const emailPool = createPool(url, logger, workerPoolSize(config)); // what scripts/worker.ts gives the worker
     cleanups.push(() => Promise.all([checks, lanes, queue, emailPool].map((pool) => pool.end())));
 
     const spec = { customers: options.customers, orders: options.orders, days: options.days, endDate: BENCH_END_DATE };
@@ -165,11 +166,12 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
     const emailIds = activeIds.slice(0, options.emailCustomers ?? activeIds.length);
     const messages = await composeAllMessages(checks, emailIds, period, config.MAIL_FROM);
     say(`  ${emailIds.length} customers, ${messages.length} with orders in the period get a report`);
-    const rates = { raw: [] as number[], rawNoDelay: [] as number[], ours: [] as number[], oursFixed: [] as number[] };
+    const rates = { raw: [] as number[], rawNoDelay: [] as number[], ours: [] as number[] };
     let duplicates = 0;
     const sendRaw = async (phase: string, noDelay: boolean) => {
       const sink = await freshSink(mailDir(options.dataDir, phase), logger);
-      const raw = await rawSend(pooledTransport(sink.url, { noDelay }), messages, `email ${phase}`).finally(() => sink.stop());
+      // The same number of connections as the worker uses: the raw baseline gets every advantage ours has.
+      const raw = await rawSend(pooledTransport(sink.url, { noDelay, maxConnections: config.SMTP_MAX_CONNECTIONS }), messages, `email ${phase}`).finally(() => sink.stop());
       verifySink(countSink(sink.dir), messages.length, phase);
       return (raw.sent / raw.ms) * 1000;
     };
@@ -187,9 +189,8 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
       rates.raw.push(await sendRaw(`raw-${repeat}`, false));
       rates.rawNoDelay.push(await sendRaw(`raw-nodelay-${repeat}`, true));
       rates.ours.push(await sendOurs(`durable-${repeat}`, workerTransport));
-      rates.oursFixed.push(await sendOurs(`durable-pooled-nodelay-${repeat}`, (url) => pooledTransport(url, { noDelay: true })));
       say(`  round ${repeat}: raw pooled ${round(rates.raw.at(-1)!)} /s, raw pooled+noDelay ${round(rates.rawNoDelay.at(-1)!)} /s, ` +
-        `ReportEmail with the worker's transport ${round(rates.ours.at(-1)!)} /s, with pooled+noDelay ${round(rates.oursFixed.at(-1)!)} /s; duplicates so far ${duplicates}`);
+        `ReportEmail with the worker's transport ${round(rates.ours.at(-1)!)} /s; duplicates so far ${duplicates}`);
     }
     let emailWorkflow: { run: DurableRun; received: ReturnType<typeof countSink> } | undefined;
     if (options.emailWorkflow && emailIds.length === activeIds.length) {
@@ -212,7 +213,8 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
       orders: seeded.orders,
       regenerate: medians,
       single_customer_ms: { p50: round(median(p50s)), p95: round(median(p95s)) },
-      email: { raw_smtp_per_s: round(median(rates.raw)), durable_jobs_per_s: round(median(rates.ours)), duplicates },
+      // The faster raw setup is the bar: nodemailer's default (Nagle on) would flatter us.
+      email: { raw_smtp_per_s: round(Math.max(median(rates.raw), median(rates.rawNoDelay))), durable_jobs_per_s: round(median(rates.ours)), duplicates },
       worker_peak_rss_mb: round(rss.mb),
     };
     fs.writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
@@ -234,10 +236,9 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
     say(`\n${table([
       ['measure', 'value'],
       ['single_customer p50 / p95', `${results.single_customer_ms.p50} ms / ${results.single_customer_ms.p95} ms (${sample.length} runs x ${options.repeat})`],
-      ['email raw_smtp (nodemailer pool, 4 connections)', `${results.email.raw_smtp_per_s} /s (${messages.length} messages)`],
-      ['email raw_smtp, pool + TCP_NODELAY', `${round(median(rates.rawNoDelay))} /s`],
-      ['email durable_jobs (ReportEmail, worker.ts transport)', `${results.email.durable_jobs_per_s} /s (${round(results.email.durable_jobs_per_s / results.email.raw_smtp_per_s, 2)} x raw)`],
-      ['email ReportEmail, pool + TCP_NODELAY (proposed)', `${round(median(rates.oursFixed))} /s (${round(median(rates.oursFixed) / median(rates.rawNoDelay), 2)} x raw pool + TCP_NODELAY)`],
+      [`email raw nodemailer pool (${config.SMTP_MAX_CONNECTIONS} connections, defaults)`, `${round(median(rates.raw))} /s (${messages.length} messages)`],
+      ['email raw nodemailer pool + TCP_NODELAY', `${round(median(rates.rawNoDelay))} /s`],
+      ['email durable_jobs (ReportEmail, the worker\'s transport)', `${results.email.durable_jobs_per_s} /s (${round(results.email.durable_jobs_per_s / results.email.raw_smtp_per_s, 2)} x the faster raw)`],
       ...emailWorkflowRow,
       ['email duplicates', String(duplicates)],
       ['worker peak RSS (VmHWM)', `${results.worker_peak_rss_mb} MB (pid ${rss.pid})`],

@@ -9,7 +9,7 @@ import { resolveServices } from '../src/dev/local-services.js';
 import { DemoData } from '../src/services/demo-data.js';
 import { addDays } from '../src/contracts.js';
 import { startRegenerateReports, workflowUiUrl } from '../src/temporal/report-runs.js';
-import { createReportWorker } from '../src/worker.js';
+import { createReportWorker, workerPoolSize } from '../src/worker.js';
 import { startAdminServer } from '../src/admin/start-admin.js';
 import { declaredSchedules } from '../src/schedules.js';
 import { applySchedules } from '../src/temporal/schedule-sync.js';
@@ -19,8 +19,7 @@ runMain(async () => {
   const startedAt = Date.now();
   const { config, logger } = bootstrap('start', { LOG_PRETTY: process.env.LOG_PRETTY ?? 'true' });
   const services = await resolveServices(config, logger);
-  // Room for every activity slot, plus one connection per email in flight.
-  const pool = createPool(services.databaseUrl, logger, config.WORKER_MAX_ACTIVITIES + 2 * config.SMTP_MAX_CONNECTIONS);
+  const pool = createPool(services.databaseUrl, logger, workerPoolSize(config));
   let closeWorker = async () => {};
   let closeAdmin = async () => {};
   try {

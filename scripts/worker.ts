@@ -1,14 +1,13 @@
 // `npm run worker`: one worker process polling the task queue; start as many as you like.
 import { createPool } from '../src/db/pool.js';
 import { resolveServices } from '../src/dev/local-services.js';
-import { createReportWorker } from '../src/worker.js';
+import { createReportWorker, workerPoolSize } from '../src/worker.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
 
 runMain(async () => {
   const { config, logger } = bootstrap('worker');
   const services = await resolveServices(config, logger, { temporal: true, smtp: true });
-  // Room for every activity slot, plus one connection per email in flight.
-  const pool = createPool(services.databaseUrl, logger, config.WORKER_MAX_ACTIVITIES + 2 * config.SMTP_MAX_CONNECTIONS);
+  const pool = createPool(services.databaseUrl, logger, workerPoolSize(config));
   const { worker, close } = await createReportWorker({ config, logger, pool, smtpUrl: services.smtpUrl, temporal: services.temporal });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: services.temporal.address }, 'worker polling (Ctrl-C to stop)');
   try {

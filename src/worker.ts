@@ -22,6 +22,19 @@ export interface ReportWorkerDeps {
 
 let loggingInstalled = false;
 
+/**
+ * Emails in flight per email activity: twice the SMTP connections, so each connection has the
+ * next message ready while the previous one's database record is being written.
+ */
+export function emailConcurrency(config: Pick<Config, 'SMTP_MAX_CONNECTIONS'>): number {
+  return 2 * config.SMTP_MAX_CONNECTIONS;
+}
+
+/** Database connections a worker needs: one per activity slot, plus one per email in flight for two email activities. */
+export function workerPoolSize(config: Pick<Config, 'SMTP_MAX_CONNECTIONS' | 'WORKER_MAX_ACTIVITIES'>): number {
+  return config.WORKER_MAX_ACTIVITIES + 2 * emailConcurrency(config);
+}
+
 /** The worker's composition root: the one place that builds services and wires them to activities. */
 export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const { config, pool } = deps;
@@ -33,8 +46,7 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
   const activities = createReportActivities({
     customerSelection: new CustomerSelection(pool),
     reportRegeneration: new ReportRegeneration(pool),
-    // One message in flight per SMTP connection: each holds a database connection while it sends.
-    reportEmail: new ReportEmail(pool, transport, { from: config.MAIL_FROM, concurrency: config.SMTP_MAX_CONNECTIONS }),
+    reportEmail: new ReportEmail(pool, transport, { from: config.MAIL_FROM, concurrency: emailConcurrency(config) }),
   });
   const connection = await NativeConnection.connect(deps.temporal.connectionOptions);
   const worker = await Worker.create({

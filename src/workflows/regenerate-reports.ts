@@ -40,12 +40,8 @@ export interface RegenerateResumeState {
 
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50 };
 
-const { planCustomerBatches } = proxyActivities<ReportActivities>({
-  startToCloseTimeout: '1 minute',
-  retry,
-});
-// One short read, done inside the workflow task: saves a server round trip on every manual run.
-const { findUnavailableCustomers } = proxyLocalActivities<ReportActivities>({
+// Short reads, done inside the workflow task: each saves a server round trip per run (or page).
+const { findUnavailableCustomers, planCustomerBatches } = proxyLocalActivities<ReportActivities>({
   startToCloseTimeout: '30 seconds',
   retry,
 });
