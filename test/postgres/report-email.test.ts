@@ -105,6 +105,25 @@ describe('ReportEmail', () => {
     expect(result.sent).toBe(expected.length - 1);
   });
 
+  it("leaves a live run's claim alone, and takes over one abandoned for 15 minutes (same Message-ID)", async () => {
+    const [fresh, stale] = await customersWithOrders();
+    const claim = `INSERT INTO report_emails (customer_id, period_from, period_to, idempotency_key, message_id, workflow_id, run_id, state, sent_at)
+                   VALUES ($1::bigint, $2::date, $3::date, $1::text || ':' || $2::text || ':' || $3::text,
+                           '<report.' || $1::text || '.' || $2::text || '.' || $3::text || '@durable-jobs>', 'other', 'other-run', 'sending', now() - $4::interval)`;
+    await db.pool.query(claim, [fresh, period.from, period.to, '1 minute']);
+    await db.pool.query(claim, [stale, period.from, period.to, '20 minutes']);
+    const result = await email.sendReports(request({ customerIds: [fresh!, stale!] }));
+    expect(result).toMatchObject({ sent: 1, alreadySent: 1 });
+    const mailbox = readMailbox(sink.dir);
+    expect(mailbox.map((m) => m.customerId)).toEqual([stale]);
+    expect(mailbox[0]!.messageId).toBe(`<report.${stale}.${period.from}.${period.to}@durable-jobs>`);
+    const { rows } = await db.pool.query(`SELECT customer_id, run_id, state FROM report_emails ORDER BY customer_id`);
+    expect(rows).toEqual([
+      { customer_id: fresh, run_id: 'other-run', state: 'sending' },
+      { customer_id: stale, run_id: 'run-of-wf-1', state: 'sent' },
+    ].sort((a, b) => a.customer_id! - b.customer_id!));
+  });
+
   it('dry run counts and sends nothing', async () => {
     const result = await email.sendReports(request({ dryRun: true }));
     expect(result.sent).toBe((await customersWithOrders()).length);
