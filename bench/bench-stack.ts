@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { ensureDatabase, startEmbeddedPostgres } from '../src/dev/embedded-postgres.js';
+import { ensureDatabase, postgresServer } from '../src/dev/embedded-postgres.js';
 import { startTemporalDevServer } from '../src/dev/temporal-dev-server.js';
 import { migrate } from '../src/db/migrate.js';
 import { loadTemporalSettings, type TemporalSettings } from '../src/temporal/connection-settings.js';
@@ -41,16 +41,9 @@ export async function startBenchStack(options: BenchStackOptions, logger: Logger
     const ignore = path.join(options.dataDir, '.gitignore');
     if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, '*\n');
 
-    let adminUrl: string;
-    if (process.env.DATABASE_URL) {
-      const url = new URL(process.env.DATABASE_URL);
-      url.pathname = '/postgres';
-      adminUrl = url.toString();
-    } else {
-      const postgres = await startEmbeddedPostgres(options.dataDir, options.postgresPort, logger);
-      stops.push(postgres.stop);
-      adminUrl = postgres.urlFor('postgres');
-    }
+    const postgres = await postgresServer(options.dataDir, options.postgresPort, logger);
+    stops.push(postgres.stop);
+    const adminUrl = postgres.adminUrl;
     await ensureDatabase(adminUrl, options.database);
     const databaseUrl = new URL(adminUrl);
     databaseUrl.pathname = `/${options.database}`;

@@ -83,6 +83,20 @@ async function importEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
+/**
+ * A PostgreSQL server to create databases on: DATABASE_URL's server (its `postgres`
+ * database), or the embedded one started on `port`. For suites that make databases of their own.
+ */
+export async function postgresServer(dataDir: string, port: number, logger: Logger): Promise<{ adminUrl: string; stop: () => Promise<void> }> {
+  if (process.env.DATABASE_URL) {
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = '/postgres';
+    return { adminUrl: url.toString(), stop: async () => undefined };
+  }
+  const postgres = await startEmbeddedPostgres(dataDir, port, logger);
+  return { adminUrl: postgres.urlFor('postgres'), stop: postgres.stop };
+}
+
 export async function ensureDatabase(adminUrl: string, database: string, template?: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../../src/db/migrate.js';
-import { ensureDatabase, startEmbeddedPostgres } from '../../src/dev/embedded-postgres.js';
+import { ensureDatabase, postgresServer } from '../../src/dev/embedded-postgres.js';
 import { startTemporalDevServer } from '../../src/dev/temporal-dev-server.js';
 import { loadTemporalSettings } from '../../src/temporal/connection-settings.js';
 import { ensureWorkflowBundle } from '../../src/workflow-bundle.js';
@@ -29,16 +29,9 @@ export default async function setup(project: TestProject) {
   const dataDir = process.env.DATA_DIR ?? '.data';
   const stops: Array<() => Promise<void>> = [];
 
-  let adminUrl: string;
-  if (process.env.DATABASE_URL) {
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = '/postgres';
-    adminUrl = url.toString();
-  } else {
-    const postgres = await startEmbeddedPostgres(dataDir, Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329), logger);
-    stops.push(postgres.stop);
-    adminUrl = postgres.urlFor('postgres');
-  }
+  const postgres = await postgresServer(dataDir, Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329), logger);
+  stops.push(postgres.stop);
+  const adminUrl = postgres.adminUrl;
   await recreateTemplate(adminUrl);
   const templateUrl = new URL(adminUrl);
   templateUrl.pathname = `/${TEMPLATE}`;
