@@ -1,10 +1,10 @@
 // `npm run job -- <command>`: start report runs and read report rows from the shell.
 import os from 'node:os';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { InvalidInputError, resolveRegenerateInput, type RegenerateReportsInput, type RegenerateReportsSummary } from '../src/contracts.js';
 import { connectClient } from '../src/temporal/client.js';
 import { createPool } from '../src/db/pool.js';
-import { resolveServices } from '../src/dev/local-services.js';
+import { resolveServices, type Services } from '../src/dev/local-services.js';
 import { CustomerSelection } from '../src/services/customer-selection.js';
 import { ReportRows } from '../src/services/report-rows.js';
 import { RunAlreadyRunningError, startRegenerateReports, workflowUiUrl } from '../src/temporal/report-runs.js';
@@ -62,8 +62,8 @@ interface RegenerateFlags {
   wait?: boolean;
 }
 
-async function regenerate(flags: RegenerateFlags): Promise<void> {
-  const rawInput: RegenerateReportsInput = {
+function regenerateInput(flags: RegenerateFlags): RegenerateReportsInput {
+  return {
     ...(flags.customer ? { customerIds: flags.customer } : {}),
     ...(flags.from ? { from: flags.from } : {}),
     ...(flags.to ? { to: flags.to } : {}),
@@ -73,47 +73,29 @@ async function regenerate(flags: RegenerateFlags): Promise<void> {
     batchSize: flags.batchSize,
     parallelism: flags.parallelism,
   };
+}
+
+async function regenerate(flags: RegenerateFlags): Promise<void> {
+  const rawInput = regenerateInput(flags);
   try {
     resolveRegenerateInput(rawInput, new Date());
   } catch (error) {
     if (error instanceof InvalidInputError) usageError(error.problems.join('\n       '));
     throw error;
   }
+  await withTemporal(async (services, client) => {
+    if (flags.customer) await refuseUnavailable(services.databaseUrl, flags.customer);
+    await startAndReport(services, client, rawInput, Boolean(flags.wait));
+  });
+}
+
+/** Database and Temporal client for a command; whatever was started for it stops after. */
+async function withTemporal(work: (services: Services, client: Client) => Promise<void>): Promise<void> {
   const services = await resolveServices(config, logger, { temporal: false, smtp: false });
   try {
-    if (flags.customer) await refuseUnavailable(services.databaseUrl, flags.customer);
     const { client, close } = await connectClient(services.temporal);
     try {
-      const started = await startRegenerateReports(client, rawInput, {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        startedFrom: 'cli',
-        startedBy: os.userInfo().username,
-      }).catch((error: unknown) => {
-        if (error instanceof RunAlreadyRunningError) {
-          console.error(`error: ${error.message}`);
-          process.exit(1);
-        }
-        throw error;
-      });
-      const { handle, input } = started;
-      console.log(`started ${handle.workflowId} (${input.from}..${input.to})`);
-      console.log(`  ${workflowUiUrl(services.temporalUiUrl, services.temporal.namespace, handle.workflowId)}`);
-      if (!flags.wait) return;
-      try {
-        const summary = await waitWithProgress(handle);
-        console.log(JSON.stringify(summary, null, 2));
-        if (summary.cancelled) {
-          console.error(`cancelled: ${summary.customersProcessed} customers were done before it stopped`);
-          process.exitCode = 1;
-        }
-      } catch (error) {
-        if (error instanceof WorkflowFailedError) {
-          console.error(`run failed: ${error.cause?.message ?? error.message}`);
-          process.exitCode = 1;
-          return;
-        }
-        throw error;
-      }
+      await work(services, client);
     } finally {
       await close();
     }
@@ -122,25 +104,58 @@ async function regenerate(flags: RegenerateFlags): Promise<void> {
   }
 }
 
-async function rerunFailed(workflowId: string, flags: { wait?: boolean }): Promise<void> {
-  const services = await resolveServices(config, logger, { temporal: false, smtp: false });
-  const { client, close } = await connectClient(services.temporal);
-  const pool = createPool(services.databaseUrl, logger, 2);
+/** Starts the run, prints its id and link, and with `wait` its summary (exit 1 if it failed or was cancelled). */
+async function startAndReport(services: Services, client: Client, rawInput: RegenerateReportsInput, wait: boolean): Promise<void> {
+  const { handle, input } = await startRegenerateReports(client, rawInput, {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    startedFrom: 'cli',
+    startedBy: os.userInfo().username,
+  }).catch((error: unknown) => {
+    if (error instanceof RunAlreadyRunningError) {
+      console.error(`error: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  });
+  console.log(`started ${handle.workflowId} (${input.from}..${input.to})`);
+  console.log(`  ${workflowUiUrl(services.temporalUiUrl, services.temporal.namespace, handle.workflowId)}`);
+  if (!wait) return;
   try {
+    const summary = await waitWithProgress(handle);
+    console.log(JSON.stringify(summary, null, 2));
+    if (summary.cancelled) {
+      console.error(`cancelled: ${summary.customersProcessed} customers were done before it stopped`);
+      process.exitCode = 1;
+    }
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    console.error(`run failed: ${error.cause?.message ?? error.message}`);
+    process.exitCode = 1;
+  }
+}
+
+async function rerunFailed(workflowId: string, flags: { wait?: boolean }): Promise<void> {
+  await withTemporal(async (services, client) => {
     const handle = client.workflow.getHandle(workflowId);
     const description = await handle.describe();
     if (description.status.name === 'RUNNING') usageError(`${workflowId} is still running; re-run its failures once it has finished`);
     const summary = (await handle.result()) as RegenerateReportsSummary;
-    const selection = new CustomerSelection(pool);
+    const pool = createPool(services.databaseUrl, logger, 2);
     const ids = new Set(summary.failures.map((failure) => failure.customerId));
-    for (const range of summary.failedRanges) for (const id of await selection.activeIdsInRange(range.firstId, range.lastId)) ids.add(id);
+    try {
+      const selection = new CustomerSelection(pool);
+      for (const range of summary.failedRanges) for (const id of await selection.activeIdsInRange(range.firstId, range.lastId)) ids.add(id);
+    } finally {
+      await pool.end();
+    }
     if (summary.failuresNotListed > 0) console.error(`note: ${summary.failuresNotListed} failures were not listed in the summary; rerun the whole period for those`);
     if (ids.size === 0) {
       console.log(`${workflowId} had no failed customers; nothing to re-run`);
       return;
     }
-    const original = ((description.memo?.input ?? {}) as RegenerateReportsInput);
-    await regenerate({
+    await refuseUnavailable(services.databaseUrl, [...ids]);
+    const original = (description.memo?.input ?? {}) as RegenerateReportsInput;
+    const rawInput = regenerateInput({
       customer: [...ids].sort((a, b) => a - b),
       from: summary.from,
       to: summary.to,
@@ -149,13 +164,9 @@ async function rerunFailed(workflowId: string, flags: { wait?: boolean }): Promi
       dryRun: summary.dryRun,
       batchSize: original.batchSize ?? config.REPORT_BATCH_SIZE,
       parallelism: original.parallelism ?? config.REPORT_PARALLELISM,
-      wait: flags.wait,
     });
-  } finally {
-    await pool.end();
-    await close();
-    await services.stop();
-  }
+    await startAndReport(services, client, rawInput, Boolean(flags.wait));
+  });
 }
 
 async function refuseUnavailable(databaseUrl: string, customerIds: number[]): Promise<void> {

@@ -119,8 +119,9 @@ export class ReportEmail {
   }
 
   private async loadRecipients(request: SendReportEmailsRequest): Promise<Recipient[]> {
+    // Records from before run ids were kept have none: they count as another run's ('').
     const { rows } = await this.pool.query<{ id: number; name: string; email: string; run_id: string | null; state: 'sending' | 'sent' | null }>(
-      `SELECT c.id, c.name, c.email, coalesce(e.run_id, CASE WHEN e.id IS NULL THEN NULL ELSE '' END) AS run_id, e.state
+      `SELECT c.id, c.name, c.email, CASE WHEN e.id IS NOT NULL THEN coalesce(e.run_id, '') END AS run_id, e.state
          FROM customers c
          LEFT JOIN report_emails e ON e.idempotency_key = c.id || ':' || $2 || ':' || $3 || $4
         WHERE c.id = ANY($1::bigint[])
