@@ -181,13 +181,16 @@ export function emptySummary(input: Pick<ResolvedRegenerateInput, 'from' | 'to' 
 
 /**
  * Readable ids: what, for whom, which period. Manual runs of the same scope and period get
- * the same id, so Temporal itself refuses a second one while the first is running.
+ * the same id, so Temporal itself refuses a second one while the first is running. Runs on
+ * another task queue than the default (a second deployment sharing the namespace) carry it
+ * in the id, so deployments never block each other.
  */
-export function regenerateReportsWorkflowId(input: ResolvedRegenerateInput): string {
+export function regenerateReportsWorkflowId(input: ResolvedRegenerateInput, taskQueue: string = TASK_QUEUE_DEFAULT): string {
   const ids = input.customerIds;
   const scope = !ids ? 'all' : ids.length <= 5 ? `customer-${ids.join(',')}` : `customers-${ids.length}-from-${ids[0]}`;
   const period = input.from === input.to ? input.from : `${input.from}..${input.to}`;
-  return `regenerate-reports:${scope}:${period}${input.dryRun ? ':dry-run' : ''}`;
+  const queue = taskQueue === TASK_QUEUE_DEFAULT ? '' : `@${taskQueue}`;
+  return `regenerate-reports:${scope}:${period}${input.dryRun ? ':dry-run' : ''}${queue}`;
 }
 
 export function addDays(isoDay: string, days: number): string {
@@ -229,7 +232,8 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
-function isCalendarDate(value: string): boolean {
+/** True for a real calendar day written YYYY-MM-DD (so 2026-02-30 is not one). */
+export function isCalendarDate(value: string): boolean {
   const time = Date.parse(`${value}T00:00:00Z`);
   return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value;
 }

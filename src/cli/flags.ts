@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { isCalendarDate } from '../contracts.js';
 
 /** Exit code for bad flags or input: a usage error, as most CLIs use it. */
 export const USAGE_EXIT_CODE = 2;
@@ -19,8 +20,7 @@ export function collectPositiveInts(flag: string) {
 
 export function isoDay(flag: string) {
   return (value: string): string => {
-    const time = Date.parse(`${value}T00:00:00Z`);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== value) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !isCalendarDate(value)) {
       throw new InvalidArgumentError(`${flag} must be a calendar date written YYYY-MM-DD, got '${value}'`);
     }
     return value;

@@ -41,7 +41,7 @@ export async function startRegenerateReports(
     parallelism: input.parallelism,
     batchesPerRun: input.batchesPerRun,
   };
-  const workflowId = regenerateReportsWorkflowId(input);
+  const workflowId = regenerateReportsWorkflowId(input, options.taskQueue);
   const scope = input.customerIds ? `customers ${input.customerIds.join(', ')}` : 'all active customers';
   try {
     const handle = await client.workflow.start<typeof regenerateReports>(REGENERATE_REPORTS_WORKFLOW, {

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { addDays } from '../../src/contracts.js';
-import { startRegenerateReports } from '../../src/temporal/report-runs.js';
+import { addDays, regenerateReportsWorkflowId, resolveRegenerateInput } from '../../src/contracts.js';
 import { reportRows, seedDemo, truthRows } from '../support/database.js';
 import { readMailbox } from '../support/mailbox.js';
-import { auditRows, buildTestAdmin, createAdminUser, runsOnQueue, signedIn, terminateLeftoverRun, type Session } from '../support/admin.js';
+import { auditRows, buildTestAdmin, createAdminUser, runsOnQueue, signedIn, type Session } from '../support/admin.js';
 import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
 
 let env: TemporalTestEnv;
@@ -92,13 +91,12 @@ describe('starting a regeneration from the admin page', () => {
 
   it('an operator regenerates one customer: audited, memo names the operator, rows and email arrive, progress is served', async () => {
     const customerId = 3;
-    await terminateLeftoverRun(env, `regenerate-reports:customer-${customerId}:${day}`);
     const response = await operator.post(`/customers/${customerId}/regenerate`, { from: day, to: day, sendEmail: 'on' });
     expect(response.statusCode).toBe(303);
     const location = new URL(response.headers.location as string, 'http://admin');
     expect(location.pathname).toBe(`/customers/${customerId}`);
     const workflowId = location.searchParams.get('run')!;
-    expect(workflowId).toBe(`regenerate-reports:customer-${customerId}:${day}`);
+    expect(workflowId).toBe(`regenerate-reports:customer-${customerId}:${day}@${env.taskQueue}`);
 
     expect(await auditRows(env.db.pool)).toEqual([{
       user_email: 'operator@example.com', action: 'regenerate-reports', customer_id: customerId, workflow_id: workflowId,
@@ -136,9 +134,13 @@ describe('starting a regeneration from the admin page', () => {
   });
 
   it('a second start for the same customer and period while one runs is refused, showing the running one', async () => {
-    const running = await startRegenerateReports(env.client, { customerIds: [4], from: day, to: day }, {
-      taskQueue: `${env.taskQueue}-unpolled`, startedFrom: 'api', startedBy: 'test',
-    });
+    // Held running by a start delay: the worker cannot finish it before the form is posted.
+    const input = resolveRegenerateInput({ customerIds: [4], from: day, to: day }, new Date());
+    const running = {
+      handle: await env.client.workflow.start('regenerateReports', {
+        taskQueue: env.taskQueue, workflowId: regenerateReportsWorkflowId(input, env.taskQueue), args: [{ customerIds: [4], from: day, to: day }], startDelay: '1 hour',
+      }),
+    };
     try {
       const response = await operator.post('/customers/4/regenerate', { from: day, to: day, sendEmail: 'on' });
       expect(response.statusCode).toBe(409);

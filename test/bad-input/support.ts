@@ -34,9 +34,15 @@ export async function snapshotState(pool: Pool, mailDir: string): Promise<StateS
 
 /** Workflow ids (with status) of every run on the test file's task queue. */
 export async function runsOnQueue(env: TemporalTestEnv): Promise<Array<{ workflowId: string; status: string }>> {
-  const runs: Array<{ workflowId: string; status: string }> = [];
-  for await (const info of env.client.workflow.list({ query: `TaskQueue = '${env.taskQueue}'` })) runs.push({ workflowId: info.workflowId, status: info.status.name });
-  return runs.sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+  // Visibility trails the runs by a moment: a run that has closed may still be listed as
+  // running, so read again until no run is listed as running (or give up after 10 s).
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const runs: Array<{ workflowId: string; status: string }> = [];
+    for await (const info of env.client.workflow.list({ query: `TaskQueue = '${env.taskQueue}'` })) runs.push({ workflowId: info.workflowId, status: info.status.name });
+    if (!runs.some((run) => run.status === 'RUNNING') || Date.now() > deadline) return runs.sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** The environment a user's shell would have, pointed at this test file's database, queue and SMTP sink. */

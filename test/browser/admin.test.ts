@@ -8,7 +8,7 @@ import { addDays } from '../../src/contracts.js';
 import { startRegenerateReports } from '../../src/temporal/report-runs.js';
 import { reportRows, seedDemo, truthRows } from '../support/database.js';
 import { readMailbox } from '../support/mailbox.js';
-import { auditRows, buildTestAdmin, createAdminUser, runsOnQueue, TEST_PASSWORD, terminateLeftoverRun } from '../support/admin.js';
+import { auditRows, buildTestAdmin, createAdminUser, runsOnQueue, TEST_PASSWORD } from '../support/admin.js';
 import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
 
 /**
@@ -37,8 +37,6 @@ beforeAll(async () => {
   const truth = await truthRows(env.db.pool, Array.from({ length: 16 }, (_, i) => i + 1).filter((id) => id % 17 !== 0), yesterday, yesterday);
   customerId = truth.find((row) => row.order_count > 0)!.customer_id;
   // The two weeks before yesterday already have rows (no email), as after daily runs.
-  await terminateLeftoverRun(env, `regenerate-reports:customer-${customerId}:${earlier.from}..${earlier.to}`);
-  await terminateLeftoverRun(env, `regenerate-reports:customer-${customerId}:${yesterday}`);
   const { handle } = await startRegenerateReports(env.client, { customerIds: [customerId], ...earlier, sendEmail: false }, {
     taskQueue: env.taskQueue, startedFrom: 'schedule', startedBy: 'test',
   });
@@ -93,7 +91,7 @@ describe('the admin page in chromium', () => {
     expect(await page.isChecked('#regen-sendEmail')).toBe(true);
     await Promise.all([page.waitForURL(/run=/), page.click('#regenerate button[type=submit]')]);
     const workflowId = new URL(page.url()).searchParams.get('run')!;
-    expect(workflowId).toBe(`regenerate-reports:customer-${customerId}:${yesterday}`);
+    expect(workflowId).toBe(`regenerate-reports:customer-${customerId}:${yesterday}@${env.taskQueue}`);
 
     // The panel polls until the run ends, then the page reloads with the new row.
     await page.locator('#run-status', { hasText: 'completed' }).waitFor({ timeout: 30_000 });

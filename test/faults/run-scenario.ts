@@ -62,7 +62,6 @@ export async function runScenario(stack: FaultStack, scenario: Scenario, custome
   const workers: WorkerProcess[] = [];
   for (let i = 0; i < scenario.workers; i++) workers.push(await startWorker());
   const { client, close } = await connectClient(stack.temporal);
-  await terminateLeftovers(client);
   const deadlocksBefore = await deadlockCount(databaseUrl, name);
   const started = Date.now();
   const reader = startTornReadWatcher(readerPool, FROM, TO, DAYS);
@@ -138,12 +137,6 @@ async function startConcurrentRuns(client: Awaited<ReturnType<typeof connectClie
   }
   await schedule.delete();
   return [client.workflow.getHandle(scheduled), ...manual.map((m) => m.handle)];
-}
-
-/** A run left over by an interrupted earlier suite would make this one's start a duplicate. */
-async function terminateLeftovers(client: Awaited<ReturnType<typeof connectClient>>['client']): Promise<void> {
-  const ids = client.workflow.list({ query: `ExecutionStatus = 'Running' AND TaskQueue STARTS_WITH 'faults-'` });
-  for await (const execution of ids) await client.workflow.getHandle(execution.workflowId).terminate('left over by an earlier fault suite');
 }
 
 async function deadlockCount(databaseUrl: string, database: string): Promise<number> {

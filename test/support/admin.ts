@@ -98,13 +98,3 @@ export async function auditRows(pool: Pool): Promise<Array<Record<string, unknow
   return rows;
 }
 
-/**
- * Manual runs have deterministic ids (one per customer and period), and the test Temporal
- * server outlives test runs: a run left by an aborted earlier run, on a task queue nobody
- * polls any more, would block ours. This terminates exactly that run, nothing else.
- */
-export async function terminateLeftoverRun(env: TemporalTestEnv, workflowId: string): Promise<void> {
-  const handle = env.client.workflow.getHandle(workflowId);
-  const description = await handle.describe().catch(() => null);
-  if (description?.status.name === 'RUNNING' && description.taskQueue !== env.taskQueue) await handle.terminate('left over from an earlier test run');
-}
