@@ -18,6 +18,9 @@ export const LIMITS = {
   maxBatchSize: 5000,
   maxParallelism: 32,
   maxBatchesPerRun: 500,
+  maxBatchesPerActivity: 50,
+  /** batchSize × batchesPerActivity: keeps an activity's result and heartbeat well under Temporal's payload limits. */
+  maxCustomersPerActivity: 20_000,
 } as const;
 
 export const DEFAULTS = {
@@ -28,6 +31,11 @@ export const DEFAULTS = {
   parallelism: 2,
   /** Batches one workflow run handles before continuing as new, to keep its history small. */
   batchesPerRun: 100,
+  /**
+   * The most batches one activity regenerates (each batch still its own transaction). Fewer,
+   * larger activities spend less time handing over between batches; see groupBatches.
+   */
+  batchesPerActivity: 10,
 } as const;
 
 const wholeNumber = (max: number) =>
@@ -64,6 +72,7 @@ export const regenerateReportsInputSchema = z
       batchSize: wholeNumber(LIMITS.maxBatchSize).optional(),
       parallelism: wholeNumber(LIMITS.maxParallelism).optional(),
       batchesPerRun: wholeNumber(LIMITS.maxBatchesPerRun).optional(),
+      batchesPerActivity: wholeNumber(LIMITS.maxBatchesPerActivity).optional(),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
   )
@@ -82,6 +91,7 @@ export interface ResolvedRegenerateInput {
   batchSize: number;
   parallelism: number;
   batchesPerRun: number;
+  batchesPerActivity: number;
 }
 
 export class InvalidInputError extends Error {
@@ -116,6 +126,12 @@ export function resolveRegenerateInput(raw: unknown, now: Date): ResolvedRegener
   const ids = input.customerIds ?? null;
   if (ids && new Set(ids).size !== ids.length) problems.push('customerIds must not repeat an id');
   if (input.resend && input.sendEmail === false) problems.push('resend needs sendEmail: resend=true with sendEmail=false sends nothing');
+  const batchSize = input.batchSize ?? DEFAULTS.batchSize;
+  // The default shrinks for large batches; an explicit value over the limit is an error.
+  const batchesPerActivity = input.batchesPerActivity ?? Math.min(DEFAULTS.batchesPerActivity, Math.floor(LIMITS.maxCustomersPerActivity / batchSize));
+  if (batchSize * batchesPerActivity > LIMITS.maxCustomersPerActivity) {
+    problems.push(`batchSize × batchesPerActivity is ${batchSize * batchesPerActivity} customers per activity; the maximum is ${LIMITS.maxCustomersPerActivity}`);
+  }
   if (problems.length > 0) throw new InvalidInputError(problems);
   return {
     customerIds: ids ? [...ids].sort((a, b) => a - b) : null,
@@ -124,9 +140,10 @@ export function resolveRegenerateInput(raw: unknown, now: Date): ResolvedRegener
     sendEmail: input.sendEmail ?? DEFAULTS.sendEmail,
     resend: input.resend ?? DEFAULTS.resend,
     dryRun: input.dryRun ?? DEFAULTS.dryRun,
-    batchSize: input.batchSize ?? DEFAULTS.batchSize,
+    batchSize,
     parallelism: input.parallelism ?? DEFAULTS.parallelism,
     batchesPerRun: input.batchesPerRun ?? DEFAULTS.batchesPerRun,
+    batchesPerActivity,
   };
 }
 
@@ -153,7 +170,7 @@ export interface RegenerateReportsSummary {
   failures: CustomerFailure[];
   /** failures beyond the ones listed (the list is capped to keep results small). */
   failuresNotListed: number;
-  /** True when the run was cancelled: it stopped between batches, and the counts say what was done. */
+  /** True when the run was cancelled: it stopped between activities, and the counts say what was done. */
   cancelled: boolean;
   /** Id ranges of all-customers batches whose activity gave up after its retries. */
   failedRanges: Array<{ firstId: number; lastId: number; step: CustomerFailure['step']; reason: string }>;

@@ -2,7 +2,7 @@ import { Context, log } from '@temporalio/activity';
 import type { CustomerBatch } from '../contracts.js';
 import type { CustomerSelection } from '../services/customer-selection.js';
 import type { ReportEmail } from '../services/report-email.js';
-import type { ReportRegeneration } from '../services/report-regeneration.js';
+import type { BatchesProgress, ReportRegeneration } from '../services/report-regeneration.js';
 
 export interface ReportServices {
   customerSelection: CustomerSelection;
@@ -18,14 +18,20 @@ function workflowId(): string {
 
 /**
  * Heartbeats every few seconds while `work` runs, so a worker that dies mid-batch is noticed
- * within the heartbeat timeout instead of the (much longer) start-to-close timeout.
+ * within the heartbeat timeout instead of the (much longer) start-to-close timeout. `work`
+ * may report progress; every later heartbeat carries the latest, because each heartbeat
+ * replaces the details a retry will see.
  */
-async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+async function whileHeartbeating<T, D = undefined>(work: (report: (details: D) => void) => Promise<T>): Promise<T> {
   const context = Context.current();
+  let latest: D | undefined;
   context.heartbeat();
-  const timer = setInterval(() => context.heartbeat(), 2_000);
+  const timer = setInterval(() => context.heartbeat(latest), 2_000);
   try {
-    return await work();
+    return await work((details) => {
+      latest = details;
+      context.heartbeat(details);
+    });
   } finally {
     clearInterval(timer);
   }
@@ -46,6 +52,17 @@ export function createReportActivities(services: ReportServices) {
       return plan;
     },
 
+    async regenerateReportBatches(request: { batches: CustomerBatch[]; from: string; to: string; dryRun: boolean }) {
+      // A retry resumes after the batches the failed attempt reported done.
+      const resume = Context.current().info.heartbeatDetails as BatchesProgress | undefined;
+      const result = await whileHeartbeating<Awaited<ReturnType<ReportRegeneration['regenerateBatches']>>, BatchesProgress>((report) =>
+        services.reportRegeneration.regenerateBatches({ ...request, workflowId: workflowId() }, { resume, onBatchDone: report }),
+      );
+      log.info('regenerated batches', { batches: request.batches.length, resumedAfter: resume?.done ?? 0, customers: result.customerIds.length, rows: result.rowsWritten, failures: result.failures.length });
+      return result;
+    },
+
+    /** Deprecated: what runs started before batches were grouped still schedule (see the workflow's patch). */
     async regenerateReportBatch(request: { batch: CustomerBatch; from: string; to: string; dryRun: boolean }) {
       const result = await whileHeartbeating(() => services.reportRegeneration.regenerateBatch({ ...request, workflowId: workflowId() }));
       log.info('regenerated batch', { customers: result.customerIds.length, rows: result.rowsWritten, failures: result.failures.length });
@@ -53,9 +70,8 @@ export function createReportActivities(services: ReportServices) {
     },
 
     async sendReportEmails(request: { customerIds: number[]; from: string; to: string; resend: boolean; dryRun: boolean; runId: string }) {
-      const context = Context.current();
-      const result = await whileHeartbeating(() =>
-        services.reportEmail.sendReports({ ...request, workflowId: workflowId() }, (done, total) => context.heartbeat({ done, total })),
+      const result = await whileHeartbeating((report: (details: { done: number; total: number }) => void) =>
+        services.reportEmail.sendReports({ ...request, workflowId: workflowId() }, (done, total) => report({ done, total })),
       );
       log.info('sent report emails', { sent: result.sent, alreadySent: result.alreadySent, failures: result.failures.length });
       return result;

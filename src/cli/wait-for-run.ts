@@ -8,7 +8,7 @@ const CTRL_C = 0x03;
 
 /**
  * Waits for a run while showing a progress bar fed by the workflow's `progress` query.
- * In a terminal, Ctrl-C asks whether to cancel the run (it then stops between batches) or
+ * In a terminal, Ctrl-C asks whether to cancel the run (it then stops between activities) or
  * keep watching; without one, Ctrl-C stops watching and leaves the run going.
  */
 export async function waitWithProgress(handle: WorkflowHandle, out: NodeJS.WriteStream = process.stderr): Promise<RegenerateReportsSummary> {

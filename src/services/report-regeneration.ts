@@ -27,6 +27,16 @@ export interface RegenerateBatchResult {
   failures: CustomerFailure[];
 }
 
+export interface RegenerateBatchesRequest extends Omit<RegenerateBatchRequest, 'batch'> {
+  batches: CustomerBatch[];
+}
+
+/** How far a run of several batches got: the first `done` batches, with their merged result. */
+export interface BatchesProgress {
+  done: number;
+  result: RegenerateBatchResult;
+}
+
 /**
  * Purges and regenerates daily report rows. A batch runs in one transaction, so no reader
  * ever sees a customer with rows deleted and not yet rebuilt. If the batch fails because of
@@ -44,9 +54,34 @@ export class ReportRegeneration {
     return this.regenerateOneByOne(request);
   }
 
+  /**
+   * Regenerates batches one after another, each in its own transaction (so each customer
+   * stays atomic and locks are held for one batch only). `resume` skips batches an earlier
+   * attempt finished; `onBatchDone` hears about each finished batch, so a caller can record
+   * where to resume. Redoing a finished batch is harmless, only slower: regeneration is idempotent.
+   */
+  async regenerateBatches(
+    request: RegenerateBatchesRequest,
+    options: { resume?: BatchesProgress; onBatchDone?: (progress: BatchesProgress) => void } = {},
+  ): Promise<RegenerateBatchResult> {
+    const { batches, ...rest } = request;
+    const resume = options.resume && options.resume.done <= batches.length ? options.resume : undefined;
+    const result: RegenerateBatchResult = resume ? structuredClone(resume.result) : emptyResult();
+    for (let done = resume?.done ?? 0; done < batches.length; ) {
+      const one = await this.regenerateBatch({ ...rest, batch: batches[done]! });
+      result.customerIds.push(...one.customerIds);
+      result.rowsWritten += one.rowsWritten;
+      result.rowsThatWouldChange += one.rowsThatWouldChange;
+      result.failures.push(...one.failures);
+      done++;
+      options.onBatchDone?.({ done, result });
+    }
+    return result;
+  }
+
   private async regenerateOneByOne(request: RegenerateBatchRequest): Promise<RegenerateBatchResult> {
     const ids = await this.resolveIds(request.batch);
-    const result: RegenerateBatchResult = { customerIds: [], rowsWritten: 0, rowsThatWouldChange: 0, failures: [] };
+    const result = emptyResult();
     for (const customerId of ids) {
       try {
         const one = await inTransaction(this.pool, (client) => this.regenerateLocked(client, request, { customerIds: [customerId] }));
@@ -81,6 +116,10 @@ export class ReportRegeneration {
     if ('customerIds' in batch) return Promise.resolve(batch.customerIds);
     return new CustomerSelection(this.pool).activeIdsInRange(batch.firstId, batch.lastId);
   }
+}
+
+function emptyResult(): RegenerateBatchResult {
+  return { customerIds: [], rowsWritten: 0, rowsThatWouldChange: 0, failures: [] };
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   CancellationScope,
   continueAsNew,
   defineQuery,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -14,6 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { ReportActivities } from '../activities/report-activities.js';
 import {
+  DEFAULTS,
   InvalidInputError,
   MAX_LISTED_FAILURES,
   emptySummary,
@@ -45,8 +47,8 @@ const { findUnavailableCustomers, planCustomerBatches } = proxyLocalActivities<R
   startToCloseTimeout: '30 seconds',
   retry,
 });
-// Both heartbeat at least every 2 s: a lost worker's batch is retried elsewhere after 10 s.
-const { regenerateReportBatch, sendReportEmails } = proxyActivities<ReportActivities>({
+// All heartbeat at least every 2 s: a lost worker's batch is retried elsewhere after 10 s.
+const { regenerateReportBatches, regenerateReportBatch, sendReportEmails } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '10 seconds',
   retry,
@@ -55,7 +57,7 @@ const { regenerateReportBatch, sendReportEmails } = proxyActivities<ReportActivi
 /**
  * Regenerates daily report rows for a period and emails each customer its report.
  * Steps: validate → select customers → per batch: purge+regenerate, then email → summary.
- * Cancelling stops it between batches; batches in flight finish, so no customer is half-done.
+ * Cancelling stops it between activities; activities in flight finish their batches, so no customer is half-done.
  */
 export async function regenerateReports(
   rawInput?: RegenerateReportsInput,
@@ -102,11 +104,15 @@ export async function regenerateReports(
   const firstBatchNumber = progress.batchesPlanned + 1;
   progress.batchesPlanned += batches.length;
   report();
+  // Runs started before batches were grouped replay their history one batch per activity.
+  const groups = patched(GROUPED_BATCHES)
+    ? groupBatches(batches, input.parallelism, input.batchesPerActivity ?? DEFAULTS.batchesPerActivity)
+    : batches.map((batch, first) => ({ first, batches: [batch], legacy: true }));
   const root = CancellationScope.current();
-  await forEachBounded(batches, input.parallelism, () => root.consideredCancelled, async (batch, index) => {
-    // In-flight batches are never cut short: a cancel takes effect between batches.
-    await CancellationScope.nonCancellable(() => processBatch(batch, firstBatchNumber + index, input, summary));
-    progress.batchesDone++;
+  await forEachBounded(groups, input.parallelism, () => root.consideredCancelled, async (group) => {
+    // In-flight activities are never cut short: a cancel takes effect between them.
+    await CancellationScope.nonCancellable(() => processBatches(group, firstBatchNumber + group.first, input, summary));
+    progress.batchesDone += group.batches.length;
     progress.customersDone = summary.customersProcessed;
     progress.failures = summary.failures.length + summary.failuresNotListed;
     report();
@@ -124,14 +130,53 @@ export async function regenerateReports(
   return summary;
 }
 
-async function processBatch(batch: CustomerBatch, number: number, input: ResolvedRegenerateInput, summary: RegenerateReportsSummary): Promise<void> {
+const GROUPED_BATCHES = 'several-batches-per-activity';
+
+interface BatchGroup {
+  /** Index of the group's first batch in this run's plan. */
+  first: number;
+  batches: CustomerBatch[];
+  /** A run from before GROUPED_BATCHES: one batch per (old) activity. */
+  legacy?: boolean;
+}
+
+/**
+ * Groups consecutive batches into activities, largest first and shrinking towards the end
+ * (guided self-scheduling: each group takes 1/lanes of what is left, at most `max`). Most
+ * batches then share an activity, which saves a hand-over through the server per batch,
+ * while the small groups at the end let every lane finish at about the same time.
+ */
+function groupBatches(batches: CustomerBatch[], lanes: number, max: number): BatchGroup[] {
+  const groups: BatchGroup[] = [];
+  for (let first = 0; first < batches.length; ) {
+    const size = Math.max(1, Math.min(max, Math.ceil((batches.length - first) / lanes)));
+    groups.push({ first, batches: batches.slice(first, first + size) });
+    first += size;
+  }
+  return groups;
+}
+
+function describeGroup(group: BatchGroup, number: number): string {
+  const { batches } = group;
+  const head = batches.length === 1 ? `batch ${number}` : `batches ${number}–${number + batches.length - 1}`;
+  const firstBatch = batches[0]!;
+  const lastBatch = batches[batches.length - 1]!;
+  if ('firstId' in firstBatch && 'lastId' in lastBatch) return `${head}: customers ${firstBatch.firstId}–${lastBatch.lastId}`;
+  const ids = batches.flatMap((batch) => ('customerIds' in batch ? batch.customerIds : []));
+  return `${head}: customer ${ids.join(', ').slice(0, 80)}`;
+}
+
+async function processBatches(group: BatchGroup, number: number, input: ResolvedRegenerateInput, summary: RegenerateReportsSummary): Promise<void> {
   const { from, to, dryRun } = input;
-  const label = `batch ${number}: ${'firstId' in batch ? `customers ${batch.firstId}–${batch.lastId}` : `customer ${batch.customerIds.join(', ').slice(0, 80)}`}`;
+  const label = describeGroup(group, number);
+  const options = { summary: `${dryRun ? 'dry run ' : ''}regenerate ${label}` };
   let regenerated;
   try {
-    regenerated = await regenerateReportBatch.executeWithOptions({ summary: `${dryRun ? 'dry run ' : ''}regenerate ${label}` }, [{ batch, from, to, dryRun }]);
+    regenerated = group.legacy
+      ? await regenerateReportBatch.executeWithOptions(options, [{ batch: group.batches[0]!, from, to, dryRun }])
+      : await regenerateReportBatches.executeWithOptions(options, [{ batches: group.batches, from, to, dryRun }]);
   } catch (error) {
-    recordBatchFailure(summary, batch, 'regenerate', error);
+    for (const batch of group.batches) recordBatchFailure(summary, batch, 'regenerate', error);
     return;
   }
   summary.customersProcessed += regenerated.customerIds.length;

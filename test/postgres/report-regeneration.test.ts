@@ -107,3 +107,36 @@ describe('ReportRegeneration', () => {
     expect(await reportRows(db.pool, allIds, from, to)).toEqual(await truthRows(db.pool, allIds, from, to));
   });
 });
+
+describe('ReportRegeneration.regenerateBatches', () => {
+  const batches = [{ firstId: 1, lastId: 10 }, { firstId: 11, lastId: 20 }, { firstId: 21, lastId: 30 }];
+  const request = { batches, from, to, workflowId: 'grouped', dryRun: false };
+  const writtenBy = async () =>
+    (await db.pool.query<{ workflow_id: string; n: number }>('SELECT workflow_id, count(DISTINCT customer_id)::int AS n FROM daily_reports GROUP BY 1 ORDER BY 1')).rows;
+
+  it('regenerates every batch, reports after each one, and merges the results', async () => {
+    const reported: number[] = [];
+    const result = await regeneration.regenerateBatches(request, { onBatchDone: (progress) => reported.push(progress.done) });
+    expect(reported).toEqual([1, 2, 3]);
+    expect(result.customerIds).toEqual([...allIds.slice(0, 30)].filter((id) => id !== 17)); // 17 is inactive
+    expect(result.rowsWritten).toBe(29 * 10);
+    expect(await reportRows(db.pool, result.customerIds, from, to)).toEqual(await truthRows(db.pool, result.customerIds, from, to));
+  });
+
+  it('resumes after the batches an earlier attempt reported done, keeping their results', async () => {
+    let progress;
+    await regeneration.regenerateBatches({ ...request, batches: batches.slice(0, 1), workflowId: 'attempt-1' }, { onBatchDone: (p) => (progress = structuredClone(p)) });
+    const result = await regeneration.regenerateBatches({ ...request, workflowId: 'attempt-2' }, { resume: progress });
+    // The first batch is not redone; the result still covers all three.
+    expect(await writtenBy()).toEqual([{ workflow_id: 'attempt-1', n: 10 }, { workflow_id: 'attempt-2', n: 19 }]);
+    expect(result.customerIds).toHaveLength(29);
+    expect(result.rowsWritten).toBe(29 * 10);
+  });
+
+  it('ignores progress that does not fit these batches and does them all', async () => {
+    const stray = { done: 7, result: { customerIds: [99], rowsWritten: 1, rowsThatWouldChange: 0, failures: [] } };
+    const result = await regeneration.regenerateBatches(request, { resume: stray });
+    expect(result.customerIds).toHaveLength(29);
+    expect(await writtenBy()).toEqual([{ workflow_id: 'grouped', n: 29 }]);
+  });
+});

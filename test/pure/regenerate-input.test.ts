@@ -17,7 +17,7 @@ describe('resolveRegenerateInput', () => {
   it('fills every default: all active customers, yesterday (UTC), email on', () => {
     expect(resolveRegenerateInput(undefined, now)).toEqual({
       customerIds: null, from: '2026-11-04', to: '2026-11-04',
-      sendEmail: true, resend: false, dryRun: false, batchSize: 500, parallelism: 2, batchesPerRun: 100,
+      sendEmail: true, resend: false, dryRun: false, batchSize: 500, parallelism: 2, batchesPerRun: 100, batchesPerActivity: 10,
     });
   });
 
@@ -52,8 +52,18 @@ describe('resolveRegenerateInput', () => {
     [{ customerId: 1 }, 'unknown field(s): customerId'],
     ['all', 'must be a JSON object'],
     [{ batchSize: 0 }, 'batchSize'],
+    [{ batchesPerActivity: 0 }, `batchesPerActivity must be a whole number from 1 to ${LIMITS.maxBatchesPerActivity}`],
+    [{ batchSize: 5000, batchesPerActivity: 5 }, `batchSize × batchesPerActivity is 25000 customers per activity; the maximum is ${LIMITS.maxCustomersPerActivity}`],
   ])('rejects %j naming the field and the rule', (raw, expected) => {
     expect(problemsOf(raw).join('; ')).toContain(expected);
+  });
+});
+
+describe('batchesPerActivity', () => {
+  it('defaults to fewer batches per activity when batches are large, so any valid batch size stays valid', () => {
+    expect(resolveRegenerateInput({ batchSize: 500 }, now).batchesPerActivity).toBe(10);
+    expect(resolveRegenerateInput({ batchSize: LIMITS.maxBatchSize }, now).batchesPerActivity).toBe(LIMITS.maxCustomersPerActivity / LIMITS.maxBatchSize);
+    expect(resolveRegenerateInput({ batchSize: 100, batchesPerActivity: 50 }, now).batchesPerActivity).toBe(50);
   });
 });
 
