@@ -29,6 +29,8 @@ export interface ReportEmailOptions {
   from: string;
   /** Messages in flight at once; the transport's pool bounds connections. */
   concurrency: number;
+  /** Customers read, claimed and sent as one chunk (default 500): bounds memory per call. */
+  chunkSize?: number;
 }
 
 interface Recipient {
@@ -43,6 +45,18 @@ interface Recipient {
 
 /** Successful sends are marked in groups of this many (and at the end). */
 const MARK_EVERY = 50;
+
+const DEFAULT_CHUNK_SIZE = 500;
+
+interface PreparedChunk {
+  /** The reports this run holds a claim on and is to send now. */
+  mine: Recipient[];
+  rows: Map<number, ReportRow[]>;
+  skippedNoOrders: number;
+  alreadySent: number;
+  /** Sent by an earlier attempt of this run (or, in a dry run, would be sent). */
+  sentBefore: number;
+}
 
 /**
  * A claim another run has held this long without finishing is taken over: that run was
@@ -74,48 +88,81 @@ export class ReportEmail {
 
   async sendReports(request: SendReportEmailsRequest, onProgress?: (done: number, total: number) => void): Promise<SendReportEmailsResult> {
     const result: SendReportEmailsResult = { sent: 0, alreadySent: 0, skippedNoOrders: 0, failures: [] };
-    const recipients = await this.loadRecipients(request);
-    const rowsByCustomer = groupByCustomer(await this.reportRows.forCustomers(request.customerIds, request.from, request.to));
-    const due: Recipient[] = [];
-    for (const recipient of recipients) {
-      if (!(rowsByCustomer.get(recipient.id) ?? []).some((row) => row.orderCount > 0)) result.skippedNoOrders++;
-      else if (recipient.recordRunId === null || recipient.recordState === 'sending') due.push(recipient); // claim() decides
-      else if (recipient.recordRunId === request.runId) result.sent++; // an earlier attempt of this run sent it
-      else result.alreadySent++;
-    }
-    if (request.dryRun) {
-      result.sent += due.length;
-      return result;
-    }
-    const mine = await this.claim(due, request);
-    result.alreadySent += due.length - mine.length; // held by another run that is still at it
-
+    const total = request.customerIds.length;
+    const size = this.options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    const chunks: number[][] = [];
+    for (let i = 0; i < total; i += size) chunks.push(request.customerIds.slice(i, i + size));
     const limit = pLimit(this.options.concurrency);
     const marker = new SentMarker(this.pool);
-    let done = recipients.length - mine.length;
+    let done = 0;
     let transientError: unknown;
-    await Promise.all(
-      mine.map((recipient) =>
-        limit(async () => {
-          if (transientError) return; // stop starting sends; the activity's retry resumes
-          const outcome = await this.send(recipient, rowsByCustomer.get(recipient.id) ?? [], request).catch((error: unknown) => {
-            transientError ??= error;
-            return 'transient' as const;
-          });
-          if (outcome === 'sent') {
-            result.sent++;
-            await marker.add(recipient.key).catch((error: unknown) => void (transientError ??= error));
-          } else if (outcome !== 'transient') {
-            await this.pool.query(`DELETE FROM report_emails WHERE idempotency_key = $1 AND state = 'sending'`, [recipient.key]);
-            result.failures.push({ customerId: recipient.id, step: 'email', reason: outcome.failed });
-          }
-          onProgress?.(++done, recipients.length);
-        }),
-      ),
-    );
+    const sendOne = async (recipient: Recipient, rows: ReportRow[]) => {
+      if (transientError) return; // stop starting sends; the activity's retry resumes
+      const outcome = await this.send(recipient, rows, request).catch((error: unknown) => {
+        transientError ??= error;
+        return 'transient' as const;
+      });
+      if (outcome === 'sent') {
+        result.sent++;
+        await marker.add(recipient.key).catch((error: unknown) => void (transientError ??= error));
+      } else if (outcome !== 'transient') {
+        await this.pool.query(`DELETE FROM report_emails WHERE idempotency_key = $1 AND state = 'sending'`, [recipient.key]);
+        result.failures.push({ customerId: recipient.id, step: 'email', reason: outcome.failed });
+      }
+      onProgress?.(++done, total);
+    };
+
+    // Chunk by chunk, so memory stays flat however many customers an activity covers. The
+    // next chunk is read and claimed while this one sends, and a chunk's sends overlap the
+    // previous chunk's last ones, so the SMTP connections never wait for the database.
+    const prepare = (ids: number[]) => {
+      const prepared = this.prepareChunk(ids, request);
+      prepared.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+      return prepared;
+    };
+    let next = chunks.length > 0 ? prepare(chunks[0]!) : undefined;
+    let previousSends: Promise<unknown> = Promise.resolve();
+    for (let i = 0; next && !transientError; i++) {
+      const chunk = await next;
+      next = i + 1 < chunks.length ? prepare(chunks[i + 1]!) : undefined;
+      result.skippedNoOrders += chunk.skippedNoOrders;
+      result.alreadySent += chunk.alreadySent;
+      result.sent += chunk.sentBefore;
+      done += chunks[i]!.length - chunk.mine.length;
+      onProgress?.(done, total);
+      const sends = Promise.all(chunk.mine.map((recipient) => limit(() => sendOne(recipient, chunk.rows.get(recipient.id) ?? []))));
+      await previousSends;
+      previousSends = sends;
+    }
+    await previousSends;
+    await next?.catch(() => undefined); // claimed but not sent: this run's retry renews the claims
     await marker.flush();
     if (transientError) throw transientError;
     return result;
+  }
+
+  /** Reads one chunk's recipients and report rows, and claims the reports it is to send. */
+  private async prepareChunk(customerIds: number[], request: SendReportEmailsRequest): Promise<PreparedChunk> {
+    const [recipients, rows] = await Promise.all([
+      this.loadRecipients({ ...request, customerIds }),
+      this.reportRows.forCustomers(customerIds, request.from, request.to),
+    ]);
+    const rowsByCustomer = groupByCustomer(rows);
+    const chunk: PreparedChunk = { mine: [], rows: rowsByCustomer, skippedNoOrders: 0, alreadySent: 0, sentBefore: 0 };
+    const due: Recipient[] = [];
+    for (const recipient of recipients) {
+      if (!(rowsByCustomer.get(recipient.id) ?? []).some((row) => row.orderCount > 0)) chunk.skippedNoOrders++;
+      else if (recipient.recordRunId === null || recipient.recordState === 'sending') due.push(recipient); // claim() decides
+      else if (recipient.recordRunId === request.runId) chunk.sentBefore++; // an earlier attempt of this run sent it
+      else chunk.alreadySent++;
+    }
+    if (request.dryRun) {
+      chunk.sentBefore += due.length;
+      return chunk;
+    }
+    chunk.mine = await this.claim(due, request);
+    chunk.alreadySent += due.length - chunk.mine.length; // held by another run that is still at it
+    return chunk;
   }
 
   private async loadRecipients(request: SendReportEmailsRequest): Promise<Recipient[]> {

@@ -20,7 +20,8 @@ beforeAll(async () => {
   db = await createTestDatabase();
   sink = await startSmtpSink(fs.mkdtempSync(path.join(os.tmpdir(), 'dj-mail-')), 0, testLogger);
   transport = nodemailer.createTransport(sink.url, { pool: true, maxConnections: 4 } as object);
-  email = new ReportEmail(db.pool, transport, { from: 'Reports <reports@test>', concurrency: 4 });
+  // Chunks of 5: every test below runs across three chunks (read, claimed and sent in turn).
+  email = new ReportEmail(db.pool, transport, { from: 'Reports <reports@test>', concurrency: 4, chunkSize: 5 });
 });
 beforeEach(async () => {
   await seedDemo(db.pool);
@@ -62,6 +63,13 @@ describe('ReportEmail', () => {
     expect(mailbox[0]!.subject).toBe('Your sales report for 2026-11-09 to 2026-11-10');
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM report_emails');
     expect(rows[0].n).toBe(expected.length);
+  });
+
+  it('reports progress up to every customer of the call', async () => {
+    const reported: Array<[number, number]> = [];
+    await email.sendReports(request(), (done, total) => reported.push([done, total]));
+    expect(reported.at(-1)).toEqual([ids.length, ids.length]);
+    expect(reported.map(([done]) => done)).toEqual([...reported.map(([done]) => done)].sort((a, b) => a - b));
   });
 
   it('never sends the same report twice: not on a second call, not from two concurrent calls', async () => {
