@@ -25,13 +25,7 @@ const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal', 'busy_timeout=
 
 // Eager activity dispatch: the worker completing a workflow task gets the activity it just
 // scheduled in the same response, skipping a round trip through matching (off by default).
-// One partition per task queue: a dev server has a handful of pollers, and with the default
-// four a task can land on a partition no poller is waiting on and wait to be forwarded.
-const DYNAMIC_CONFIG = [
-  'system.enableActivityEagerExecution=true',
-  'matching.numTaskqueueReadPartitions=1',
-  'matching.numTaskqueueWritePartitions=1',
-];
+const DYNAMIC_CONFIG = ['system.enableActivityEagerExecution=true'];
 
 /** Starts `temporal server start-dev` on an on-disk SQLite file, or reuses one already listening. */
 export async function startTemporalDevServer(options: DevServerOptions, logger: Logger): Promise<DevServer> {
