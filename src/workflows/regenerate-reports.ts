@@ -27,6 +27,7 @@ import {
   type ResolvedRegenerateInput,
 } from '../contracts.js';
 import { CUSTOMER_IDS, PERIOD, SCHEDULED_START_TIME, STARTED_FROM } from '../temporal/search-attributes.js';
+import { groupBatches, type BatchGroup } from './batch-groups.js';
 import { describeProgress, initialProgress, type RegenerateProgress } from './progress.js';
 
 export type { RegenerateProgress } from './progress.js';
@@ -107,7 +108,7 @@ export async function regenerateReports(
   // Runs started before batches were grouped replay their history one batch per activity.
   const groups = patched(GROUPED_BATCHES)
     ? groupBatches(batches, input.parallelism, input.batchesPerActivity ?? DEFAULTS.batchesPerActivity)
-    : batches.map((batch, first) => ({ first, batches: [batch], legacy: true }));
+    : batches.map((batch, first): BatchGroup => ({ first, batches: [batch], legacy: true }));
   const root = CancellationScope.current();
   await forEachBounded(groups, input.parallelism, () => root.consideredCancelled, async (group) => {
     // In-flight activities are never cut short: a cancel takes effect between them.
@@ -131,30 +132,6 @@ export async function regenerateReports(
 }
 
 const GROUPED_BATCHES = 'several-batches-per-activity';
-
-interface BatchGroup {
-  /** Index of the group's first batch in this run's plan. */
-  first: number;
-  batches: CustomerBatch[];
-  /** A run from before GROUPED_BATCHES: one batch per (old) activity. */
-  legacy?: boolean;
-}
-
-/**
- * Groups consecutive batches into activities, largest first and shrinking towards the end
- * (guided self-scheduling: each group takes 1/lanes of what is left, at most `max`). Most
- * batches then share an activity, which saves a hand-over through the server per batch,
- * while the small groups at the end let every lane finish at about the same time.
- */
-function groupBatches(batches: CustomerBatch[], lanes: number, max: number): BatchGroup[] {
-  const groups: BatchGroup[] = [];
-  for (let first = 0; first < batches.length; ) {
-    const size = Math.max(1, Math.min(max, Math.ceil((batches.length - first) / lanes)));
-    groups.push({ first, batches: batches.slice(first, first + size) });
-    first += size;
-  }
-  return groups;
-}
 
 function describeGroup(group: BatchGroup, number: number): string {
   const { batches } = group;
