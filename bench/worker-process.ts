@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -12,9 +13,12 @@ export interface WorkerProcessOptions {
   cpuProfileDir?: string;
 }
 
+const WORKER_SCRIPT = 'build/scripts/worker.js';
+
 /**
- * Our worker as production runs it: `scripts/worker.ts` in a process of its own (through
- * tsx, as `npm run worker` does), configured only by environment variables.
+ * Our worker as production runs it: compiled (`npm run build`), `node build/scripts/worker.js`
+ * in a process of its own, configured only by environment variables. (`npm run worker` runs
+ * the TypeScript through tsx instead, which costs ~50 MB more: tsx's loader thread and esbuild.)
  */
 export class WorkerProcess {
   private exitCode: number | null = null;
@@ -24,6 +28,11 @@ export class WorkerProcess {
     private readonly logFile: string,
   ) {
     child.once('exit', (code, signal) => (this.exitCode = code ?? (signal ? 128 : -1)));
+  }
+
+  /** `npm run build`: compiles src/ and scripts/ into build/ and bundles the workflows there. */
+  static async build(): Promise<void> {
+    await promisify(execFile)('npm', ['run', 'build'], { maxBuffer: 16 * 1024 * 1024 });
   }
 
   static async start(options: WorkerProcessOptions): Promise<WorkerProcess> {
@@ -43,7 +52,8 @@ export class WorkerProcess {
       fs.mkdirSync(options.cpuProfileDir, { recursive: true });
       env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.resolve(options.cpuProfileDir)}`.trim();
     }
-    const child = spawn(path.resolve('node_modules/.bin/tsx'), ['scripts/worker.ts'], { env, stdio: ['ignore', log, log] });
+    if (!fs.existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} is missing: run \`npm run build\` first`);
+    const child = spawn(process.execPath, [WORKER_SCRIPT], { env, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const worker = new WorkerProcess(child, options.logFile);
     await worker.waitForLog('worker polling', 120_000);
@@ -54,10 +64,7 @@ export class WorkerProcess {
     return this.child.pid!;
   }
 
-  /**
-   * tsx runs the script in a child node process; the worker's memory is that process's.
-   * Returns the descendant with the highest peak RSS (VmHWM), i.e. the real worker.
-   */
+  /** Peak RSS (VmHWM) of the worker process, or of a descendant if one has more (e.g. under a wrapper). */
   peakRssMb(): { pid: number; mb: number } {
     let best = { pid: this.pid, mb: vmHwmMb(this.pid) };
     for (const pid of descendants(this.pid)) {
@@ -81,7 +88,7 @@ export class WorkerProcess {
     throw new Error(`the worker was not ready within ${timeoutMs / 1000}s:\n${this.logTail()}`);
   }
 
-  /** SIGTERM (tsx forwards it; the worker drains and exits), then SIGKILL what is left of ours. */
+  /** SIGTERM (the worker drains and exits), then SIGKILL what is left of ours. */
   async stop(): Promise<void> {
     if (this.exitCode !== null) return;
     const family = [...descendants(this.pid)];

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+// Run from TypeScript (tsx: src/ → dist/) or from the compiled build (node: build/src/ → build/dist/):
+// either way the bundle is made from, and stamped with, the sources next to this module.
+const SOURCE_EXT = path.extname(fileURLToPath(import.meta.url)); // '.ts' or '.js'
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`./workflows/index${SOURCE_EXT}`, import.meta.url));
 const SRC_DIR = fileURLToPath(new URL('.', import.meta.url));
 const BUNDLE_DIR = path.resolve(SRC_DIR, '..', 'dist');
 const BUNDLE_FILE = path.join(BUNDLE_DIR, 'workflow-bundle.js');
@@ -17,7 +20,7 @@ function sourceHash(): string {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.ts')) hash.update(full).update(fs.readFileSync(full));
+      else if (entry.name.endsWith(SOURCE_EXT)) hash.update(path.relative(SRC_DIR, full)).update(fs.readFileSync(full));
     }
   };
   walk(SRC_DIR);

@@ -1,8 +1,12 @@
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from 'pino';
 
-const migrationsDir = fileURLToPath(new URL('../../migrations', import.meta.url));
+// migrations/ sits at the project root: two levels up from src/db/, three from the compiled build/src/db/.
+const migrationsDir = ['../../migrations', '../../../migrations']
+  .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+  .find((dir) => fs.existsSync(dir))!;
 
 const LOCK_WAIT_MS = 60_000;
 
