@@ -14,6 +14,7 @@ import { ReportRows, type ReportRow } from '../src/services/report-rows.js';
 import type { BenchPeriod } from './bench-data.js';
 import { startProgress } from './progress.js';
 import { timed } from './stats.js';
+import { groupBatches } from '../src/workflows/batch-groups.js';
 
 /** Exactly the transport src/worker.ts builds (src/mail-transport.ts), with its connection count. */
 export function workerTransport(smtpUrl: string): Transporter {
@@ -123,20 +124,22 @@ export async function rawSend(transport: Transporter, messages: SendMailOptions[
 
 /**
  * Our email step: the ReportEmail service with the worker's transport and concurrency, called
- * per batch of customers, `parallelism` batches at a time, as the workflow's sendReportEmails
- * activities call it. Starts from an empty send record, so every report is due.
+ * as the workflow's sendReportEmails activities call it: once per group of batches (the
+ * workflow's own grouping, src/workflows/batch-groups.ts), `parallelism` groups at a time.
+ * Starts from an empty send record, so every report is due.
  */
 export async function serviceSend(
   pool: Pool,
   transport: Transporter,
   customerIds: number[],
   period: BenchPeriod,
-  options: { batchSize: number; parallelism: number; mailFrom: string; label: string },
+  options: { batchSize: number; parallelism: number; batchesPerActivity: number; mailFrom: string; label: string },
 ): Promise<{ ms: number; sent: number; failures: number }> {
   await pool.query('TRUNCATE report_emails');
   const service = new ReportEmail(pool, transport, { from: options.mailFrom, concurrency: WORKER_EMAIL_CONCURRENCY });
-  const batches: number[][] = [];
-  for (let i = 0; i < customerIds.length; i += options.batchSize) batches.push(customerIds.slice(i, i + options.batchSize));
+  const slices: number[][] = [];
+  for (let i = 0; i < customerIds.length; i += options.batchSize) slices.push(customerIds.slice(i, i + options.batchSize));
+  const batches = groupBatches(slices, options.parallelism, options.batchesPerActivity).map((group) => group.batches.flat());
   const bar = startProgress(options.label, customerIds.length);
   let sent = 0;
   let failures = 0;

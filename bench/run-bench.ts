@@ -4,13 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { DEFAULTS } from '../src/contracts.js';
+import { DEFAULTS, resolveRegenerateInput } from '../src/contracts.js';
 import type { Config } from '../src/config.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { workerPoolSize } from '../src/worker.js';
 import type { Transporter } from 'nodemailer';
 import { INSERT_REPORT_ROWS, PURGE_REPORT_ROWS } from '../src/services/report-sql.js';
-import { ensureWorkflowBundle } from '../src/workflow-bundle.js';
 import { BENCH_END_DATE, BenchData, activeCustomerIds, benchPeriod, checkReports, resetReports, type BenchPeriod, type ReportCheck } from './bench-data.js';
 import { startBenchStack, type BenchStack } from './bench-stack.js';
 import { durableRun, historyTimings, serverSideMs, singleCustomerRuns, spreadSample, type DurableRun } from './durable-variants.js';
@@ -52,6 +51,8 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
   const cores = os.cpus().length;
   const batchSize = config.REPORT_BATCH_SIZE;
   const parallelism = config.REPORT_PARALLELISM;
+  // What the workflow resolves for these settings (the default shrinks for large batches).
+  const batchesPerActivity = resolveRegenerateInput({ batchSize, parallelism }, new Date()).batchesPerActivity;
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) await fn().catch((error) => logger.warn({ err: String(error) }, 'cleanup failed'));
@@ -61,7 +62,7 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
   process.once('SIGTERM', onSignal);
   try {
     say(`machine: ${cores} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`);
-    say(`tuning: batch size ${batchSize} (REPORT_BATCH_SIZE), workflow parallelism ${parallelism} (REPORT_PARALLELISM), ` +
+    say(`tuning: batch size ${batchSize} (REPORT_BATCH_SIZE), workflow parallelism ${parallelism} (REPORT_PARALLELISM), ${batchesPerActivity} batches per activity at most, ` +
       `WORKER_MAX_ACTIVITIES ${config.WORKER_MAX_ACTIVITIES}, ${cores} lanes for sql_batched_parallel and graphile_worker`);
     const stack: BenchStack = await withElapsed('starting PostgreSQL and Temporal', () =>
       startBenchStack({ dataDir: options.dataDir, postgresPort: options.postgresPort, temporalPort: options.temporalPort, database: options.database }, logger),
@@ -82,9 +83,9 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
     say(`period ${period.from}..${period.to}: ${activeIds.length} active customers x ${spec.days} days = ${expectedRows} report rows expected`);
     await warmCaches(checks);
 
-    // The worker must load a pre-built bundle, as in production: bundling in the worker
-    // would cost seconds and hundreds of MB that a deployed worker never spends.
-    await withElapsed('workflow bundle', () => ensureWorkflowBundle());
+    // The worker runs compiled and loads a pre-built bundle, as in production: bundling in
+    // the worker would cost seconds and hundreds of MB that a deployed worker never spends.
+    await withElapsed('building the worker (npm run build)', () => WorkerProcess.build());
     const workerSink = await freshSink(mailDir(options.dataDir, 'workflow'), logger);
     cleanups.push(workerSink.stop);
     const taskQueue = `bench-${crypto.randomBytes(4).toString('hex')}`;
@@ -115,18 +116,16 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
       naive_loop: () => naiveLoop(lanes, period),
       graphile_worker: () => graphile.regenerateAll(period, batchSize, DEFAULTS.batchesPerRun),
       durable_jobs: () =>
-        durableRun(client, taskQueue, durableInput, {
-          label: 'durable_jobs',
-          total: expectedRows,
-          poll: async () => (await checks.query<{ n: number }>('SELECT count(*)::int AS n FROM daily_reports')).rows[0]!.n,
-        }),
+        durableRun(client, taskQueue, durableInput, { label: 'durable_jobs', customers: activeIds.length }),
     };
     const samples = Object.fromEntries(REGENERATE_VARIANTS.map((v) => [v, [] as number[]])) as Record<RegenerateVariant, number[]>;
     let reference: ReportCheck | undefined;
     let lastDurable: DurableRun | undefined;
     for (let repeat = 1; repeat <= options.repeat; repeat++) {
       say(`\nregenerate, round ${repeat}/${options.repeat}`);
-      for (const variant of REGENERATE_VARIANTS) {
+      // Each round starts one variant later, so no variant always runs after the same one.
+      const order = REGENERATE_VARIANTS.map((_, i) => REGENERATE_VARIANTS[(i + repeat - 1) % REGENERATE_VARIANTS.length]!);
+      for (const variant of order) {
         await resetReports(checks);
         const started = performance.now();
         const outcome = await run[variant]();
@@ -177,7 +176,7 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
     };
     const sendOurs = async (phase: string, transport: (url: string) => Transporter) => {
       const sink = await freshSink(mailDir(options.dataDir, phase), logger);
-      const ours = await serviceSend(emailPool, transport(sink.url), emailIds, period, { batchSize, parallelism, mailFrom: config.MAIL_FROM, label: `email ${phase}` })
+      const ours = await serviceSend(emailPool, transport(sink.url), emailIds, period, { batchSize, parallelism, batchesPerActivity, mailFrom: config.MAIL_FROM, label: `email ${phase}` })
         .finally(() => sink.stop());
       const received = countSink(sink.dir);
       duplicates += received.duplicates;
