@@ -80,14 +80,13 @@ export async function runScenario(stack: FaultStack, scenario: Scenario, custome
       }
     };
     await scenario.inject({ stack, sink, workers, startWorker, afterBatches });
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(false), RUN_TIMEOUT_MS)));
     const outcomes = await Promise.all(
       handles.map((handle) =>
-        Promise.race([
-          handle.result().then(() => true, (e: Error) => ((error = `${handle.workflowId}: ${e.message}`), false)),
-          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), RUN_TIMEOUT_MS)),
-        ]),
+        Promise.race([handle.result().then(() => true, (e: Error) => ((error = `${handle.workflowId}: ${e.message}`), false)), timedOut]),
       ),
-    );
+    ).finally(() => clearTimeout(deadline)); // a pending timer would keep the process alive for minutes
     completed = outcomes.every(Boolean);
     if (!completed) error ??= 'a run did not finish in time (stuck)';
   } catch (e) {
