@@ -17,20 +17,26 @@ function workflowId(): string {
 }
 
 /**
- * Heartbeats every few seconds while `work` runs, so a worker that dies mid-batch is noticed
- * within the heartbeat timeout instead of the (much longer) start-to-close timeout. `work`
- * may report progress; every later heartbeat carries the latest, because each heartbeat
- * replaces the details a retry will see.
+ * Heartbeats while `work` runs, so a worker that dies mid-activity is noticed within the
+ * heartbeat timeout instead of the (much longer) start-to-close timeout. `work` may report
+ * progress as often as it likes: the latest is sent at most once a second (each heartbeat
+ * crosses into the SDK's core and is encoded), and every heartbeat carries the latest,
+ * because each one replaces the details a retry will see.
  */
 async function whileHeartbeating<T, D = undefined>(work: (report: (details: D) => void) => Promise<T>): Promise<T> {
   const context = Context.current();
   let latest: D | undefined;
-  context.heartbeat();
-  const timer = setInterval(() => context.heartbeat(latest), 2_000);
+  let sentAt = 0;
+  const send = () => {
+    sentAt = Date.now();
+    context.heartbeat(latest);
+  };
+  send();
+  const timer = setInterval(send, 2_000);
   try {
     return await work((details) => {
       latest = details;
-      context.heartbeat(details);
+      if (Date.now() - sentAt >= 1_000) send();
     });
   } finally {
     clearInterval(timer);
