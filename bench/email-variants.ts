@@ -10,7 +10,7 @@ import { ReportEmail } from '../src/services/report-email.js';
 import { createMailTransport } from '../src/mail-transport.js';
 import { loadConfig } from '../src/config.js';
 import { emailConcurrency } from '../src/worker.js';
-import { ReportRows, type ReportRow } from '../src/services/report-rows.js';
+import { ReportRows, type ReportLine } from '../src/services/report-rows.js';
 import type { BenchPeriod } from './bench-data.js';
 import { startProgress } from './progress.js';
 import { timed } from './stats.js';
@@ -83,8 +83,8 @@ export async function composeAllMessages(pool: Pool, customerIds: number[], peri
     'SELECT id, name, email FROM customers WHERE id = ANY($1::bigint[]) ORDER BY id',
     [customerIds],
   );
-  const rows = await new ReportRows(pool).forCustomers(customerIds, period.from, period.to);
-  const byCustomer = new Map<number, ReportRow[]>();
+  const rows = await new ReportRows(pool).linesForCustomers(customerIds, period.from, period.to);
+  const byCustomer = new Map<number, ReportLine[]>();
   for (const row of rows) byCustomer.set(row.customerId, [...(byCustomer.get(row.customerId) ?? []), row]);
   const messages: SendMailOptions[] = [];
   for (const customer of customers) {

@@ -1,4 +1,4 @@
-import type { ReportRow } from './report-rows.js';
+import type { ReportLine } from './report-rows.js';
 
 export interface ReportEmailContent {
   subject: string;
@@ -13,7 +13,7 @@ const escapeHtml = (value: string) =>
   value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Renders one customer's report for a period; pure, so its wording is tested without SMTP. */
-export function composeReportEmail(customerName: string, from: string, to: string, rows: ReportRow[]): ReportEmailContent {
+export function composeReportEmail(customerName: string, from: string, to: string, rows: ReportLine[]): ReportEmailContent {
   const period = from === to ? from : `${from} to ${to}`;
   const currency = rows[0]?.currency ?? '';
   const orders = rows.reduce((sum, row) => sum + row.orderCount, 0);

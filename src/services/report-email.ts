@@ -3,7 +3,7 @@ import type { Transporter } from 'nodemailer';
 import type { Pool } from '../db/pool.js';
 import type { CustomerFailure } from '../contracts.js';
 import { composeReportEmail } from './report-email-message.js';
-import { ReportRows, type ReportRow } from './report-rows.js';
+import { ReportRows, type ReportLine } from './report-rows.js';
 
 export interface SendReportEmailsRequest {
   customerIds: number[];
@@ -51,7 +51,7 @@ const DEFAULT_CHUNK_SIZE = 500;
 interface PreparedChunk {
   /** The reports this run holds a claim on and is to send now. */
   mine: Recipient[];
-  rows: Map<number, ReportRow[]>;
+  rows: Map<number, ReportLine[]>;
   skippedNoOrders: number;
   alreadySent: number;
   /** Sent by an earlier attempt of this run (or, in a dry run, would be sent). */
@@ -96,7 +96,7 @@ export class ReportEmail {
     const marker = new SentMarker(this.pool);
     let done = 0;
     let transientError: unknown;
-    const sendOne = async (recipient: Recipient, rows: ReportRow[]) => {
+    const sendOne = async (recipient: Recipient, rows: ReportLine[]) => {
       if (transientError) return; // stop starting sends; the activity's retry resumes
       const outcome = await this.send(recipient, rows, request).catch((error: unknown) => {
         transientError ??= error;
@@ -145,7 +145,7 @@ export class ReportEmail {
   private async prepareChunk(customerIds: number[], request: SendReportEmailsRequest): Promise<PreparedChunk> {
     const [recipients, rows] = await Promise.all([
       this.loadRecipients({ ...request, customerIds }),
-      this.reportRows.forCustomers(customerIds, request.from, request.to),
+      this.reportRows.linesForCustomers(customerIds, request.from, request.to),
     ]);
     const rowsByCustomer = groupByCustomer(rows);
     const chunk: PreparedChunk = { mine: [], rows: rowsByCustomer, skippedNoOrders: 0, alreadySent: 0, sentBefore: 0 };
@@ -207,7 +207,7 @@ export class ReportEmail {
     return due.filter((recipient) => held.has(recipient.key));
   }
 
-  private async send(recipient: Recipient, rows: ReportRow[], request: SendReportEmailsRequest): Promise<'sent' | { failed: string }> {
+  private async send(recipient: Recipient, rows: ReportLine[], request: SendReportEmailsRequest): Promise<'sent' | { failed: string }> {
     const content = composeReportEmail(recipient.name, request.from, request.to, rows);
     try {
       await this.transport.sendMail({
@@ -262,8 +262,8 @@ function messageIdFor(key: string): string {
   return `<report.${key.replace(/[^A-Za-z0-9.-]+/g, '.')}@durable-jobs>`;
 }
 
-function groupByCustomer(rows: ReportRow[]): Map<number, ReportRow[]> {
-  const byCustomer = new Map<number, ReportRow[]>();
+function groupByCustomer(rows: ReportLine[]): Map<number, ReportLine[]> {
+  const byCustomer = new Map<number, ReportLine[]>();
   for (const row of rows) {
     const list = byCustomer.get(row.customerId) ?? [];
     list.push(row);
