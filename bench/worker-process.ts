@@ -14,9 +14,11 @@ export interface WorkerProcessOptions {
 }
 
 const WORKER_SCRIPT = 'build/scripts/worker.js';
+/** What `npm run worker:prod` runs (package.json); see the README's deploy section for why. */
+const WORKER_NODE_FLAGS = ['--optimize-for-size'];
 
 /**
- * Our worker as production runs it: compiled (`npm run build`), `node build/scripts/worker.js`
+ * Our worker as production runs it (`npm run build`, then `npm run worker:prod`): compiled,
  * in a process of its own, configured only by environment variables. (`npm run worker` runs
  * the TypeScript through tsx instead, which costs ~50 MB more: tsx's loader thread and esbuild.)
  */
@@ -53,7 +55,7 @@ export class WorkerProcess {
       env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.resolve(options.cpuProfileDir)}`.trim();
     }
     if (!fs.existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} is missing: run \`npm run build\` first`);
-    const child = spawn(process.execPath, [WORKER_SCRIPT], { env, stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_SCRIPT], { env, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const worker = new WorkerProcess(child, options.logFile);
     await worker.waitForLog('worker polling', 120_000);
