@@ -130,6 +130,8 @@ export const temporalCases: TemporalInputCase[] = [
   { label: 'an unknown time zone', inputs: ['{"timeZone":"Mars/Olympus_Mons"}'], messages: ['timeZone must be an IANA time zone'] },
   { label: 'batch size zero', inputs: ['{"batchSize":0}'], messages: [`batchSize must be a whole number from 1 to ${LIMITS.maxBatchSize}`] },
   { label: 'parallelism above the maximum', inputs: [`{"parallelism":${LIMITS.maxParallelism + 1}}`], messages: [`parallelism must be a whole number from 1 to ${LIMITS.maxParallelism}`] },
+  { label: 'batches per activity above the maximum', inputs: [`{"batchesPerActivity":${LIMITS.maxBatchesPerActivity + 1}}`], messages: [`batchesPerActivity must be a whole number from 1 to ${LIMITS.maxBatchesPerActivity}`] },
+  { label: 'too many customers per activity', inputs: ['{"batchSize":5000,"batchesPerActivity":5}'], messages: [`batchSize × batchesPerActivity is 25000 customers per activity; the maximum is ${LIMITS.maxCustomersPerActivity}`] },
   { label: 'a JSON array', inputs: ['[{"customerIds":[1]}]'], messages: ['input must be a JSON object'] },
   { label: 'a JSON string', inputs: ['"all"'], messages: ['input must be a JSON object'] },
   { label: 'a JSON number', inputs: ['42'], messages: ['input must be a JSON object'] },
