@@ -2,7 +2,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
-import { createReportActivities } from './activities/report-activities.js';
+import { createReportActivities, type ReportServices } from './activities/report-activities.js';
 import { createMailTransport } from './mail-transport.js';
 import { CustomerSelection } from './services/customer-selection.js';
 import { ReportEmail } from './services/report-email.js';
@@ -18,6 +18,8 @@ export interface ReportWorkerDeps {
   smtpUrl: string;
   temporal: TemporalSettings;
   taskQueue?: string;
+  /** Replaces built services; for tests that inject a fault into one. */
+  services?: Partial<ReportServices>;
 }
 
 let loggingInstalled = false;
@@ -47,6 +49,7 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
     customerSelection: new CustomerSelection(pool),
     reportRegeneration: new ReportRegeneration(pool),
     reportEmail: new ReportEmail(pool, transport, { from: config.MAIL_FROM, concurrency: emailConcurrency(config) }),
+    ...deps.services,
   });
   const connection = await NativeConnection.connect(deps.temporal.connectionOptions);
   const worker = await Worker.create({

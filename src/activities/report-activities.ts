@@ -38,6 +38,9 @@ async function whileHeartbeating<T, D = undefined>(work: (report: (details: D) =
       latest = details;
       if (Date.now() - sentAt >= 1_000) send();
     });
+  } catch (error) {
+    send(); // the progress of this attempt, for the retry to resume from
+    throw error;
   } finally {
     clearInterval(timer);
   }

@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ReportRegeneration, type RegenerateBatchRequest } from '../../src/services/report-regeneration.js';
+import { startRegenerateReports } from '../../src/temporal/report-runs.js';
+import { reportRows, seedDemo, truthRows } from '../support/database.js';
+import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
+
+/** The real service, except that its second batch fails once the way a dropped connection does. */
+class LosesConnectionOnce extends ReportRegeneration {
+  readonly calls: string[] = [];
+  override async regenerateBatch(request: RegenerateBatchRequest) {
+    this.calls.push('customerIds' in request.batch ? request.batch.customerIds.join(',') : `${request.batch.firstId}-${request.batch.lastId}`);
+    if (this.calls.length === 2) throw Object.assign(new Error('Connection terminated unexpectedly'), { code: undefined });
+    return super.regenerateBatch(request);
+  }
+}
+
+let env: TemporalTestEnv;
+let regeneration: LosesConnectionOnce;
+
+beforeAll(async () => {
+  env = await startTemporalTestEnv({ services: (pool) => ({ reportRegeneration: (regeneration = new LosesConnectionOnce(pool)) }) });
+  await seedDemo(env.db.pool);
+});
+afterAll(() => env.close());
+
+it('a retried activity resumes after the batches its failed attempt finished', async () => {
+  const ids = [1, 2, 3, 4, 5, 6];
+  const period = { from: '2026-11-08', to: '2026-11-09' };
+  const { handle } = await startRegenerateReports(
+    env.client,
+    { customerIds: ids, ...period, sendEmail: false, batchSize: 2, parallelism: 1, batchesPerActivity: 3 },
+    { taskQueue: env.taskQueue, startedFrom: 'api', startedBy: 'test' },
+  );
+  const summary = await handle.result();
+  expect(summary).toMatchObject({ customersProcessed: 6, rowsWritten: 12, failures: [] });
+  // One activity of three batches: the first attempt did 1,2 and failed on 3,4; the retry
+  // started at 3,4, not again at 1,2.
+  expect(regeneration.calls).toEqual(['1,2', '3,4', '3,4', '5,6']);
+  expect(await reportRows(env.db.pool, ids, period.from, period.to)).toEqual(await truthRows(env.db.pool, ids, period.from, period.to));
+});
