@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { addDays } from '../src/contracts.js';
 import { inTransaction, type Pool } from '../src/db/pool.js';
+import { insertDemoCustomers } from '../src/services/demo-data.js';
 
 /** What the benchmark data set is: a pure function of these four numbers. */
 export interface BenchDataSpec {
@@ -22,11 +23,6 @@ export interface BenchPeriod {
 export function benchPeriod(spec: BenchDataSpec): BenchPeriod {
   return { from: addDays(spec.endDate, -(spec.days - 1)), to: spec.endDate };
 }
-
-// The same customer mix as DemoData (src/services/demo-data.ts): 7 time zones, 4 currencies,
-// every 17th customer inactive.
-const TIME_ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'Australia/Sydney', 'America/Los_Angeles', 'Asia/Kolkata'];
-const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY'];
 
 /**
  * Seeds the benchmark database inside PostgreSQL (generate_series and a seeded random()),
@@ -74,17 +70,7 @@ export class BenchData {
     const { rows: [role] } = await client.query<{ superuser: boolean }>('SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = current_user');
     if (role?.superuser) await client.query('SET LOCAL session_replication_role = replica');
     await client.query('SELECT setseed(0.42)');
-    await client.query(
-      `INSERT INTO customers (id, name, email, time_zone, currency, active)
-       SELECT i, 'Customer ' || i, 'customer' || i || '@example.com',
-              ($2::text[])[1 + (i % array_length($2::text[], 1))],
-              ($3::text[])[1 + ((i / 7) % array_length($3::text[], 1))],
-              i % 17 <> 0
-         FROM generate_series(1, $1::int) AS i
-        ORDER BY i`,
-      [spec.customers, TIME_ZONES, CURRENCIES],
-    );
-    await client.query(`SELECT setval(pg_get_serial_sequence('customers', 'id'), greatest($1::int, 1))`, [spec.customers]);
+    await insertDemoCustomers(client, spec.customers); // the same customers as DemoData
     const inserted = await client.query(
       `WITH weights AS (
          SELECT id, currency,

@@ -91,10 +91,7 @@ export async function historyTimings(client: Client, workflowId: string, runId: 
   const scheduled = new Map<string, { type: string; at: number }>();
   const started = new Map<string, number>();
   const byType = new Map<string, ActivityTimings>();
-  const at = (event: (typeof events)[number]) => {
-    const time = event.eventTime;
-    return Number(time?.seconds ?? 0) * 1000 + Number(time?.nanos ?? 0) / 1e6;
-  };
+  const at = eventMs;
   const add = (type: string, queueMs: number, runMs: number) => {
     const entry = byType.get(type) ?? { type, count: 0, queueMsTotal: 0, runMsTotal: 0, runMsMax: 0 };
     entry.count++;
@@ -103,26 +100,27 @@ export async function historyTimings(client: Client, workflowId: string, runId: 
     entry.runMsMax = Math.max(entry.runMsMax, runMs);
     byType.set(type, entry);
   };
+  // A task is done when its completed event arrives: queued = scheduled → started, running = started → completed.
+  const complete = (scheduledEventId: unknown, event: (typeof events)[number]) => {
+    const key = String(scheduledEventId);
+    const s = scheduled.get(key);
+    const st = started.get(key);
+    if (s && st !== undefined) add(s.type, st - s.at, at(event) - st);
+  };
   for (const event of events) {
     const id = String(event.eventId);
     if (event.activityTaskScheduledEventAttributes) {
       scheduled.set(id, { type: event.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: at(event) });
-    } else if (event.activityTaskStartedEventAttributes) {
-      started.set(String(event.activityTaskStartedEventAttributes.scheduledEventId), at(event));
-    } else if (event.activityTaskCompletedEventAttributes) {
-      const key = String(event.activityTaskCompletedEventAttributes.scheduledEventId);
-      const s = scheduled.get(key);
-      const st = started.get(key);
-      if (s && st !== undefined) add(s.type, st - s.at, at(event) - st);
     } else if (event.workflowTaskScheduledEventAttributes) {
       scheduled.set(id, { type: 'workflow task', at: at(event) });
+    } else if (event.activityTaskStartedEventAttributes) {
+      started.set(String(event.activityTaskStartedEventAttributes.scheduledEventId), at(event));
     } else if (event.workflowTaskStartedEventAttributes) {
       started.set(String(event.workflowTaskStartedEventAttributes.scheduledEventId), at(event));
+    } else if (event.activityTaskCompletedEventAttributes) {
+      complete(event.activityTaskCompletedEventAttributes.scheduledEventId, event);
     } else if (event.workflowTaskCompletedEventAttributes) {
-      const key = String(event.workflowTaskCompletedEventAttributes.scheduledEventId);
-      const s = scheduled.get(key);
-      const st = started.get(key);
-      if (s && st !== undefined) add(s.type, st - s.at, at(event) - st);
+      complete(event.workflowTaskCompletedEventAttributes.scheduledEventId, event);
     }
   }
   return [...byType.values()];
@@ -131,6 +129,10 @@ export async function historyTimings(client: Client, workflowId: string, runId: 
 /** How long the server saw the run: WorkflowExecutionStarted to its closing event. */
 export async function serverSideMs(client: Client, run: DurableRun): Promise<number> {
   const events = (await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? [];
-  const ms = (event: (typeof events)[number] | undefined) => Number(event?.eventTime?.seconds ?? 0) * 1000 + Number(event?.eventTime?.nanos ?? 0) / 1e6;
-  return ms(events.at(-1)) - ms(events[0]);
+  return eventMs(events.at(-1)) - eventMs(events[0]);
+}
+
+/** An event's time in milliseconds. */
+function eventMs(event: { eventTime?: { seconds?: unknown; nanos?: number | null } | null } | undefined): number {
+  return Number(event?.eventTime?.seconds ?? 0) * 1000 + Number(event?.eventTime?.nanos ?? 0) / 1e6;
 }

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
@@ -22,34 +21,24 @@ export function workerTransport(smtpUrl: string): Transporter {
 }
 
 /**
- * A really pooled transport with the settings src/worker.ts means (4 connections, unlimited
- * messages each). `noDelay` turns Nagle's algorithm off on its sockets: nodemailer leaves it
- * on, and the message terminator then waits for the server's delayed ACK (~40 ms a message).
+ * The raw sender's transport: a real pool of `maxConnections`, unlimited messages each. With
+ * `noDelay` it is exactly what the worker builds (src/mail-transport.ts: TCP_NODELAY on);
+ * without, nodemailer's own sockets, which leave Nagle's algorithm on, so the message
+ * terminator waits for the server's delayed ACK (~40 ms a message).
  */
-export function pooledTransport(smtpUrl: string, options: { noDelay: boolean; maxConnections?: number }): Transporter {
+export function pooledTransport(smtpUrl: string, options: { noDelay: boolean; maxConnections: number }): Transporter {
+  if (options.noDelay) return createMailTransport(smtpUrl, options.maxConnections);
   const url = new URL(smtpUrl);
   const secure = url.protocol === 'smtps:';
-  const host = url.hostname;
-  const port = Number(url.port) || (secure ? 465 : 587);
-  const transport = nodemailer.createTransport({
-    host,
-    port,
+  return nodemailer.createTransport({
+    host: url.hostname,
+    port: Number(url.port) || (secure ? 465 : 587),
     secure,
     ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
     pool: true,
-    maxConnections: options.maxConnections ?? 4,
+    maxConnections: options.maxConnections,
     maxMessages: Infinity,
   });
-  if (options.noDelay) {
-    // nodemailer's documented hook for supplying the socket; secure transports upgrade it themselves.
-    (transport as unknown as { getSocket: (o: unknown, cb: (error: Error | null, socket?: { connection: net.Socket }) => void) => void }).getSocket = (_o, cb) => {
-      const socket = net.connect({ host, port });
-      socket.setNoDelay(true);
-      socket.once('connect', () => cb(null, { connection: socket }));
-      socket.once('error', (error) => cb(error));
-    };
-  }
-  return transport;
 }
 
 /** What src/worker.ts gives ReportEmail. */

@@ -2,7 +2,7 @@ import { Context, log } from '@temporalio/activity';
 import type { CustomerBatch } from '../contracts.js';
 import type { CustomerSelection } from '../services/customer-selection.js';
 import type { ReportEmail } from '../services/report-email.js';
-import type { BatchesProgress, ReportRegeneration } from '../services/report-regeneration.js';
+import type { BatchesProgress, RegenerateBatchResult, ReportRegeneration } from '../services/report-regeneration.js';
 
 export interface ReportServices {
   customerSelection: CustomerSelection;
@@ -64,7 +64,7 @@ export function createReportActivities(services: ReportServices) {
     async regenerateReportBatches(request: { batches: CustomerBatch[]; from: string; to: string; dryRun: boolean }) {
       // A retry resumes after the batches the failed attempt reported done.
       const resume = Context.current().info.heartbeatDetails as BatchesProgress | undefined;
-      const result = await whileHeartbeating<Awaited<ReturnType<ReportRegeneration['regenerateBatches']>>, BatchesProgress>((report) =>
+      const result = await whileHeartbeating<RegenerateBatchResult, BatchesProgress>((report) =>
         services.reportRegeneration.regenerateBatches({ ...request, workflowId: workflowId() }, { resume, onBatchDone: report }),
       );
       log.info('regenerated batches', { batches: request.batches.length, resumedAfter: resume?.done ?? 0, customers: result.customerIds.length, rows: result.rowsWritten, failures: result.failures.length });

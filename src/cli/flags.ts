@@ -20,7 +20,7 @@ export function collectPositiveInts(flag: string) {
 
 export function isoDay(flag: string) {
   return (value: string): string => {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !isCalendarDate(value)) {
+    if (!isCalendarDate(value)) {
       throw new InvalidArgumentError(`${flag} must be a calendar date written YYYY-MM-DD, got '${value}'`);
     }
     return value;

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { inTransaction, type Pool } from '../db/pool.js';
 
 export interface DemoDataOptions {
@@ -19,6 +20,26 @@ const TIME_ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'A
 const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY'];
 
 /**
+ * Customers 1..count with the demo mix: 7 time zones, 4 currencies, every 17th inactive.
+ * Shared with the benchmark's data set, so both have the same customers.
+ */
+export async function insertDemoCustomers(client: pg.PoolClient, count: number): Promise<void> {
+  await client.query(
+    `INSERT INTO customers (id, name, email, time_zone, currency, active)
+     SELECT i,
+            'Customer ' || i,
+            'customer' || i || '@example.com',
+            ($2::text[])[1 + (i % array_length($2::text[], 1))],
+            ($3::text[])[1 + ((i / 7) % array_length($3::text[], 1))],
+            i % 17 <> 0
+       FROM generate_series(1, $1::int) AS i
+      ORDER BY i`,
+    [count, TIME_ZONES, CURRENCIES],
+  );
+  await client.query(`SELECT setval(pg_get_serial_sequence('customers', 'id'), greatest($1::int, 1))`, [count]);
+}
+
+/**
  * Generates a deterministic, realistic data set inside PostgreSQL (generate_series and a
  * seeded random()), so a million orders take seconds and nothing crosses the wire row by row.
  * Every 17th customer is inactive; about one in ten has no orders; order volume per
@@ -37,19 +58,7 @@ export class DemoData {
       // Parallel workers would draw random() in a different order and break determinism.
       await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
       await client.query('SELECT setseed(0.42)');
-      await client.query(
-        `INSERT INTO customers (id, name, email, time_zone, currency, active)
-         SELECT i,
-                'Customer ' || i,
-                'customer' || i || '@example.com',
-                ($2::text[])[1 + (i % array_length($2::text[], 1))],
-                ($3::text[])[1 + ((i / 7) % array_length($3::text[], 1))],
-                i % 17 <> 0
-           FROM generate_series(1, $1::int) AS i
-          ORDER BY i`,
-        [options.customers, TIME_ZONES, CURRENCIES],
-      );
-      await client.query(`SELECT setval(pg_get_serial_sequence('customers', 'id'), greatest($1::int, 1))`, [options.customers]);
+      await insertDemoCustomers(client, options.customers);
       const orders = await client.query(
         `WITH weights AS (
            SELECT id, currency,

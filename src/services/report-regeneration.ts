@@ -68,11 +68,7 @@ export class ReportRegeneration {
     const resume = options.resume && options.resume.done <= batches.length ? options.resume : undefined;
     const result: RegenerateBatchResult = resume ? structuredClone(resume.result) : emptyResult();
     for (let done = resume?.done ?? 0; done < batches.length; ) {
-      const one = await this.regenerateBatch({ ...rest, batch: batches[done]! });
-      result.customerIds.push(...one.customerIds);
-      result.rowsWritten += one.rowsWritten;
-      result.rowsThatWouldChange += one.rowsThatWouldChange;
-      result.failures.push(...one.failures);
+      addResult(result, await this.regenerateBatch({ ...rest, batch: batches[done]! }));
       done++;
       options.onBatchDone?.({ done, result });
     }
@@ -84,10 +80,7 @@ export class ReportRegeneration {
     const result = emptyResult();
     for (const customerId of ids) {
       try {
-        const one = await inTransaction(this.pool, (client) => this.regenerateLocked(client, request, { customerIds: [customerId] }));
-        result.customerIds.push(...one.customerIds);
-        result.rowsWritten += one.rowsWritten;
-        result.rowsThatWouldChange += one.rowsThatWouldChange;
+        addResult(result, await inTransaction(this.pool, (client) => this.regenerateLocked(client, request, { customerIds: [customerId] })));
       } catch (error) {
         if (!isDataError(error)) throw error;
         result.failures.push({ customerId, step: 'regenerate', reason: (error as Error).message });
@@ -120,6 +113,13 @@ export class ReportRegeneration {
 
 function emptyResult(): RegenerateBatchResult {
   return { customerIds: [], rowsWritten: 0, rowsThatWouldChange: 0, failures: [] };
+}
+
+function addResult(total: RegenerateBatchResult, one: RegenerateBatchResult): void {
+  total.customerIds.push(...one.customerIds);
+  total.rowsWritten += one.rowsWritten;
+  total.rowsThatWouldChange += one.rowsThatWouldChange;
+  total.failures.push(...one.failures);
 }
 
 /**
