@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { addDays } from '../src/contracts.js';
+import { addDays } from '../src/dates.js';
 import { inTransaction, type Pool } from '../src/db/pool.js';
 import { insertDemoCustomers } from '../src/services/demo-data.js';
 

@@ -5,7 +5,7 @@ import { resolveServices } from '../src/dev/local-services.js';
 import { DemoData, DemoDataExistsError } from '../src/services/demo-data.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
 import { isoDay, positiveInt, strictProgram, usageError } from '../src/cli/flags.js';
-import { addDays } from '../src/contracts.js';
+import { addDays } from '../src/dates.js';
 
 const program = strictProgram('seed', 'Create deterministic demo customers and orders.')
   .option('--customers <n>', 'number of customers', positiveInt('--customers'), 200)

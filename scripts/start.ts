@@ -7,7 +7,7 @@ import { createPool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
 import { resolveServices } from '../src/dev/local-services.js';
 import { DemoData } from '../src/services/demo-data.js';
-import { addDays } from '../src/contracts.js';
+import { addDays } from '../src/dates.js';
 import { startRegenerateReports, workflowUiUrl } from '../src/temporal/report-runs.js';
 import { createReportWorker, workerPoolSize } from '../src/worker.js';
 import { startAdminServer } from '../src/admin/start-admin.js';

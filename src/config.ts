@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DEFAULTS, isTimeZone } from './contracts.js';
+import { DEFAULTS } from './contracts.js';
+import { isTimeZone } from './dates.js';
 
 /**
  * Every setting the project reads from the environment, parsed in one place.

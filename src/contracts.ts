@@ -7,6 +7,7 @@
  * transaction (each customer stays atomic because the whole batch is).
  */
 import { z } from 'zod';
+import { addDays, daysBetween, isCalendarDate, isSupportedDay, isTimeZone, localDate, SUPPORTED_DAY_RULE } from './dates.js';
 
 export const TASK_QUEUE_DEFAULT = 'reports';
 export const REGENERATE_REPORTS_WORKFLOW = 'regenerateReports';
@@ -48,7 +49,8 @@ const wholeNumber = (max: number) =>
 const isoDate = z
   .string({ error: 'must be a date written YYYY-MM-DD' })
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD')
-  .refine((value) => isCalendarDate(value), 'is not a calendar date');
+  .refine((value) => isCalendarDate(value), 'is not a calendar date')
+  .refine((value) => !isCalendarDate(value) || isSupportedDay(value), SUPPORTED_DAY_RULE);
 
 export const regenerateReportsInputSchema = z
   .strictObject(
@@ -210,47 +212,5 @@ export function regenerateReportsWorkflowId(input: ResolvedRegenerateInput, task
   return `regenerate-reports:${scope}:${period}${input.dryRun ? ':dry-run' : ''}${queue}`;
 }
 
-export function addDays(isoDay: string, days: number): string {
-  const date = new Date(`${isoDay}T00:00:00Z`);
-  date.setUTCDate(date.getUTCDate() + days);
-  return date.toISOString().slice(0, 10);
-}
-
-export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
-}
-
-/** The calendar day (YYYY-MM-DD) that `instant` falls on in `timeZone`. */
-export function localDate(instant: Date, timeZone: string): string {
-  // en-CA formats dates as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
-}
-
-/** The UTC instant of 00:00 on `day` in `timeZone` (DST-aware: re-checks the offset once). */
-export function zonedMidnight(day: string, timeZone: string): Date {
-  const guess = Date.parse(`${day}T00:00:00Z`);
-  const offsetAt = (instant: number) => {
-    const parts = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-    }).formatToParts(new Date(instant));
-    const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-    return Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second')) - instant;
-  };
-  const first = guess - offsetAt(guess);
-  return new Date(guess - offsetAt(first));
-}
-
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** True for a real calendar day written YYYY-MM-DD (so 2026-02-30 is not one). */
-export function isCalendarDate(value: string): boolean {
-  const time = Date.parse(`${value}T00:00:00Z`);
-  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value;
-}
+// The date helpers moved to src/dates.ts; re-exported here for the modules that still import them from the contract.
+export { addDays, daysBetween, isCalendarDate, isTimeZone, localDate, zonedMidnight } from './dates.js';

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { isCalendarDate } from '../contracts.js';
+import { isCalendarDate, isSupportedDay, SUPPORTED_DAY_RULE } from '../dates.js';
 
 /** Exit code for bad flags or input: a usage error, as most CLIs use it. */
 export const USAGE_EXIT_CODE = 2;
@@ -23,6 +23,7 @@ export function isoDay(flag: string) {
     if (!isCalendarDate(value)) {
       throw new InvalidArgumentError(`${flag} must be a calendar date written YYYY-MM-DD, got '${value}'`);
     }
+    if (!isSupportedDay(value)) throw new InvalidArgumentError(`${flag} ${SUPPORTED_DAY_RULE}, got '${value}'`);
     return value;
   };
 }

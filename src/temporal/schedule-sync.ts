@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { ScheduleDeclaration } from '../schedules.js';
-import { addDays, zonedMidnight } from '../contracts.js';
+import { addDays, zonedMidnight } from '../dates.js';
 import { CUSTOMER_IDS, STARTED_FROM } from './search-attributes.js';
 
 /** Marks schedules this project manages; only those are ever pruned. */
