@@ -1,0 +1,94 @@
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  executeChild,
+  proxyLocalActivities,
+  setCurrentDetails,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DailyReportActivities } from '../activities/daily-report-activities.js';
+import { InvalidInputError } from '../contracts.js';
+import { countDay, resolveDailyReportsInput, type DailyReportsInput, type DailyReportsSummary, type ResolvedDailyReportsInput } from '../daily-reports-contract.js';
+import { CUSTOMER_IDS, PERIOD, SCHEDULED_START_TIME, STARTED_FROM } from '../temporal/search-attributes.js';
+import { regenerateReports } from './regenerate-reports.js';
+
+const { planDueReportDays } = proxyLocalActivities<DailyReportActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50 },
+});
+
+/**
+ * The nightly job, run every hour by the `daily-reports` schedule: finds the customers whose
+ * day has just ended where they are (see daily-reports-contract.ts) and regenerates and
+ * emails that day for them, one child `regenerateReports` run per due day. A day whose run
+ * fails makes this run fail too, so the schedule and the Web UI show it; `rerun-failed`
+ * works on the child run.
+ */
+export async function dailyReports(rawInput?: DailyReportsInput): Promise<DailyReportsSummary> {
+  const info = workflowInfo();
+  // A scheduled or backfilled run covers the window ending at its scheduled time, not at the
+  // moment it happens to run: after downtime, each buffered run still covers its own hour.
+  const scheduledAt = info.typedSearchAttributes.get(SCHEDULED_START_TIME) ?? new Date(info.startTime);
+  const input = validate(rawInput, scheduledAt);
+  setCurrentDetails(`planning the window ${input.windowStart} .. ${input.windowEnd}`);
+  const plan = await planDueReportDays({ windowStart: input.windowStart, windowEnd: input.windowEnd, at: input.at });
+  const summary: DailyReportsSummary = {
+    windowStart: input.windowStart, windowEnd: input.windowEnd, at: input.at, days: [], unknownTimeZones: plan.unknownTimeZones,
+  };
+  for (const due of plan.days) {
+    setCurrentDetails(`regenerating ${due.day} for ${due.customers} customers in ${due.timeZones.join(', ')}`);
+    const workflowId = `${info.workflowId}:${due.day}`;
+    try {
+      const result = await executeChild(regenerateReports, {
+        workflowId,
+        args: [{ ...input.reportOptions, customerTimeZones: due.timeZones, from: due.day, to: due.day }],
+        typedSearchAttributes: [
+          { key: STARTED_FROM, value: 'schedule' },
+          { key: CUSTOMER_IDS, value: ['all'] },
+          { key: PERIOD, value: `${due.day}..${due.day}` },
+        ],
+        memo: { startedBy: `workflow:${info.workflowId}`, startedFrom: 'schedule' },
+        staticSummary: `Reports for ${due.day}, customers in ${due.timeZones.join(', ')}`.slice(0, 400),
+      });
+      summary.days.push({ ...due, workflowId, outcome: 'completed', ...countDay(result) });
+    } catch (error) {
+      if (!(error instanceof ChildWorkflowFailure)) throw error;
+      summary.days.push({ ...due, workflowId, outcome: 'failed', customersProcessed: 0, emailsSent: 0, failures: due.customers, error: error.cause?.message ?? error.message });
+    }
+  }
+  setCurrentDetails(describe(summary));
+  const failed = summary.days.filter((day) => day.outcome === 'failed' || day.failures > 0);
+  // Customers with a zone nobody knows are never due; say so once a day, in the window of `at` UTC.
+  const unknownDueNow = plan.unknownTimeZones.length > 0 && windowHoldsUtc(input);
+  if (failed.length > 0 || unknownDueNow) {
+    const parts = failed.map((day) => `${day.day} (${day.workflowId}): ${day.outcome === 'failed' ? `run failed: ${day.error}` : `${day.failures} customers failed; npm run job -- rerun-failed '${day.workflowId}'`}`);
+    if (unknownDueNow) parts.push(`customers with unknown time zones get no reports: ${plan.unknownTimeZones.map((z) => `${z.timeZone} (${z.customers})`).join(', ')}; fix customers.time_zone`);
+    throw ApplicationFailure.create({ type: 'ReportDaysFailed', nonRetryable: true, message: parts.join('; '), details: [summary] });
+  }
+  return summary;
+}
+
+function validate(rawInput: unknown, scheduledAt: Date): ResolvedDailyReportsInput {
+  try {
+    return resolveDailyReportsInput(rawInput, scheduledAt);
+  } catch (error) {
+    if (error instanceof InvalidInputError) {
+      throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: error.message, details: [error.problems] });
+    }
+    throw error;
+  }
+}
+
+/** True when the window holds `at` on a UTC clock (a pure calculation: no time-zone data). */
+function windowHoldsUtc(input: ResolvedDailyReportsInput): boolean {
+  const [hour, minute] = input.at.split(':').map(Number) as [number, number];
+  const end = Date.parse(input.windowEnd);
+  const day = Math.floor(end / 86_400_000) * 86_400_000;
+  const atUtc = [day - 86_400_000, day].map((d) => d + (hour * 60 + minute) * 60_000);
+  return atUtc.some((instant) => instant > Date.parse(input.windowStart) && instant <= end);
+}
+
+function describe(summary: DailyReportsSummary): string {
+  if (summary.days.length === 0) return `no customer's day ended in ${summary.windowStart} .. ${summary.windowEnd}`;
+  return summary.days.map((day) => `${day.day}: ${day.outcome}, ${day.customersProcessed} customers, ${day.emailsSent} emails${day.failures ? `, ${day.failures} failed` : ''}`).join('; ');
+}
