@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULTS } from './contracts.js';
+import { DEFAULTS, LIMITS, type RegenerateReportsInput } from './contracts.js';
 import { isTimeZone } from './dates.js';
 
 /**
@@ -8,6 +8,14 @@ import { isTimeZone } from './dates.js';
  * misconfigured deployment fails once with the full list instead of one by one.
  */
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** A run-tuning setting: the same limit as the workflow input field it feeds, worded the same way. */
+const withinLimit = (max: number) =>
+  z.coerce
+    .number({ error: `must be a whole number from 1 to ${max}` })
+    .int(`must be a whole number from 1 to ${max}`)
+    .min(1, `must be a whole number from 1 to ${max}`)
+    .max(max, `must be a whole number from 1 to ${max}`);
 
 const booleanFlag = (fallback: boolean) =>
   z
@@ -24,8 +32,12 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   EMBEDDED_POSTGRES_PORT: positiveInt(54329),
   SMTP_SINK_PORT: positiveInt(2525),
-  REPORT_BATCH_SIZE: positiveInt(DEFAULTS.batchSize),
-  REPORT_PARALLELISM: positiveInt(DEFAULTS.parallelism),
+  // Every run `npm start`, the schedules and `npm run job` start gets these: checked here
+  // against the workflow input's own limits, so a bad value fails at start-up, not every run.
+  REPORT_BATCH_SIZE: withinLimit(LIMITS.maxBatchSize).default(DEFAULTS.batchSize),
+  REPORT_PARALLELISM: withinLimit(LIMITS.maxParallelism).default(DEFAULTS.parallelism),
+  /** Unset: the input's default, which shrinks for large batches (see resolveRegenerateInput). */
+  REPORT_BATCHES_PER_ACTIVITY: withinLimit(LIMITS.maxBatchesPerActivity).optional(),
   WORKER_MAX_ACTIVITIES: positiveInt(8),
   WORKER_MAX_CACHED_WORKFLOWS: positiveInt(100),
   SMTP_MAX_CONNECTIONS: positiveInt(8),
@@ -52,7 +64,31 @@ const envSchema = z.object({
   LOG_PRETTY: booleanFlag(false),
 });
 
+const settingsSchema = envSchema.superRefine((settings, ctx) => {
+  const perActivity = settings.REPORT_BATCHES_PER_ACTIVITY;
+  if (perActivity !== undefined && settings.REPORT_BATCH_SIZE * perActivity > LIMITS.maxCustomersPerActivity) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REPORT_BATCHES_PER_ACTIVITY'],
+      message:
+        `REPORT_BATCH_SIZE × REPORT_BATCHES_PER_ACTIVITY is ${settings.REPORT_BATCH_SIZE * perActivity} customers per activity; ` +
+        `the maximum is ${LIMITS.maxCustomersPerActivity} (lower one of them, or unset REPORT_BATCHES_PER_ACTIVITY for the default)`,
+    });
+  }
+});
+
 export type Config = z.infer<typeof envSchema>;
+
+/** The run-tuning part of the workflow input that the settings give every run we start. */
+export function reportTuning(
+  config: Pick<Config, 'REPORT_BATCH_SIZE' | 'REPORT_PARALLELISM' | 'REPORT_BATCHES_PER_ACTIVITY'>,
+): Pick<RegenerateReportsInput, 'batchSize' | 'parallelism' | 'batchesPerActivity'> {
+  return {
+    batchSize: config.REPORT_BATCH_SIZE,
+    parallelism: config.REPORT_PARALLELISM,
+    ...(config.REPORT_BATCHES_PER_ACTIVITY !== undefined ? { batchesPerActivity: config.REPORT_BATCHES_PER_ACTIVITY } : {}),
+  };
+}
 
 
 export class ConfigError extends Error {
@@ -62,7 +98,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings count as unset: `FOO= npm start` should mean "use the default".
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const parsed = envSchema.safeParse(present);
+  const parsed = settingsSchema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`invalid environment settings (see .env.example):\n${lines.join('\n')}`);

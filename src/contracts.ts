@@ -82,6 +82,9 @@ export const regenerateReportsInputSchema = z
 
 export type RegenerateReportsInput = NonNullable<z.input<typeof regenerateReportsInputSchema>>;
 
+/** The input's fields, as the schema declares them: the one list the copies derive from. */
+export const REGENERATE_INPUT_FIELDS = Object.keys(regenerateReportsInputSchema.unwrap().shape) as Array<keyof RegenerateReportsInput>;
+
 /** Input with every default filled in: what the workflow actually runs. */
 export interface ResolvedRegenerateInput {
   customerIds: number[] | null;
@@ -147,6 +150,20 @@ export function resolveRegenerateInput(raw: unknown, now: Date): ResolvedRegener
     batchesPerRun: input.batchesPerRun ?? DEFAULTS.batchesPerRun,
     batchesPerActivity,
   };
+}
+
+/**
+ * The workflow input that runs exactly `resolved`: every schema field it holds, copied
+ * generically (a field-by-field copy once dropped batchesPerActivity), leaving out only what
+ * is unset (`customerIds: null` means all active customers, which the input says by omission).
+ */
+export function workflowInputOf(resolved: ResolvedRegenerateInput): RegenerateReportsInput {
+  const input: Record<string, unknown> = {};
+  for (const field of REGENERATE_INPUT_FIELDS) {
+    const value = (resolved as unknown as Record<string, unknown>)[field];
+    if (value !== null && value !== undefined) input[field] = value;
+  }
+  return input as RegenerateReportsInput;
 }
 
 /** A slice of customers: explicit ids, or the active customers with ids in [firstId, lastId]. */

@@ -3,6 +3,7 @@ import {
   REGENERATE_REPORTS_WORKFLOW,
   regenerateReportsWorkflowId,
   resolveRegenerateInput,
+  workflowInputOf,
   type RegenerateReportsInput,
   type ResolvedRegenerateInput,
 } from '../contracts.js';
@@ -30,17 +31,9 @@ export async function startRegenerateReports(
   options: StartRunOptions,
 ): Promise<{ handle: WorkflowHandle<typeof regenerateReports>; input: ResolvedRegenerateInput }> {
   const input = resolveRegenerateInput(rawInput, options.now ?? new Date());
-  const workflowInput: RegenerateReportsInput = {
-    ...(input.customerIds ? { customerIds: input.customerIds } : {}),
-    from: input.from,
-    to: input.to,
-    sendEmail: input.sendEmail,
-    resend: input.resend,
-    dryRun: input.dryRun,
-    batchSize: input.batchSize,
-    parallelism: input.parallelism,
-    batchesPerRun: input.batchesPerRun,
-  };
+  // The resolved input, every field of it: the run does what was validated here, and the
+  // memo shows it (the period fixed, so a run that starts late still covers the same days).
+  const workflowInput = workflowInputOf(input);
   const workflowId = regenerateReportsWorkflowId(input, options.taskQueue);
   const scope = input.customerIds ? `customers ${input.customerIds.join(', ')}` : 'all active customers';
   try {
@@ -57,7 +50,8 @@ export async function startRegenerateReports(
       staticSummary: `${input.dryRun ? 'Dry run: ' : ''}regenerate reports for ${scope}, ${input.from}..${input.to}`,
       staticDetails: [
         `Started from **${options.startedFrom}** (who: see the memo).`,
-        `Email: ${input.sendEmail ? (input.resend ? 'resend' : 'yes') : 'no'}; batch size ${input.batchSize}, parallelism ${input.parallelism}.`,
+        `Email: ${input.sendEmail ? (input.resend ? 'resend' : 'yes') : 'no'}; batch size ${input.batchSize}, parallelism ${input.parallelism}, ` +
+          `up to ${input.batchesPerActivity} batches per activity.`,
       ].join('\n\n'),
     });
     return { handle, input };
