@@ -15,6 +15,8 @@ export interface SmtpSink {
   outage(ms: number): void;
   /** Fault injection: store the next `count` messages, then cut the connection before replying. */
   dropAfterAccept(count: number): void;
+  /** Fault injection: store each message, then wait `ms` before answering its DATA with 250 (0: no wait). */
+  delayReplies(ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startSmtpSink(dir: string, port: number, logger: Logger): 
   let rejections = 0;
   let drops = 0;
   let downUntil = 0;
+  let replyDelayMs = 0;
   const cut = (session: { id: string }) => {
     // smtp-server keeps its connections in a set; cutting the socket is what a crash looks like.
     const connections = (server as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> }).connections;
@@ -66,7 +69,7 @@ export async function startSmtpSink(dir: string, port: number, logger: Logger): 
           fs.writeFile(file, message, () => cut(session));
           return;
         }
-        fs.writeFile(file, message, (error) => callback(error ?? null));
+        fs.writeFile(file, message, (error) => setTimeout(() => callback(error ?? null), replyDelayMs));
       });
     },
   });
@@ -94,6 +97,7 @@ export async function startSmtpSink(dir: string, port: number, logger: Logger): 
       for (const connection of connections) connection._socket.destroy();
     },
     dropAfterAccept: (count) => void (drops += count),
+    delayReplies: (ms) => void (replyDelayMs = ms),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { createPool } from '../../src/db/pool.js';
+import type { WorkflowHandle } from '@temporalio/client';
+import { createPool, type Pool } from '../../src/db/pool.js';
 import { migrate } from '../../src/db/migrate.js';
 import { ensureDatabase } from '../../src/dev/embedded-postgres.js';
 import { startSmtpSink } from '../../src/dev/smtp-sink.js';
@@ -13,10 +14,12 @@ import { ReportRegeneration } from '../../src/services/report-regeneration.js';
 import { connectClient } from '../../src/temporal/client.js';
 import { startRegenerateReports } from '../../src/temporal/report-runs.js';
 import { applySchedules } from '../../src/temporal/schedule-sync.js';
-import type { Scenario } from './scenarios.js';
+import type { RegenerateReportsInput } from '../../src/contracts.js';
+import type { Period, Scenario, ScenarioContext, ScenarioWorker } from './scenarios.js';
+import { parseHostPort, startTcpProxy } from './tcp-proxy.js';
 import { checkInvariants, startTornReadWatcher, type InvariantReport } from './invariants.js';
 import type { FaultStack } from './fault-stack.js';
-import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
+import { startWorkerProcess } from './worker-process.js';
 
 export interface ScenarioResult extends InvariantReport {
   scenario: string;
@@ -25,17 +28,19 @@ export interface ScenarioResult extends InvariantReport {
   readerPolls: number;
   deadlocks: number;
   seconds: number;
+  /** The scenario's rule: two live senders, not a lost "250", so a same-id redelivery is a duplicate too. */
+  sameIdRedeliveriesAreDuplicates: boolean;
   error?: string;
 }
 
-const FROM = '2026-11-08';
-const TO = '2026-11-10';
-const DAYS = 3;
+export const FROM = '2026-11-08';
+export const TO = '2026-11-10';
 const RUN_TIMEOUT_MS = 5 * 60_000;
 
 /**
  * One scenario on a fresh database and mailbox: seed, make every report stale, start the
  * workers (separate processes) and the run, inject the fault mid-run, wait, then check.
+ * A scenario with its own `run` starts its runs itself and says which to wait for.
  */
 export async function runScenario(stack: FaultStack, scenario: Scenario, customers: number, logger: Logger): Promise<ScenarioResult> {
   const name = `faults_${scenario.name.replace(/\W/g, '_')}_${crypto.randomBytes(3).toString('hex')}`;
@@ -51,37 +56,54 @@ export async function runScenario(stack: FaultStack, scenario: Scenario, custome
   const mailDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dj-faults-mail-'));
   const sink = await startSmtpSink(mailDir, 0, logger);
   const taskQueue = `faults-${scenario.name}-${crypto.randomBytes(3).toString('hex')}`;
-  const workerEnv = {
+  const env = {
     DATABASE_URL: databaseUrl,
     SMTP_URL: sink.url,
     TEMPORAL_ADDRESS: stack.temporal.address,
     TEMPORAL_NAMESPACE: stack.temporal.namespace,
     TEMPORAL_TASK_QUEUE: taskQueue,
   };
-  const startWorker = () => startWorkerProcess(workerEnv);
-  const workers: WorkerProcess[] = [];
-  for (let i = 0; i < scenario.workers; i++) workers.push(await startWorker());
+  const startWorker = () => startScenarioWorker(scenario, { ...env, ...scenario.workerEnv });
+  const workers: ScenarioWorker[] = [];
   const { client, close } = await connectClient(stack.temporal);
+  const periods = scenario.periods ?? [{ from: FROM, to: TO }];
   const deadlocksBefore = await deadlockCount(databaseUrl, name);
   const started = Date.now();
-  const reader = startTornReadWatcher(readerPool, FROM, TO, DAYS);
+  const readers = periods.map((period) => startTornReadWatcher(readerPool, period.from, period.to, daysIn(period)));
   let error: string | undefined;
   let completed = false;
-  const handles: Array<ReturnType<typeof client.workflow.getHandle>> = [];
+  let checked = periods;
+  const handles: WorkflowHandle[] = [];
+  let main: WorkflowHandle | undefined;
+  const afterBatches = async (count: number) => {
+    while (Date.now() - started < RUN_TIMEOUT_MS) {
+      const progress = await main?.query<{ batchesDone: number }>('progress').catch(() => ({ batchesDone: 0 }));
+      if ((progress?.batchesDone ?? 0) >= count) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  const context: ScenarioContext = {
+    stack, sink, workers, startWorker, afterBatches, client, taskQueue, env, customers, deadline: started + RUN_TIMEOUT_MS,
+    main: () => main,
+    startMainRun: async (extra = {}) => {
+      const input = { from: FROM, to: TO, batchSize: 25, parallelism: 2, ...scenario.input?.(customers), ...extra } as RegenerateReportsInput;
+      main = (await startRegenerateReports(client, input, { taskQueue, startedFrom: 'api', startedBy: 'fault-suite' })).handle;
+      return main;
+    },
+  };
   try {
-    const main = await startRegenerateReports(client, { from: FROM, to: TO, batchSize: 25, parallelism: 2 }, { taskQueue, startedFrom: 'api', startedBy: 'fault-suite' });
-    handles.push(main.handle);
-    if (scenario.concurrentRuns) handles.push(...(await startConcurrentRuns(client, pool, taskQueue)));
-    const afterBatches = async (count: number) => {
-      while (Date.now() - started < RUN_TIMEOUT_MS) {
-        const progress = await main.handle.query<{ batchesDone: number }>('progress').catch(() => ({ batchesDone: 0 }));
-        if (progress.batchesDone >= count) return;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
-    await scenario.inject({ stack, sink, workers, startWorker, afterBatches });
+    for (let i = 0; i < scenario.workers; i++) workers.push(await startWorker());
+    if (scenario.run) {
+      const own = await scenario.run(context);
+      handles.push(...own.handles);
+      checked = own.periods ?? periods;
+    } else {
+      handles.push(await context.startMainRun());
+      if (scenario.concurrentRuns) handles.push(...(await startConcurrentRuns(client, pool, taskQueue)));
+      await scenario.inject?.(context);
+    }
     let deadline: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(false), RUN_TIMEOUT_MS)));
+    const timedOut = new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(false), Math.max(0, context.deadline - Date.now()))));
     const outcomes = await Promise.all(
       handles.map((handle) =>
         Promise.race([handle.result().then(() => true, (e: Error) => ((error = `${handle.workflowId}: ${e.message}`), false)), timedOut]),
@@ -94,17 +116,61 @@ export async function runScenario(stack: FaultStack, scenario: Scenario, custome
   }
   const seconds = (Date.now() - started) / 1000;
   // A stuck run must not outlive its scenario (the next one would be refused as a duplicate).
-  for (const handle of handles) await handle.terminate('fault scenario over').catch(() => undefined);
-  const { torn, polls } = await reader.stop();
+  for (const handle of [...handles, ...(main && !handles.includes(main) ? [main] : [])]) await handle.terminate('fault scenario over').catch(() => undefined);
+  let torn = 0;
+  let polls = 0;
+  for (const reader of readers) {
+    const watched = await reader.stop();
+    torn += watched.torn;
+    polls += watched.polls;
+  }
   for (const worker of workers) await worker.stop();
   await close();
-  const invariants = await checkInvariants(pool, mailDir, FROM, TO);
+  const invariants = await checkPeriods(pool, mailDir, checked);
   const deadlocks = (await deadlockCount(databaseUrl, name)) - deadlocksBefore;
   await sink.stop();
   await pool.end();
   await readerPool.end();
   if (!error) fs.rmSync(mailDir, { recursive: true, force: true });
-  return { scenario: scenario.name, completed, ...invariants, tornReads: torn, readerPolls: polls, deadlocks, seconds, error };
+  return {
+    scenario: scenario.name, completed, ...invariants, tornReads: torn, readerPolls: polls, deadlocks, seconds,
+    sameIdRedeliveriesAreDuplicates: Boolean(scenario.sameIdRedeliveriesAreDuplicates), error,
+  };
+}
+
+/** A worker process; behind a TCP proxy of its own when the scenario cuts workers off Temporal. */
+async function startScenarioWorker(scenario: Scenario, env: Record<string, string>): Promise<ScenarioWorker> {
+  if (!scenario.workersBehindProxy) return startWorkerProcess(env);
+  const temporalLink = await startTcpProxy(parseHostPort(env.TEMPORAL_ADDRESS!));
+  const worker = await startWorkerProcess({ ...env, TEMPORAL_ADDRESS: temporalLink.address }).catch(async (error: unknown) => {
+    await temporalLink.close();
+    throw error;
+  });
+  return {
+    ...worker,
+    temporalLink,
+    stop: async () => {
+      temporalLink.heal(); // a partitioned worker could not drain
+      await worker.stop();
+      await temporalLink.close();
+    },
+    crash: async () => {
+      await worker.crash();
+      await temporalLink.close();
+    },
+  };
+}
+
+const daysIn = (period: Period) => (Date.parse(period.to) - Date.parse(period.from)) / 86_400_000 + 1;
+
+/** The invariants of every period checked, summed: the table has one row per scenario. */
+async function checkPeriods(pool: Pool, mailDir: string, periods: Period[]): Promise<InvariantReport> {
+  const total: InvariantReport = { rowsWrong: 0, emailsMissing: 0, emailsDuplicated: 0, sameIdRedeliveries: 0 };
+  for (const period of periods) {
+    const report = await checkInvariants(pool, mailDir, period.from, period.to);
+    for (const key of Object.keys(total) as Array<keyof InvariantReport>) total[key] += report[key];
+  }
+  return total;
 }
 
 /** Demo data, reports generated once, then one new order per customer: every report is stale. */
@@ -155,6 +221,9 @@ export function violations(result: ScenarioResult): string[] {
   if (result.rowsWrong) problems.push(`${result.rowsWrong} rows wrong`);
   if (result.emailsMissing) problems.push(`${result.emailsMissing} emails missing`);
   if (result.emailsDuplicated) problems.push(`${result.emailsDuplicated} customers got two different emails`);
+  if (result.sameIdRedeliveriesAreDuplicates && result.sameIdRedeliveries) {
+    problems.push(`${result.sameIdRedeliveries} same-id redeliveries (two live senders; this scenario counts them as duplicates)`);
+  }
   if (result.tornReads) problems.push(`${result.tornReads} torn reads`);
   if (result.deadlocks) problems.push(`${result.deadlocks} deadlocks`);
   return problems;

@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 
 export interface WorkerProcess {
   pid: number;
+  /** How Temporal knows it (the SDK's default worker identity): what describe() lists as an activity's last worker. */
+  identity: string;
   /** kill -9: no shutdown, no draining, in-flight activities simply vanish. */
   crash(): Promise<void>;
   stop(): Promise<void>;
@@ -28,6 +31,7 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   ]);
   return {
     pid: child.pid!,
+    identity: `${child.pid}@${os.hostname()}`,
     crash: async () => {
       child.kill('SIGKILL');
       await exited;

@@ -31,3 +31,9 @@ export function readMailbox(dir: string): StoredMessage[] {
     })
     .sort((a, b) => a.customerId - b.customerId);
 }
+
+/** How many messages the SMTP sink has stored so far (cheap: file names only). */
+export function countMailbox(dir: string): number {
+  if (!fs.existsSync(dir)) return 0;
+  return fs.readdirSync(dir).filter((file) => file.endsWith('.eml')).length;
+}
