@@ -143,10 +143,12 @@ export async function serviceSend(
             let reported = 0;
             const result = await service.sendReports(
               { customerIds: ids, ...period, resend: false, workflowId: 'bench:email', runId: 'bench:email', dryRun: false },
-              (done) => {
-                handled += done - reported;
-                reported = done;
-                bar.update(handled);
+              {
+                onProgress: (done) => {
+                  handled += done - reported;
+                  reported = done;
+                  bar.update(handled);
+                },
               },
             );
             sent += result.sent;

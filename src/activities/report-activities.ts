@@ -1,6 +1,7 @@
 import { Context, log } from '@temporalio/activity';
 import type { CustomerBatch } from '../contracts.js';
 import type { CustomerSelection } from '../services/customer-selection.js';
+import { LEASE_SAFETY_MARGIN_MS } from '../services/email-claims.js';
 import type { ReportEmail } from '../services/report-email.js';
 import type { BatchesProgress, RegenerateBatchResult, ReportRegeneration } from '../services/report-regeneration.js';
 
@@ -46,6 +47,15 @@ async function whileHeartbeating<T, D = undefined>(work: (report: (details: D) =
   }
 }
 
+/**
+ * How long before its start-to-close timeout an email attempt starts no more sends: the last
+ * ones then finish, are marked and the rest released before the server gives up on it (a
+ * fifth of the timeout, at most the lease's own safety margin).
+ */
+function stopMarginMs(startToCloseMs: number): number {
+  return Math.min(LEASE_SAFETY_MARGIN_MS, startToCloseMs / 5);
+}
+
 /** Thin wrappers: each calls one service method and logs one line. */
 export function createReportActivities(services: ReportServices) {
   return {
@@ -78,12 +88,32 @@ export function createReportActivities(services: ReportServices) {
       return result;
     },
 
+    /**
+     * Sends as one attempt: its claims carry a token naming the attempt, and it stops (waits
+     * for its sends in flight, marks them, releases the rest) when Temporal cancels it or times
+     * it out, which reaches it through a heartbeat's response, or just before its own
+     * start-to-close timeout. Either way the retry continues where it stopped.
+     */
     async sendReportEmails(request: { customerIds: number[]; from: string; to: string; resend: boolean; dryRun: boolean; runId: string }) {
+      const context = Context.current();
+      const { info } = context;
+      const attemptToken = `${info.workflowExecution?.runId}:${info.activityId}:${info.attempt}`;
+      const sendUntil = Date.now() + info.startToCloseTimeoutMs - stopMarginMs(info.startToCloseTimeoutMs);
       const result = await whileHeartbeating((report: (details: { done: number; total: number }) => void) =>
-        services.reportEmail.sendReports({ ...request, workflowId: workflowId() }, (done, total) => report({ done, total })),
+        services.reportEmail.sendReports(
+          { ...request, workflowId: workflowId(), attemptToken },
+          { onProgress: (done, total) => report({ done, total }), signal: context.cancellationSignal, sendUntil },
+        ),
       );
-      log.info('sent report emails', { sent: result.sent, alreadySent: result.alreadySent, failures: result.failures.length });
+      log.info('sent report emails', { sent: result.sent, alreadySent: result.alreadySent, failures: result.failures.length, attempt: info.attempt });
       return result;
+    },
+
+    /** After a run has ended: its claims go at once, so the next run sends those reports without waiting for leases. */
+    async releaseEmailClaims(request: { runId: string }) {
+      const released = await services.reportEmail.releaseRunClaims(request.runId);
+      log.info('released email claims of an ended run', { released });
+      return released;
     },
   };
 }

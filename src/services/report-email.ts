@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from '../db/pool.js';
 import type { CustomerFailure } from '../contracts.js';
+import { AttemptClaims, DEFAULT_LEASE, EmailAttemptOutOfTimeError, type ClaimLease, ReportsHeldElsewhereError, releaseRunClaims } from './email-claims.js';
 import { composeReportEmail } from './report-email-message.js';
 import { ReportRows, type ReportLine } from './report-rows.js';
 
@@ -15,6 +17,11 @@ export interface SendReportEmailsRequest {
   workflowId: string;
   /** The run's first execution id: a retry of this run skips what it sent; a resend is once per run. */
   runId: string;
+  /**
+   * Names this attempt (unique per activity attempt): the claims it takes carry it, and only
+   * the attempt holding a claim sends that report. A call without one is an attempt of its own.
+   */
+  attemptToken?: string;
   dryRun: boolean;
 }
 
@@ -25,12 +32,25 @@ export interface SendReportEmailsResult {
   failures: CustomerFailure[];
 }
 
+export interface SendReportsOptions {
+  onProgress?: (done: number, total: number) => void;
+  /**
+   * Aborting stops new sends: the call waits for the sends in flight, marks them, releases
+   * the claims it did not send and throws the signal's reason.
+   */
+  signal?: AbortSignal;
+  /** Local time (ms since the epoch) after which no send starts; the call then stops the same way. */
+  sendUntil?: number;
+}
+
 export interface ReportEmailOptions {
   from: string;
   /** Messages in flight at once; the transport's pool bounds connections. */
   concurrency: number;
   /** Customers read, claimed and sent as one chunk (default 500): bounds memory per call. */
   chunkSize?: number;
+  /** How long claims are leased (default CLAIM_LEASE_MS); tests shorten it. */
+  claimLease?: ClaimLease;
 }
 
 interface Recipient {
@@ -48,32 +68,35 @@ const MARK_EVERY = 50;
 
 const DEFAULT_CHUNK_SIZE = 500;
 
+/** How often a call checks whether its claims are due for renewal while its sends run. */
+const RENEW_CHECK_MS = 2_000;
+
 interface PreparedChunk {
-  /** The reports this run holds a claim on and is to send now. */
+  /** The reports this attempt holds a claim on and is to send now. */
   mine: Recipient[];
   rows: Map<number, ReportLine[]>;
   skippedNoOrders: number;
   alreadySent: number;
   /** Sent by an earlier attempt of this run (or, in a dry run, would be sent). */
   sentBefore: number;
+  /** Claimed by an earlier attempt of this run that may still be sending them. */
+  heldByThisRun: number;
+  /** Claimed by another run that may still be sending them. */
+  heldByOtherRuns: number;
 }
-
-/**
- * A claim another run has held this long without finishing is taken over: that run was
- * terminated, or has been failing for longer than its retries wait (the takeover resends with
- * the same Message-ID). A live run renews its claims on every attempt.
- */
-const STALE_CLAIM = '15 minutes';
 
 /**
  * Sends report emails at most once per customer and period (once more per run with resend).
  *
- * Before sending, one statement claims every report to send (a `report_emails` row in state
- * `sending`, keyed by customer + period); only the run holding a claim sends it, so a second
- * run, a concurrent run or a retry of another run skips it. Sent messages are marked `sent` in
- * groups. If the worker dies between a send and its mark, the run's retry sends the claimed
- * report again with the same Message-ID, so receivers can drop the redelivery — no sender
- * can know whether a message whose "250 OK" was lost arrived.
+ * Before sending, one statement claims a chunk's reports for this attempt (`report_emails`
+ * rows in state `sending`, keyed by customer + period, carrying the attempt's token and a
+ * lease; see AttemptClaims). Only the attempt holding a claim sends it, and only while its
+ * lease cannot have lapsed; sent messages are marked `sent` in groups. A report claimed by
+ * someone else is neither sent nor counted: the call fails with a retryable
+ * ReportsHeldElsewhereError after doing the rest. If the worker dies between a send and its
+ * mark, the report is sent again with the same Message-ID once the lease has run out, so
+ * receivers can drop the redelivery — no sender can know whether a message whose "250 OK"
+ * was lost arrived.
  */
 export class ReportEmail {
   private readonly reportRows: ReportRows;
@@ -86,83 +109,157 @@ export class ReportEmail {
     this.reportRows = new ReportRows(pool);
   }
 
-  async sendReports(request: SendReportEmailsRequest, onProgress?: (done: number, total: number) => void): Promise<SendReportEmailsResult> {
+  /** Releases the claims of a run that has ended, so the next run sends those reports at once. */
+  releaseRunClaims(runId: string): Promise<number> {
+    return releaseRunClaims(this.pool, runId);
+  }
+
+  async sendReports(request: SendReportEmailsRequest, options: SendReportsOptions = {}): Promise<SendReportEmailsResult> {
+    const { onProgress, signal, sendUntil } = options;
     const result: SendReportEmailsResult = { sent: 0, alreadySent: 0, skippedNoOrders: 0, failures: [] };
     const total = request.customerIds.length;
     const size = this.options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     const chunks: number[][] = [];
     for (let i = 0; i < total; i += size) chunks.push(request.customerIds.slice(i, i + size));
     const limit = pLimit(this.options.concurrency);
-    const marker = new SentMarker(this.pool);
+    const lease = this.options.claimLease ?? DEFAULT_LEASE;
+    const claims = new AttemptClaims(this.pool, request.attemptToken ?? randomUUID(), request, lease);
+    const held = { thisRun: 0, otherRuns: 0 };
     let done = 0;
-    let transientError: unknown;
-    const sendOne = async (recipient: Recipient, rows: ReportLine[]) => {
-      if (transientError) return; // stop starting sends; the activity's retry resumes
-      const outcome = await this.send(recipient, rows, request).catch((error: unknown) => {
-        transientError ??= error;
-        return 'transient' as const;
-      });
-      if (outcome === 'sent') {
-        result.sent++;
-        await marker.add(recipient.key).catch((error: unknown) => void (transientError ??= error));
-      } else if (outcome !== 'transient') {
-        await this.pool.query(`DELETE FROM report_emails WHERE idempotency_key = $1 AND state = 'sending'`, [recipient.key]);
-        result.failures.push({ customerId: recipient.id, step: 'email', reason: outcome.failed });
+    let sentNow = 0;
+
+    // The first failure (or the abort, or the attempt's time running out) stops new sends;
+    // everything already started still finishes and is marked before the call throws it.
+    let failure: { error: unknown } | undefined;
+    const stop = (error: unknown) => void (failure ??= { error });
+    const onAbort = () => stop(signal?.reason ?? new Error('sending report emails was aborted'));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort);
+    const marker = new SentMarker(claims, stop);
+    // Keeps the claims leased while long sends run and no new one starts to renew them.
+    const renewal = setInterval(() => void claims.renewIfDue().catch(stop), Math.min(RENEW_CHECK_MS, (lease.ms - lease.safetyMarginMs) / 4));
+
+    const mayStart = async (recipient: Recipient): Promise<boolean> => {
+      if (failure) return false;
+      if (sendUntil !== undefined && Date.now() >= sendUntil) {
+        stop(new EmailAttemptOutOfTimeError(sentNow));
+        return false;
       }
-      onProgress?.(++done, total);
+      if (await claims.maySend(recipient.key)) return !failure;
+      held.otherRuns++; // its lease lapsed and someone else took it over
+      return false;
+    };
+    const sendOne = async (recipient: Recipient, rows: ReportLine[]) => {
+      try {
+        if (!(await mayStart(recipient))) return;
+        const outcome = await this.send(recipient, rows, request);
+        if (outcome === 'sent') {
+          sentNow++;
+          result.sent++;
+          marker.add(recipient.key);
+        } else {
+          result.failures.push({ customerId: recipient.id, step: 'email', reason: outcome.failed });
+          await claims.drop(recipient.key);
+        }
+        onProgress?.(++done, total);
+      } catch (error) {
+        stop(error); // a 4xx, a lost connection, a failed DELETE: the activity's retry continues
+      }
     };
 
     // Chunk by chunk, so memory stays flat however many customers an activity covers. The
     // next chunk is read and claimed while this one sends, and a chunk's sends overlap the
     // previous chunk's last ones, so the SMTP connections never wait for the database.
     const prepare = (ids: number[]) => {
-      const prepared = this.prepareChunk(ids, request);
+      const prepared = this.prepareChunk(ids, request, claims);
       prepared.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
       return prepared;
     };
+    const sending: Array<Promise<unknown>> = [];
     let next = chunks.length > 0 ? prepare(chunks[0]!) : undefined;
-    let previousSends: Promise<unknown> = Promise.resolve();
-    for (let i = 0; next && !transientError; i++) {
-      const chunk = await next;
-      next = i + 1 < chunks.length ? prepare(chunks[i + 1]!) : undefined;
-      result.skippedNoOrders += chunk.skippedNoOrders;
-      result.alreadySent += chunk.alreadySent;
-      result.sent += chunk.sentBefore;
-      done += chunks[i]!.length - chunk.mine.length;
-      onProgress?.(done, total);
-      const sends = Promise.all(chunk.mine.map((recipient) => limit(() => sendOne(recipient, chunk.rows.get(recipient.id) ?? []))));
-      await previousSends;
-      previousSends = sends;
+    try {
+      let previousSends: Promise<unknown> = Promise.resolve();
+      for (let i = 0; next && !failure; i++) {
+        let chunk: PreparedChunk;
+        try {
+          chunk = await next;
+        } catch (error) {
+          stop(error);
+          break;
+        } finally {
+          next = undefined;
+        }
+        if (!failure && i + 1 < chunks.length) next = prepare(chunks[i + 1]!);
+        result.skippedNoOrders += chunk.skippedNoOrders;
+        result.alreadySent += chunk.alreadySent;
+        result.sent += chunk.sentBefore;
+        held.thisRun += chunk.heldByThisRun;
+        held.otherRuns += chunk.heldByOtherRuns;
+        done += chunks[i]!.length - chunk.mine.length;
+        onProgress?.(done, total);
+        const sends = Promise.all(chunk.mine.map((recipient) => limit(() => sendOne(recipient, chunk.rows.get(recipient.id) ?? []))));
+        sending.push(sends);
+        await previousSends; // sendOne never rejects
+        previousSends = sends;
+      }
+    } finally {
+      // Every way out: no send left running, every sent report marked, every claim of this
+      // attempt that it did not send released for the retry (or another run) to take at once.
+      await Promise.all(sending);
+      await next?.catch(() => undefined);
+      clearInterval(renewal);
+      signal?.removeEventListener('abort', onAbort);
+      await marker.flush();
+      if (marker.unmarked().length > 0) await marker.flush(); // once more: a mark that failed mid-call
+      if (!request.dryRun) await claims.release(marker.unmarked()).catch(stop);
     }
-    await previousSends;
-    await next?.catch(() => undefined); // claimed but not sent: this run's retry renews the claims
-    await marker.flush();
-    if (transientError) throw transientError;
+    if (failure) throw failure.error;
+    if (held.thisRun + held.otherRuns > 0) throw new ReportsHeldElsewhereError(held.thisRun, held.otherRuns);
     return result;
   }
 
   /** Reads one chunk's recipients and report rows, and claims the reports it is to send. */
-  private async prepareChunk(customerIds: number[], request: SendReportEmailsRequest): Promise<PreparedChunk> {
+  private async prepareChunk(customerIds: number[], request: SendReportEmailsRequest, claims: AttemptClaims): Promise<PreparedChunk> {
     const [recipients, rows] = await Promise.all([
       this.loadRecipients({ ...request, customerIds }),
       this.reportRows.linesForCustomers(customerIds, request.from, request.to),
     ]);
     const rowsByCustomer = groupByCustomer(rows);
-    const chunk: PreparedChunk = { mine: [], rows: rowsByCustomer, skippedNoOrders: 0, alreadySent: 0, sentBefore: 0 };
+    const chunk: PreparedChunk = { mine: [], rows: rowsByCustomer, skippedNoOrders: 0, alreadySent: 0, sentBefore: 0, heldByThisRun: 0, heldByOtherRuns: 0 };
     const due: Recipient[] = [];
     for (const recipient of recipients) {
       if (!(rowsByCustomer.get(recipient.id) ?? []).some((row) => row.orderCount > 0)) chunk.skippedNoOrders++;
-      else if (recipient.recordRunId === null || recipient.recordState === 'sending') due.push(recipient); // claim() decides
-      else if (recipient.recordRunId === request.runId) chunk.sentBefore++; // an earlier attempt of this run sent it
-      else chunk.alreadySent++;
+      else if (recipient.recordState !== 'sent') due.push(recipient); // the claim decides
+      else countSent(chunk, recipient.recordRunId, request.runId);
     }
     if (request.dryRun) {
       chunk.sentBefore += due.length;
       return chunk;
     }
-    chunk.mine = await this.claim(due, request);
-    chunk.alreadySent += due.length - chunk.mine.length; // held by another run that is still at it
+    const mine = await claims.claim(due.map((r) => ({ customerId: r.id, key: r.key, messageId: messageIdFor(r.key) })));
+    chunk.mine = due.filter((r) => mine.has(r.key));
+    const missed = due.filter((r) => !mine.has(r.key));
+    if (missed.length > 0) await this.countMissed(chunk, missed, request.runId);
     return chunk;
+  }
+
+  /**
+   * Reports due but not claimed: sent meanwhile (counted as sent) or claimed by an attempt that
+   * may still be sending them (counted as held, never as already sent: that run may have ended
+   * without sending them, and then its lease runs out or its end releases them).
+   */
+  private async countMissed(chunk: PreparedChunk, missed: Recipient[], runId: string): Promise<void> {
+    const { rows } = await this.pool.query<{ idempotency_key: string; state: 'sending' | 'sent'; run_id: string }>(
+      `SELECT idempotency_key, state, coalesce(run_id, '') AS run_id FROM report_emails WHERE idempotency_key = ANY($1::text[])`,
+      [missed.map((r) => r.key)],
+    );
+    const records = new Map(rows.map((row) => [row.idempotency_key, row]));
+    for (const recipient of missed) {
+      const record = records.get(recipient.key);
+      if (record?.state === 'sent') countSent(chunk, record.run_id, runId);
+      else if (record?.run_id === runId) chunk.heldByThisRun++;
+      else chunk.heldByOtherRuns++;
+    }
   }
 
   private async loadRecipients(request: SendReportEmailsRequest): Promise<Recipient[]> {
@@ -179,32 +276,6 @@ export class ReportEmail {
       id: row.id, name: row.name, email: row.email,
       key: idempotencyKey(row.id, request), recordRunId: row.run_id, recordState: row.state,
     }));
-  }
-
-  /**
-   * Claims every due report: inserts the new ones, then renews this run's own claims (from an
-   * earlier attempt) and takes over stale ones. Returns the reports this run now holds.
-   */
-  private async claim(due: Recipient[], request: SendReportEmailsRequest): Promise<Recipient[]> {
-    if (due.length === 0) return [];
-    const keys = due.map((r) => r.key);
-    await this.pool.query(
-      `INSERT INTO report_emails (customer_id, period_from, period_to, idempotency_key, message_id, workflow_id, run_id, state)
-       SELECT customer_id, $2::date, $3::date, key, message_id, $4, $5, 'sending'
-         FROM unnest($1::bigint[], $6::text[], $7::text[]) AS t(customer_id, key, message_id)
-       ON CONFLICT (idempotency_key) DO NOTHING`,
-      [due.map((r) => r.id), request.from, request.to, request.workflowId, request.runId, keys, keys.map(messageIdFor)],
-    );
-    // sent_at holds the claim's time while the state is 'sending'.
-    const { rows } = await this.pool.query<{ idempotency_key: string }>(
-      `UPDATE report_emails SET run_id = $2, workflow_id = $3, sent_at = now()
-        WHERE idempotency_key = ANY($1::text[]) AND state = 'sending'
-          AND (run_id = $2 OR sent_at < now() - $4::interval)
-       RETURNING idempotency_key`,
-      [keys, request.runId, request.workflowId, STALE_CLAIM],
-    );
-    const held = new Set(rows.map((row) => row.idempotency_key));
-    return due.filter((recipient) => held.has(recipient.key));
   }
 
   private async send(recipient: Recipient, rows: ReportLine[], request: SendReportEmailsRequest): Promise<'sent' | { failed: string }> {
@@ -228,28 +299,46 @@ export class ReportEmail {
   }
 }
 
-/** Marks sent reports in groups, so a send costs no database round trip of its own. */
+/**
+ * Marks sent reports in groups, so a send costs no database round trip of its own. A failed
+ * mark keeps its keys for the next flush and reports the error (which stops new sends).
+ */
 class SentMarker {
   private pending: string[] = [];
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly claims: AttemptClaims, private readonly onError: (error: unknown) => void) {}
 
-  add(key: string): Promise<void> {
+  add(key: string): void {
     this.pending.push(key);
-    return this.pending.length >= MARK_EVERY ? this.flush() : Promise.resolve();
+    if (this.pending.length >= MARK_EVERY) void this.flush();
   }
 
+  /** Never rejects: a failure goes to onError and the keys stay pending. */
   flush(): Promise<void> {
-    const keys = this.pending;
-    this.pending = [];
     this.writing = this.writing.then(async () => {
-      if (keys.length > 0) {
-        await this.pool.query(`UPDATE report_emails SET state = 'sent', sent_at = now() WHERE idempotency_key = ANY($1::text[])`, [keys]);
+      const keys = this.pending;
+      this.pending = [];
+      if (keys.length === 0) return;
+      try {
+        await this.claims.markSent(keys);
+      } catch (error) {
+        this.pending = [...keys, ...this.pending];
+        this.onError(error);
       }
     });
     return this.writing;
   }
+
+  /** Sent, but not (yet) recorded. */
+  unmarked(): string[] {
+    return [...this.pending];
+  }
+}
+
+function countSent(chunk: PreparedChunk, recordRunId: string | null, runId: string): void {
+  if (recordRunId === runId) chunk.sentBefore++; // an earlier attempt of this run sent it
+  else chunk.alreadySent++;
 }
 
 function idempotencyKey(customerId: number, request: SendReportEmailsRequest): string {

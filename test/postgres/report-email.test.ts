@@ -4,10 +4,12 @@ import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSmtpSink, type SmtpSink } from '../../src/dev/smtp-sink.js';
+import { ReportsHeldElsewhereError } from '../../src/services/email-claims.js';
 import { ReportEmail, type SendReportEmailsRequest } from '../../src/services/report-email.js';
 import { ReportRegeneration } from '../../src/services/report-regeneration.js';
 import { createTestDatabase, seedDemo, testLogger, type TestDatabase } from '../support/database.js';
 import { readMailbox } from '../support/mailbox.js';
+import { insertClaim, untilDone } from './report-email-support.js';
 
 let db: TestDatabase;
 let sink: SmtpSink;
@@ -67,13 +69,14 @@ describe('ReportEmail', () => {
 
   it('reports progress up to every customer of the call', async () => {
     const reported: Array<[number, number]> = [];
-    await email.sendReports(request(), (done, total) => reported.push([done, total]));
+    await email.sendReports(request(), { onProgress: (done, total) => reported.push([done, total]) });
     expect(reported.at(-1)).toEqual([ids.length, ids.length]);
     expect(reported.map(([done]) => done)).toEqual([...reported.map(([done]) => done)].sort((a, b) => a - b));
   });
 
-  it('never sends the same report twice: not on a second call, not from two concurrent calls', async () => {
-    const [a, b] = await Promise.all([email.sendReports(request()), email.sendReports(request({ workflowId: 'wf-2' }))]);
+  it('never sends the same report twice: not on a second call, not from two concurrent runs', async () => {
+    // A run that finds reports the other is sending fails its attempt; its retry counts them.
+    const [a, b] = await Promise.all([untilDone(() => email.sendReports(request())), untilDone(() => email.sendReports(request({ workflowId: 'wf-2' })))]);
     const expected = await customersWithOrders();
     expect(a.sent + b.sent).toBe(expected.length);
     expect(a.alreadySent + b.alreadySent).toBe(expected.length);
@@ -113,22 +116,20 @@ describe('ReportEmail', () => {
     expect(result.sent).toBe(expected.length - 1);
   });
 
-  it("leaves a live run's claim alone, and takes over one abandoned for 15 minutes (same Message-ID)", async () => {
-    const [fresh, stale] = await customersWithOrders();
-    const claim = `INSERT INTO report_emails (customer_id, period_from, period_to, idempotency_key, message_id, workflow_id, run_id, state, sent_at)
-                   VALUES ($1::bigint, $2::date, $3::date, $1::text || ':' || $2::text || ':' || $3::text,
-                           '<report.' || $1::text || '.' || $2::text || '.' || $3::text || '@durable-jobs>', 'other', 'other-run', 'sending', now() - $4::interval)`;
-    await db.pool.query(claim, [fresh, period.from, period.to, '1 minute']);
-    await db.pool.query(claim, [stale, period.from, period.to, '20 minutes']);
-    const result = await email.sendReports(request({ customerIds: [fresh!, stale!] }));
-    expect(result).toMatchObject({ sent: 1, alreadySent: 1 });
+  it("leaves another run's live claim alone (neither sent nor counted), and takes over one whose lease ran out (same Message-ID)", async () => {
+    const [live, lapsed] = await customersWithOrders();
+    await insertClaim(db.pool, live!, period, { runId: 'other-run', token: 'other-attempt', leaseFromNow: '1 minute' });
+    await insertClaim(db.pool, lapsed!, period, { runId: 'other-run', token: 'other-attempt', leaseFromNow: '-1 second' });
+    const error = await email.sendReports(request({ customerIds: [live!, lapsed!] })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReportsHeldElsewhereError);
+    expect((error as Error).message).toMatch(/^1 report\(s\) not sent: 1 held by another run/);
     const mailbox = readMailbox(sink.dir);
-    expect(mailbox.map((m) => m.customerId)).toEqual([stale]);
-    expect(mailbox[0]!.messageId).toBe(`<report.${stale}.${period.from}.${period.to}@durable-jobs>`);
-    const { rows } = await db.pool.query(`SELECT customer_id, run_id, state FROM report_emails ORDER BY customer_id`);
+    expect(mailbox.map((m) => m.customerId)).toEqual([lapsed]);
+    expect(mailbox[0]!.messageId).toBe(`<report.${lapsed}.${period.from}.${period.to}@durable-jobs>`);
+    const { rows } = await db.pool.query(`SELECT customer_id, run_id, state, claim_token FROM report_emails ORDER BY customer_id`);
     expect(rows).toEqual([
-      { customer_id: fresh, run_id: 'other-run', state: 'sending' },
-      { customer_id: stale, run_id: 'run-of-wf-1', state: 'sent' },
+      { customer_id: live, run_id: 'other-run', state: 'sending', claim_token: 'other-attempt' },
+      { customer_id: lapsed, run_id: 'run-of-wf-1', state: 'sent', claim_token: null },
     ].sort((a, b) => a.customer_id! - b.customer_id!));
   });
 
