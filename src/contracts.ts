@@ -22,6 +22,9 @@ export const LIMITS = {
   maxBatchesPerActivity: 50,
   /** batchSize × batchesPerActivity: keeps an activity's result and heartbeat well under Temporal's payload limits. */
   maxCustomersPerActivity: 20_000,
+  /** An email attempt needs a few heartbeats to send anything; two hours bounds how long a stuck one holds a worker slot. */
+  minEmailAttemptTimeoutSeconds: 10,
+  maxEmailAttemptTimeoutSeconds: 7200,
 } as const;
 
 export const DEFAULTS = {
@@ -37,6 +40,12 @@ export const DEFAULTS = {
    * larger activities spend less time handing over between batches; see groupBatches.
    */
   batchesPerActivity: 10,
+  /**
+   * One email attempt's start-to-close timeout. An attempt may cover more customers than it
+   * can send in time (20,000 at 10 a second take 33 minutes): it stops before its time runs
+   * out, every send already marked, and the retry continues where it stopped.
+   */
+  emailAttemptTimeoutSeconds: 900,
 } as const;
 
 const wholeNumber = (max: number) =>
@@ -45,6 +54,8 @@ const wholeNumber = (max: number) =>
     .int(`must be a whole number from 1 to ${max}`)
     .min(1, `must be a whole number from 1 to ${max}`)
     .max(max, `must be a whole number from 1 to ${max}`);
+
+const emailAttemptTimeoutRule = `must be a whole number of seconds from ${LIMITS.minEmailAttemptTimeoutSeconds} to ${LIMITS.maxEmailAttemptTimeoutSeconds}`;
 
 const isoDate = z
   .string({ error: 'must be a date written YYYY-MM-DD' })
@@ -75,6 +86,12 @@ export const regenerateReportsInputSchema = z
       parallelism: wholeNumber(LIMITS.maxParallelism).optional(),
       batchesPerRun: wholeNumber(LIMITS.maxBatchesPerRun).optional(),
       batchesPerActivity: wholeNumber(LIMITS.maxBatchesPerActivity).optional(),
+      emailAttemptTimeoutSeconds: z
+        .number({ error: emailAttemptTimeoutRule })
+        .int(emailAttemptTimeoutRule)
+        .min(LIMITS.minEmailAttemptTimeoutSeconds, emailAttemptTimeoutRule)
+        .max(LIMITS.maxEmailAttemptTimeoutSeconds, emailAttemptTimeoutRule)
+        .optional(),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
   )
@@ -97,6 +114,8 @@ export interface ResolvedRegenerateInput {
   parallelism: number;
   batchesPerRun: number;
   batchesPerActivity: number;
+  /** Absent from the resume state of runs started before it existed: read it with `?? DEFAULTS.emailAttemptTimeoutSeconds`. */
+  emailAttemptTimeoutSeconds: number;
 }
 
 export class InvalidInputError extends Error {
@@ -149,6 +168,7 @@ export function resolveRegenerateInput(raw: unknown, now: Date): ResolvedRegener
     parallelism: input.parallelism ?? DEFAULTS.parallelism,
     batchesPerRun: input.batchesPerRun ?? DEFAULTS.batchesPerRun,
     batchesPerActivity,
+    emailAttemptTimeoutSeconds: input.emailAttemptTimeoutSeconds ?? DEFAULTS.emailAttemptTimeoutSeconds,
   };
 }
 

@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ContinueAsNew,
   continueAsNew,
   defineQuery,
   patched,
@@ -48,6 +49,12 @@ const { findUnavailableCustomers, planCustomerBatches } = proxyLocalActivities<R
   startToCloseTimeout: '30 seconds',
   retry,
 });
+// Once a run has ended, its email claims go at once. A few tries only: if the database is
+// away, the claims' leases run out on their own within a minute.
+const { releaseEmailClaims } = proxyLocalActivities<ReportActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...retry, maximumAttempts: 5 },
+});
 // All heartbeat at least every 2 s: a lost worker's batch is retried elsewhere after 10 s.
 const { regenerateReportBatches, regenerateReportBatch, sendReportEmails } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '15 minutes',
@@ -64,6 +71,41 @@ export async function regenerateReports(
   rawInput?: RegenerateReportsInput,
   resume?: RegenerateResumeState,
 ): Promise<RegenerateReportsSummary> {
+  const run: RunState = {};
+  try {
+    const summary = await regenerateAndEmail(rawInput, resume, run);
+    await releaseEmailClaimsAtEnd(run);
+    return summary;
+  } catch (error) {
+    if (!(error instanceof ContinueAsNew)) await releaseEmailClaimsAtEnd(run);
+    throw error;
+  }
+}
+
+interface RunState {
+  input?: ResolvedRegenerateInput;
+}
+
+const RELEASE_EMAIL_CLAIMS = 'release-email-claims';
+
+/**
+ * When the run has finished, failed or been cancelled (not when it continues as new), no
+ * attempt of it sends any more: the claims it still holds (an email activity that gave up
+ * after its retries) are released, so a run started right after sends those reports. Runs
+ * started before this existed replay without it.
+ */
+async function releaseEmailClaimsAtEnd(run: RunState): Promise<void> {
+  if (!run.input?.sendEmail || run.input.dryRun || !patched(RELEASE_EMAIL_CLAIMS)) return;
+  await CancellationScope.nonCancellable(() =>
+    releaseEmailClaims({ runId: workflowInfo().firstExecutionRunId }).catch(() => undefined),
+  );
+}
+
+async function regenerateAndEmail(
+  rawInput: RegenerateReportsInput | undefined,
+  resume: RegenerateResumeState | undefined,
+  run: RunState,
+): Promise<RegenerateReportsSummary> {
   const progress = resume?.progress ?? initialProgress();
   const report = () => setCurrentDetails(describeProgress(progress));
   setHandler(progressQuery, () => progress);
@@ -79,6 +121,7 @@ export async function regenerateReports(
     });
   }
   const input = resume?.input ?? validate(rawInput);
+  run.input = input;
   const summary = resume?.summary ?? emptySummary(input);
   upsertSearchAttributes([
     { key: PERIOD, value: `${input.from}..${input.to}` },
@@ -162,7 +205,10 @@ async function processBatches(group: BatchGroup, number: number, input: Resolved
   recordFailures(summary, regenerated.failures);
   if (!input.sendEmail || regenerated.customerIds.length === 0) return;
   try {
-    const sent = await sendReportEmails.executeWithOptions({ summary: `email ${label}` }, [
+    // An attempt stops before this runs out and its retry continues (resume states of runs
+    // started before the field existed lack it: the default is the timeout they ran with).
+    const attemptTimeoutMs = (input.emailAttemptTimeoutSeconds ?? DEFAULTS.emailAttemptTimeoutSeconds) * 1000;
+    const sent = await sendReportEmails.executeWithOptions({ summary: `email ${label}`, startToCloseTimeout: attemptTimeoutMs }, [
       { customerIds: regenerated.customerIds, from, to, resend: input.resend, dryRun, runId: workflowInfo().firstExecutionRunId },
     ]);
     summary.emailsSent += sent.sent;

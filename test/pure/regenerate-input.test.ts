@@ -18,6 +18,7 @@ describe('resolveRegenerateInput', () => {
     expect(resolveRegenerateInput(undefined, now)).toEqual({
       customerIds: null, from: '2026-11-04', to: '2026-11-04',
       sendEmail: true, resend: false, dryRun: false, batchSize: 500, parallelism: 2, batchesPerRun: 100, batchesPerActivity: 10,
+      emailAttemptTimeoutSeconds: 900,
     });
   });
 
@@ -53,6 +54,9 @@ describe('resolveRegenerateInput', () => {
     ['all', 'must be a JSON object'],
     [{ batchSize: 0 }, 'batchSize'],
     [{ batchesPerActivity: 0 }, `batchesPerActivity must be a whole number from 1 to ${LIMITS.maxBatchesPerActivity}`],
+    [{ emailAttemptTimeoutSeconds: 9 }, 'emailAttemptTimeoutSeconds must be a whole number of seconds from 10 to 7200'],
+    [{ emailAttemptTimeoutSeconds: 7201 }, 'emailAttemptTimeoutSeconds must be a whole number of seconds from 10 to 7200'],
+    [{ emailAttemptTimeoutSeconds: 60.5 }, 'emailAttemptTimeoutSeconds must be a whole number of seconds from 10 to 7200'],
     [{ batchSize: 5000, batchesPerActivity: 5 }, `batchSize × batchesPerActivity is 25000 customers per activity; the maximum is ${LIMITS.maxCustomersPerActivity}`],
   ])('rejects %j naming the field and the rule', (raw, expected) => {
     expect(problemsOf(raw).join('; ')).toContain(expected);
