@@ -22,6 +22,8 @@ export const LIMITS = {
   maxBatchesPerActivity: 50,
   /** batchSize × batchesPerActivity: keeps an activity's result and heartbeat well under Temporal's payload limits. */
   maxCustomersPerActivity: 20_000,
+  /** Attempts of one email activity: the default retries for about 20 minutes, fewer give up sooner. */
+  maxEmailAttempts: 50,
   /** An email attempt needs a few heartbeats to send anything; two hours bounds how long a stuck one holds a worker slot. */
   minEmailAttemptTimeoutSeconds: 10,
   maxEmailAttemptTimeoutSeconds: 7200,
@@ -40,6 +42,8 @@ export const DEFAULTS = {
    * larger activities spend less time handing over between batches; see groupBatches.
    */
   batchesPerActivity: 10,
+  /** Attempts of each email activity before its customers are reported failed (`npm run job -- rerun-failed` sends them later). */
+  emailMaxAttempts: 50,
   /**
    * One email attempt's start-to-close timeout. An attempt may cover more customers than it
    * can send in time (20,000 at 10 a second take 33 minutes): it stops before its time runs
@@ -86,6 +90,7 @@ export const regenerateReportsInputSchema = z
       parallelism: wholeNumber(LIMITS.maxParallelism).optional(),
       batchesPerRun: wholeNumber(LIMITS.maxBatchesPerRun).optional(),
       batchesPerActivity: wholeNumber(LIMITS.maxBatchesPerActivity).optional(),
+      emailMaxAttempts: wholeNumber(LIMITS.maxEmailAttempts).optional(),
       emailAttemptTimeoutSeconds: z
         .number({ error: emailAttemptTimeoutRule })
         .int(emailAttemptTimeoutRule)
@@ -114,6 +119,8 @@ export interface ResolvedRegenerateInput {
   parallelism: number;
   batchesPerRun: number;
   batchesPerActivity: number;
+  /** Only when the input sets it (otherwise DEFAULTS.emailMaxAttempts), so inputs and resume states without it resolve alike. */
+  emailMaxAttempts?: number;
   /** Absent from the resume state of runs started before it existed: read it with `?? DEFAULTS.emailAttemptTimeoutSeconds`. */
   emailAttemptTimeoutSeconds: number;
 }
@@ -168,6 +175,7 @@ export function resolveRegenerateInput(raw: unknown, now: Date): ResolvedRegener
     parallelism: input.parallelism ?? DEFAULTS.parallelism,
     batchesPerRun: input.batchesPerRun ?? DEFAULTS.batchesPerRun,
     batchesPerActivity,
+    ...(input.emailMaxAttempts !== undefined ? { emailMaxAttempts: input.emailMaxAttempts } : {}),
     emailAttemptTimeoutSeconds: input.emailAttemptTimeoutSeconds ?? DEFAULTS.emailAttemptTimeoutSeconds,
   };
 }

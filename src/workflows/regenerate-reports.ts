@@ -208,7 +208,9 @@ async function processBatches(group: BatchGroup, number: number, input: Resolved
     // An attempt stops before this runs out and its retry continues (resume states of runs
     // started before the field existed lack it: the default is the timeout they ran with).
     const attemptTimeoutMs = (input.emailAttemptTimeoutSeconds ?? DEFAULTS.emailAttemptTimeoutSeconds) * 1000;
-    const sent = await sendReportEmails.executeWithOptions({ summary: `email ${label}`, startToCloseTimeout: attemptTimeoutMs }, [
+    // emailMaxAttempts lets a run give up on its emails sooner; rerun-failed sends them later.
+    const retryEmails = { ...retry, maximumAttempts: input.emailMaxAttempts ?? DEFAULTS.emailMaxAttempts };
+    const sent = await sendReportEmails.executeWithOptions({ summary: `email ${label}`, retry: retryEmails, startToCloseTimeout: attemptTimeoutMs }, [
       { customerIds: regenerated.customerIds, from, to, resend: input.resend, dryRun, runId: workflowInfo().firstExecutionRunId },
     ]);
     summary.emailsSent += sent.sent;
