@@ -6,6 +6,7 @@ import { connectClient } from '../src/temporal/client.js';
 import { createPool } from '../src/db/pool.js';
 import { resolveServices, type Services } from '../src/dev/local-services.js';
 import { CustomerSelection } from '../src/services/customer-selection.js';
+import { releaseRunClaims } from '../src/services/email-claims.js';
 import { ReportRows } from '../src/services/report-rows.js';
 import { RunAlreadyRunningError, startRegenerateReports, workflowUiUrl } from '../src/temporal/report-runs.js';
 import { waitWithProgress } from '../src/cli/wait-for-run.js';
@@ -139,6 +140,9 @@ async function rerunFailed(workflowId: string, flags: { wait?: boolean }): Promi
     const handle = client.workflow.getHandle(workflowId);
     const description = await handle.describe();
     if (description.status.name === 'RUNNING') usageError(`${workflowId} is still running; re-run its failures once it has finished`);
+    // It has ended, so none of its attempts sends any more: the email claims it still holds go
+    // now (a terminated run cannot release them itself), and the new run sends those reports.
+    await releaseEmailClaims(services.databaseUrl, description.raw.workflowExecutionInfo?.firstRunId || description.runId);
     const summary = (await handle.result()) as RegenerateReportsSummary;
     const pool = createPool(services.databaseUrl, logger, 2);
     const ids = new Set(summary.failures.map((failure) => failure.customerId));
@@ -167,6 +171,16 @@ async function rerunFailed(workflowId: string, flags: { wait?: boolean }): Promi
     });
     await startAndReport(services, client, rawInput, Boolean(flags.wait));
   });
+}
+
+async function releaseEmailClaims(databaseUrl: string, runId: string): Promise<void> {
+  const pool = createPool(databaseUrl, logger, 1);
+  try {
+    const released = await releaseRunClaims(pool, runId);
+    if (released > 0) console.error(`note: released ${released} email claim(s) the ended run still held`);
+  } finally {
+    await pool.end();
+  }
 }
 
 async function refuseUnavailable(databaseUrl: string, customerIds: number[]): Promise<void> {

@@ -25,14 +25,14 @@ export interface TemporalTestEnv {
  * A test file's own slice of the real stack: its own database and SMTP sink, and a real
  * worker on its own task queue of the shared dev server, so files never see each other's runs.
  */
-export async function startTemporalTestEnv(options: { services?: (pool: TestDatabase['pool']) => Partial<ReportServices> } = {}): Promise<TemporalTestEnv> {
+export async function startTemporalTestEnv(options: { services?: (pool: TestDatabase['pool'], sink: SmtpSink) => Partial<ReportServices> } = {}): Promise<TemporalTestEnv> {
   const db = await createTestDatabase();
   const sink = await startSmtpSink(fs.mkdtempSync(path.join(os.tmpdir(), 'dj-mail-')), 0, testLogger);
   const taskQueue = `reports-test-${crypto.randomBytes(4).toString('hex')}`;
   const temporal = { ...loadTemporalSettings(), address: inject('temporalAddress'), namespace: inject('temporalNamespace') };
   temporal.connectionOptions = { ...temporal.connectionOptions, address: temporal.address };
   const config = loadConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-  const services = options.services?.(db.pool);
+  const services = options.services?.(db.pool, sink);
   const { worker, close: closeWorker } = await createReportWorker({ config, logger: testLogger, pool: db.pool, smtpUrl: sink.url, temporal, taskQueue, services });
   const running = worker.run();
   const connection = await Connection.connect(temporal.connectionOptions);
