@@ -248,13 +248,35 @@ export function emptySummary(input: Pick<ResolvedRegenerateInput, 'from' | 'to' 
  * the same id, so Temporal itself refuses a second one while the first is running. Runs on
  * another task queue than the default (a second deployment sharing the namespace) carry it
  * in the id, so deployments never block each other.
+ *
+ * More than 5 customers are named by count, first and last id, and a hash of the exact
+ * sorted id list (`customers-6-1..9-3f2a…`): readable, the same for the same set in any
+ * order, different for different sets (count and first id alone made unrelated runs
+ * collide, and the second was refused as "already running").
  */
 export function regenerateReportsWorkflowId(input: ResolvedRegenerateInput, taskQueue: string = TASK_QUEUE_DEFAULT): string {
-  const ids = input.customerIds;
-  const scope = !ids ? 'all' : ids.length <= 5 ? `customer-${ids.join(',')}` : `customers-${ids.length}-from-${ids[0]}`;
+  const ids = input.customerIds ? [...input.customerIds].sort((a, b) => a - b) : null;
+  const scope = !ids
+    ? 'all'
+    : ids.length <= 5
+      ? `customer-${ids.join(',')}`
+      : `customers-${ids.length}-${ids[0]}..${ids[ids.length - 1]}-${fnv1a64(ids.join(','))}`;
   const period = input.from === input.to ? input.from : `${input.from}..${input.to}`;
   const queue = taskQueue === TASK_QUEUE_DEFAULT ? '' : `@${taskQueue}`;
   return `regenerate-reports:${scope}:${period}${input.dryRun ? ':dry-run' : ''}${queue}`;
+}
+
+/**
+ * FNV-1a, 64 bits, as 16 hex digits: a small pure-JS hash, so this module stays
+ * sandbox-safe (no node:crypto) and a workflow could compute the same id. Not for secrets.
+ */
+export function fnv1a64(text: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of new TextEncoder().encode(text)) {
+    hash ^= BigInt(byte);
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return hash.toString(16).padStart(16, '0');
 }
 
 // The date helpers moved to src/dates.ts; re-exported here for the modules that still import them from the contract.

@@ -78,7 +78,7 @@ describe('regenerateReportsWorkflowId', () => {
     const some = resolveRegenerateInput({ customerIds: [42], from: '2026-11-01', to: '2026-11-03' }, now);
     expect(regenerateReportsWorkflowId(some)).toBe('regenerate-reports:customer-42:2026-11-01..2026-11-03');
     const many = resolveRegenerateInput({ customerIds: [6, 2, 3, 4, 5, 1], dryRun: true }, now);
-    expect(regenerateReportsWorkflowId(many)).toBe('regenerate-reports:customers-6-from-1:2026-11-04:dry-run');
+    expect(regenerateReportsWorkflowId(many)).toBe('regenerate-reports:customers-6-1..6-3c99d8f077b0d6aa:2026-11-04:dry-run');
     expect(regenerateReportsWorkflowId(some, 'reports-staging')).toBe('regenerate-reports:customer-42:2026-11-01..2026-11-03@reports-staging');
   });
 });
