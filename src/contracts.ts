@@ -219,11 +219,46 @@ export interface RegenerateReportsSummary {
   failuresNotListed: number;
   /** True when the run was cancelled: it stopped between activities, and the counts say what was done. */
   cancelled: boolean;
-  /** Id ranges of all-customers batches whose activity gave up after its retries. */
-  failedRanges: Array<{ firstId: number; lastId: number; step: CustomerFailure['step']; reason: string }>;
+  /** Id ranges of all-customers batches whose activity gave up after its retries (at most MAX_LISTED_FAILURES). */
+  failedRanges: FailedRange[];
+  /**
+   * Failed ranges beyond the ones listed. Optional: the summaries of runs started before the
+   * list was capped lack it, and read as 0.
+   */
+  failedRangesNotListed?: number;
 }
 
+export interface FailedRange {
+  firstId: number;
+  lastId: number;
+  step: CustomerFailure['step'];
+  reason: string;
+}
+
+/**
+ * How many failed customers, and apart how many failed ranges, a summary lists. The summary
+ * is carried across continue-as-new, so every list in it is capped and the rest counted.
+ */
 export const MAX_LISTED_FAILURES = 100;
+
+/** Adds failed customers to the summary: listed up to the cap, counted beyond it. */
+export function recordFailures(summary: RegenerateReportsSummary, failures: CustomerFailure[]): void {
+  for (const failure of failures) {
+    if (summary.failures.length < MAX_LISTED_FAILURES) summary.failures.push(failure);
+    else summary.failuresNotListed++;
+  }
+}
+
+/** Adds a failed id range to the summary: listed up to the cap, counted beyond it. */
+export function recordFailedRange(summary: RegenerateReportsSummary, range: FailedRange): void {
+  if (summary.failedRanges.length < MAX_LISTED_FAILURES) summary.failedRanges.push(range);
+  else summary.failedRangesNotListed = (summary.failedRangesNotListed ?? 0) + 1;
+}
+
+/** True when any customer failed, listed or not: the run finished, but not for everyone. */
+export function hasFailures(summary: RegenerateReportsSummary): boolean {
+  return summary.failures.length + summary.failuresNotListed + summary.failedRanges.length + (summary.failedRangesNotListed ?? 0) > 0;
+}
 
 export function emptySummary(input: Pick<ResolvedRegenerateInput, 'from' | 'to' | 'dryRun'>): RegenerateReportsSummary {
   return {
@@ -240,6 +275,7 @@ export function emptySummary(input: Pick<ResolvedRegenerateInput, 'from' | 'to' 
     failuresNotListed: 0,
     cancelled: false,
     failedRanges: [],
+    failedRangesNotListed: 0,
   };
 }
 

@@ -18,8 +18,9 @@ import type { ReportActivities } from '../activities/report-activities.js';
 import {
   DEFAULTS,
   InvalidInputError,
-  MAX_LISTED_FAILURES,
   emptySummary,
+  recordFailedRange,
+  recordFailures,
   resolveRegenerateInput,
   type CustomerBatch,
   type CustomerFailure,
@@ -256,14 +257,7 @@ function recordBatchFailure(summary: RegenerateReportsSummary, batch: CustomerBa
   if ('customerIds' in batch) {
     recordFailures(summary, batch.customerIds.map((customerId) => ({ customerId, step, reason })));
   } else {
-    summary.failedRanges.push({ firstId: batch.firstId, lastId: batch.lastId, step, reason });
-  }
-}
-
-function recordFailures(summary: RegenerateReportsSummary, failures: CustomerFailure[]): void {
-  for (const failure of failures) {
-    if (summary.failures.length < MAX_LISTED_FAILURES) summary.failures.push(failure);
-    else summary.failuresNotListed++;
+    recordFailedRange(summary, { firstId: batch.firstId, lastId: batch.lastId, step, reason });
   }
 }
 
