@@ -1,20 +1,32 @@
 // `npm run job -- <command>`: start report runs and read report rows from the shell.
 import os from 'node:os';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { InvalidInputError, resolveRegenerateInput, type RegenerateReportsInput, type RegenerateReportsSummary } from '../src/contracts.js';
+import { hasFailures, InvalidInputError, MAX_LISTED_FAILURES, resolveRegenerateInput, type RegenerateReportsInput, type RegenerateReportsSummary } from '../src/contracts.js';
+import { reportTuning } from '../src/config.js';
 import { connectClient } from '../src/temporal/client.js';
 import { createPool } from '../src/db/pool.js';
 import { resolveServices, type Services } from '../src/dev/local-services.js';
 import { CustomerSelection } from '../src/services/customer-selection.js';
 import { releaseRunClaims } from '../src/services/email-claims.js';
 import { ReportRows } from '../src/services/report-rows.js';
-import { RunAlreadyRunningError, startRegenerateReports, workflowUiUrl } from '../src/temporal/report-runs.js';
+import { startRegenerateReports, workflowUiUrl } from '../src/temporal/report-runs.js';
 import { waitWithProgress } from '../src/cli/wait-for-run.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
-import { collectPositiveInts, isoDay, positiveInt, strictProgram, usageError } from '../src/cli/flags.js';
+import { collectPositiveInts, isoDay, positiveInt, strictProgram, usageError, UsageError } from '../src/cli/flags.js';
+import { EXIT_CODES } from '../src/cli/exit-codes.js';
 
 const { config, logger } = bootstrap('job', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
 const program = strictProgram('job', 'Start report runs and read report rows.');
+program.addHelpText(
+  'after',
+  `
+Exit codes:
+  ${EXIT_CODES.ok}  done (with --wait: the run finished for every customer)
+  ${EXIT_CODES.failed}  an error, or with --wait: the run failed or was cancelled
+  ${EXIT_CODES.usage}  bad flags, input or settings: nothing was started
+  ${EXIT_CODES.someCustomersFailed}  with --wait: the run finished but some customers failed;
+     re-run just them with: npm run job -- rerun-failed <workflow id> --wait`,
+);
 
 program
   .command('regenerate-reports')
@@ -27,13 +39,19 @@ program
   .option('--dry-run', 'report what would change; write and send nothing')
   .option('--batch-size <n>', 'customers per transaction', positiveInt('--batch-size'), config.REPORT_BATCH_SIZE)
   .option('--parallelism <n>', 'batches in flight at once', positiveInt('--parallelism'), config.REPORT_PARALLELISM)
-  .option('--wait', 'wait for the run to finish and print its summary')
+  .option(
+    '--batches-per-activity <n>',
+    'most batches one activity regenerates (default: REPORT_BATCHES_PER_ACTIVITY, else 10, fewer for large batches)',
+    positiveInt('--batches-per-activity'),
+    config.REPORT_BATCHES_PER_ACTIVITY,
+  )
+  .option('--wait', 'wait for the run to finish and print its summary (exit 3 if some customers failed)')
   .action((flags) => runMain(() => regenerate(flags)));
 
 program
   .command('rerun-failed <workflowId>')
   .description('start a new run for just the customers that failed in a finished run (same period and options)')
-  .option('--wait', 'wait for the new run to finish and print its summary')
+  .option('--wait', 'wait for the new run to finish and print its summary (exit 3 if some customers failed)')
   .action((workflowId: string, flags: { wait?: boolean }) => runMain(() => rerunFailed(workflowId, flags)));
 
 program
@@ -60,6 +78,7 @@ interface RegenerateFlags {
   dryRun?: boolean;
   batchSize: number;
   parallelism: number;
+  batchesPerActivity?: number;
   wait?: boolean;
 }
 
@@ -73,6 +92,7 @@ function regenerateInput(flags: RegenerateFlags): RegenerateReportsInput {
     dryRun: Boolean(flags.dryRun),
     batchSize: flags.batchSize,
     parallelism: flags.parallelism,
+    ...(flags.batchesPerActivity !== undefined ? { batchesPerActivity: flags.batchesPerActivity } : {}),
   };
 }
 
@@ -105,18 +125,16 @@ async function withTemporal(work: (services: Services, client: Client) => Promis
   }
 }
 
-/** Starts the run, prints its id and link, and with `wait` its summary (exit 1 if it failed or was cancelled). */
+/**
+ * Starts the run, prints its id and link, and with `wait` its summary; records the exit code
+ * (EXIT_CODES): failed or cancelled 1, finished with failed customers 3. A run already running
+ * for the same customers and period is an error (RunAlreadyRunningError names it).
+ */
 async function startAndReport(services: Services, client: Client, rawInput: RegenerateReportsInput, wait: boolean): Promise<void> {
   const { handle, input } = await startRegenerateReports(client, rawInput, {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     startedFrom: 'cli',
     startedBy: os.userInfo().username,
-  }).catch((error: unknown) => {
-    if (error instanceof RunAlreadyRunningError) {
-      console.error(`error: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
   });
   console.log(`started ${handle.workflowId} (${input.from}..${input.to})`);
   console.log(`  ${workflowUiUrl(services.temporalUiUrl, services.temporal.namespace, handle.workflowId)}`);
@@ -126,20 +144,32 @@ async function startAndReport(services: Services, client: Client, rawInput: Rege
     console.log(JSON.stringify(summary, null, 2));
     if (summary.cancelled) {
       console.error(`cancelled: ${summary.customersProcessed} customers were done before it stopped`);
-      process.exitCode = 1;
+      process.exitCode = EXIT_CODES.failed;
+    } else if (hasFailures(summary)) {
+      console.error(`finished with failures: ${describeFailures(summary)}; re-run just them with: npm run job -- rerun-failed '${handle.workflowId}' --wait`);
+      process.exitCode = EXIT_CODES.someCustomersFailed;
     }
   } catch (error) {
     if (!(error instanceof WorkflowFailedError)) throw error;
     console.error(`run failed: ${error.cause?.message ?? error.message}`);
-    process.exitCode = 1;
+    process.exitCode = EXIT_CODES.failed;
   }
+}
+
+function describeFailures(summary: RegenerateReportsSummary): string {
+  const customers = summary.failures.length + summary.failuresNotListed;
+  const ranges = summary.failedRanges.length + (summary.failedRangesNotListed ?? 0);
+  return [
+    ...(customers > 0 ? [`${customers} customer${customers === 1 ? '' : 's'} failed`] : []),
+    ...(ranges > 0 ? [`${ranges} batch${ranges === 1 ? '' : 'es'} of customers (id ranges) failed`] : []),
+  ].join(', ');
 }
 
 async function rerunFailed(workflowId: string, flags: { wait?: boolean }): Promise<void> {
   await withTemporal(async (services, client) => {
     const handle = client.workflow.getHandle(workflowId);
     const description = await handle.describe();
-    if (description.status.name === 'RUNNING') usageError(`${workflowId} is still running; re-run its failures once it has finished`);
+    if (description.status.name === 'RUNNING') throw new UsageError(`${workflowId} is still running; re-run its failures once it has finished`);
     // It has ended, so none of its attempts sends any more: the email claims it still holds go
     // now (a terminated run cannot release them itself), and the new run sends those reports.
     await releaseEmailClaims(services.databaseUrl, description.raw.workflowExecutionInfo?.firstRunId || description.runId);
@@ -152,23 +182,32 @@ async function rerunFailed(workflowId: string, flags: { wait?: boolean }): Promi
     } finally {
       await pool.end();
     }
-    if (summary.failuresNotListed > 0) console.error(`note: ${summary.failuresNotListed} failures were not listed in the summary; rerun the whole period for those`);
+    if (summary.failuresNotListed > 0) {
+      console.error(`note: ${summary.failuresNotListed} failed customers were not listed in the summary (it lists ${MAX_LISTED_FAILURES}); they are not in this re-run: re-run the whole period for those`);
+    }
+    if ((summary.failedRangesNotListed ?? 0) > 0) {
+      console.error(
+        `note: ${summary.failedRangesNotListed} failed id ranges were not listed in the summary (it lists ${MAX_LISTED_FAILURES}); ` +
+          'their customers are not in this re-run: re-run the whole period for those (npm run job -- regenerate-reports --from … --to …)',
+      );
+    }
     if (ids.size === 0) {
       console.log(`${workflowId} had no failed customers; nothing to re-run`);
       return;
     }
     await refuseUnavailable(services.databaseUrl, [...ids]);
-    const original = (description.memo?.input ?? {}) as RegenerateReportsInput;
-    const rawInput = regenerateInput({
-      customer: [...ids].sort((a, b) => a - b),
+    // The original run's options, every one of them (the settings fill what it did not say);
+    // only who and when change: these customers, the period it ran (so no zone for "yesterday").
+    const memoInput = (description.memo?.input ?? {}) as RegenerateReportsInput & { customerTimeZones?: unknown };
+    const { customerTimeZones: _zones, timeZone: _zone, ...options } = memoInput;
+    const rawInput: RegenerateReportsInput = {
+      ...reportTuning(config),
+      ...options,
+      customerIds: [...ids].sort((a, b) => a - b),
       from: summary.from,
       to: summary.to,
-      email: original.sendEmail ?? true,
-      resend: original.resend,
       dryRun: summary.dryRun,
-      batchSize: original.batchSize ?? config.REPORT_BATCH_SIZE,
-      parallelism: original.parallelism ?? config.REPORT_PARALLELISM,
-    });
+    };
     await startAndReport(services, client, rawInput, Boolean(flags.wait));
   });
 }
@@ -188,7 +227,7 @@ async function refuseUnavailable(databaseUrl: string, customerIds: number[]): Pr
   try {
     const unavailable = await new CustomerSelection(pool).findUnavailable(customerIds);
     if (unavailable.length > 0) {
-      usageError(
+      throw new UsageError(
         `--customer names customers that cannot be run: ${unavailable.map((c) => `${c.customerId} (${c.reason})`).join(', ')}` +
           ' (list them with: npm run job -- customers)',
       );

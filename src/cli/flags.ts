@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { isCalendarDate, isSupportedDay, SUPPORTED_DAY_RULE } from '../dates.js';
+import { EXIT_CODES } from './exit-codes.js';
 
 /** Exit code for bad flags or input: a usage error, as most CLIs use it. */
-export const USAGE_EXIT_CODE = 2;
+export const USAGE_EXIT_CODE = EXIT_CODES.usage;
 
 export function positiveInt(flag: string) {
   return (value: string): number => {
@@ -37,7 +38,15 @@ export function strictProgram(name: string, description: string): Command {
   return program;
 }
 
-/** Prints a usage-style error and exits 2; for rules checked after parsing. */
+/**
+ * A usage error found once work has begun (a database or a connection is open): thrown, so
+ * the entry point cleans up first; runMain then prints it and exits 2.
+ */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Prints a usage-style error and exits 2 at once; only for rules checked before anything is started (else throw UsageError). */
 export function usageError(message: string): never {
   process.stderr.write(`error: ${message}\n`);
   process.exit(USAGE_EXIT_CODE);
