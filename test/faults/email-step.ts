@@ -54,7 +54,7 @@ export async function emailStepRunning(context: ScenarioContext, messages: numbe
 /**
  * Waits until an email attempt matching `retried` is in flight: the proof that the scenario's
  * fault made the server start a retry (a scenario whose fault never bites cannot fail).
- * Gives up, returning undefined, at `until` or when the run has no email step left.
+ * Gives up, returning undefined, at `until` or once the run has closed.
  */
 export async function emailRetryStarted(
   context: ScenarioContext,
@@ -65,6 +65,8 @@ export async function emailRetryStarted(
   while (Date.now() < Math.min(until, context.deadline)) {
     const found = (await emailAttempts(main).catch(() => [])).find(retried);
     if (found) return found;
+    const { status } = await main.describe().catch(() => ({ status: { name: 'RUNNING' } }));
+    if (status.name !== 'RUNNING') return undefined;
     await sleep(200);
   }
   return undefined;
