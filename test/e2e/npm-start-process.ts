@@ -1,0 +1,50 @@
+import { execSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { inject } from 'vitest';
+
+export interface NpmStartProcess {
+  child: ChildProcess;
+  dataDir: string;
+  /** Everything it printed so far, stdout and stderr together. */
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * `npm start` (scripts/start.ts under tsx) as a new user runs it, with a fresh data directory
+ * and ports of its own (embedded PostgreSQL, SMTP sink; the admin page on any free port), so
+ * it never meets another test run's servers. It reuses the test run's Temporal server, the way
+ * it reuses one already listening.
+ */
+export function spawnNpmStart(env: Record<string, string>): NpmStartProcess {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dj-start-'));
+  fs.chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as the `postgres` user, who must reach it
+  const child = spawn('node_modules/.bin/tsx', ['scripts/start.ts'], {
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      EMBEDDED_POSTGRES_PORT: String(55000 + Math.floor(Math.random() * 1000)),
+      SMTP_SINK_PORT: String(56000 + Math.floor(Math.random() * 1000)),
+      ADMIN_PORT: '0',
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      LOG_PRETTY: 'false',
+      DATABASE_URL: '',
+      SMTP_URL: '',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, dataDir, output: () => output, exited };
+}
+
+/** Processes still running with the data directory in their command line (an embedded PostgreSQL, say). */
+export function processesUsing(dataDir: string): string[] {
+  return execSync('ps -eo pid,args').toString().split('\n').filter((line) => line.includes(dataDir));
+}
