@@ -8,6 +8,7 @@
  * inactive (17, 34), ids above 40 unknown.
  */
 import { LIMITS } from '../../src/contracts.js';
+import { SUPPORTED_DAY_RULE } from '../../src/dates.js';
 
 const tooManyIds = Array.from({ length: LIMITS.maxCustomerIds + 1 }, (_, i) => i + 1);
 
@@ -16,9 +17,11 @@ const tooManyIds = Array.from({ length: LIMITS.maxCustomerIds + 1 }, (_, i) => i
 // ---------------------------------------------------------------------------------------
 
 export interface CliCase {
-  script: 'job' | 'schedules' | 'admin';
+  script: 'job' | 'schedules' | 'admin' | 'start';
   label: string;
   args: string[];
+  /** Settings in the environment for this case (a bad setting is refused at start-up, before the command runs). */
+  env?: Record<string, string>;
   /** How the arguments are shown in the matrix when they are too long to print. */
   shown?: string;
   stdin?: string;
@@ -39,6 +42,10 @@ export const cliCases: CliCase[] = [
   { script: 'job', label: 'February 30th', args: ['regenerate-reports', '--from', '2026-02-30', '--to', '2026-03-01'], exitCode: 2, messages: ["--from must be a calendar date written YYYY-MM-DD, got '2026-02-30'"] },
   { script: 'job', label: 'another date format', args: ['regenerate-reports', '--to', '11/05/2026'], exitCode: 2, messages: ["--to must be a calendar date written YYYY-MM-DD, got '11/05/2026'"] },
   { script: 'job', label: 'a timestamp instead of a day', args: ['regenerate-reports', '--from', '2026-11-01T00:00:00Z'], exitCode: 2, messages: ['--from must be a calendar date written YYYY-MM-DD'] },
+  // Days PostgreSQL cannot hold (year 0000) or no report is about: refused at the flag.
+  { script: 'job', label: 'year 0000', args: ['regenerate-reports', '--from', '0000-01-01', '--to', '2026-11-01'], exitCode: 2, messages: [`--from ${SUPPORTED_DAY_RULE}, got '0000-01-01'`] },
+  { script: 'job', label: 'the day before 1900', args: ['regenerate-reports', '--to', '1899-12-31'], exitCode: 2, messages: [`--to ${SUPPORTED_DAY_RULE}, got '1899-12-31'`] },
+  { script: 'job', label: 'year 10000', args: ['regenerate-reports', '--from', '10000-01-01'], exitCode: 2, messages: ["--from must be a calendar date written YYYY-MM-DD, got '10000-01-01'"] },
   { script: 'job', label: 'from after to', args: ['regenerate-reports', '--from', '2026-11-10', '--to', '2026-11-01'], exitCode: 2, messages: ['from (2026-11-10) must not be after to (2026-11-01)'] },
   { script: 'job', label: `a range longer than ${LIMITS.maxRangeDays} days`, args: ['regenerate-reports', '--from', '2025-01-01', '--to', '2026-11-01'], exitCode: 2, messages: [`from..to spans 670 days; the maximum is ${LIMITS.maxRangeDays}`] },
   { script: 'job', label: 'an unknown customer', args: ['regenerate-reports', '--customer', '999999', '--from', '2026-11-09'], exitCode: 2, messages: ['--customer names customers that cannot be run: 999999 (unknown)', 'npm run job -- customers'] },
@@ -64,14 +71,25 @@ export const cliCases: CliCase[] = [
   { script: 'job', label: 'a flag without its value', args: ['regenerate-reports', '--from'], exitCode: 2, messages: ["option '--from <YYYY-MM-DD>' argument missing"] },
   { script: 'job', label: 'an unknown command', args: ['regenrate-reports'], exitCode: 2, messages: ["unknown command 'regenrate-reports'", 'Did you mean regenerate-reports?'] },
   { script: 'job', label: 'report without --customer', args: ['report'], exitCode: 2, messages: ["required option '--customer <id>' not specified"] },
+  { script: 'job', label: 'report for year 0000', args: ['report', '--customer', '1', '--from', '0000-01-01'], exitCode: 2, messages: [`--from ${SUPPORTED_DAY_RULE}, got '0000-01-01'`] },
   { script: 'job', label: 'report from after to', args: ['report', '--customer', '1', '--from', '2026-11-10', '--to', '2026-11-01'], exitCode: 2, messages: ['from (2026-11-10) must not be after to (2026-11-01)'] },
   { script: 'job', label: 'customers --limit 0', args: ['customers', '--limit', '0'], exitCode: 2, messages: ["--limit must be a positive integer, got '0'"] },
   { script: 'job', label: 'rerun-failed without a run id', args: ['rerun-failed'], exitCode: 2, messages: ["missing required argument 'workflowId'"] },
   { script: 'job', label: 'rerun-failed of a run that does not exist', args: ['rerun-failed', 'regenerate-reports:customer-1:1999-01-01'], exitCode: 1, messages: ['not found'] },
+  // Settings every run gets: checked at start-up against the same limits as the workflow input.
+  { script: 'job', label: 'REPORT_BATCH_SIZE above the maximum', env: { REPORT_BATCH_SIZE: String(LIMITS.maxBatchSize + 1) }, args: ['regenerate-reports'], exitCode: 2, messages: [`REPORT_BATCH_SIZE: must be a whole number from 1 to ${LIMITS.maxBatchSize}`] },
+  {
+    script: 'job', label: 'too many customers per activity in the settings', env: { REPORT_BATCH_SIZE: String(LIMITS.maxBatchSize), REPORT_BATCHES_PER_ACTIVITY: '5' }, args: ['regenerate-reports'],
+    exitCode: 2, messages: [`REPORT_BATCH_SIZE × REPORT_BATCHES_PER_ACTIVITY is 25000 customers per activity; the maximum is ${LIMITS.maxCustomersPerActivity}`],
+  },
+  { script: 'job', label: 'batches per activity above the maximum', args: ['regenerate-reports', '--batches-per-activity', String(LIMITS.maxBatchesPerActivity + 1)], exitCode: 2, messages: [`batchesPerActivity must be a whole number from 1 to ${LIMITS.maxBatchesPerActivity}`] },
+  { script: 'start', label: 'REPORT_PARALLELISM above the maximum', env: { REPORT_PARALLELISM: String(LIMITS.maxParallelism * 2) }, args: [], exitCode: 2, messages: [`REPORT_PARALLELISM: must be a whole number from 1 to ${LIMITS.maxParallelism}`] },
 
   // npm run schedules -- …
   { script: 'schedules', label: 'backfill from after to', args: ['backfill', MISSING_SCHEDULE, '--from', '2026-11-05', '--to', '2026-11-01'], exitCode: 2, messages: ['--from (2026-11-05) must not be after --to (2026-11-01)'] },
   { script: 'schedules', label: 'backfill with February 30th', args: ['backfill', MISSING_SCHEDULE, '--from', '2026-02-30', '--to', '2026-03-01'], exitCode: 2, messages: ["--from must be a calendar date written YYYY-MM-DD, got '2026-02-30'"] },
+  { script: 'schedules', label: 'backfill from year 0000', args: ['backfill', MISSING_SCHEDULE, '--from', '0000-01-01', '--to', '2026-11-01'], exitCode: 2, messages: [`--from ${SUPPORTED_DAY_RULE}, got '0000-01-01'`] },
+  { script: 'schedules', label: 'apply with REPORT_BATCH_SIZE above the maximum', env: { REPORT_BATCH_SIZE: String(LIMITS.maxBatchSize + 1000) }, args: ['apply'], exitCode: 2, messages: [`REPORT_BATCH_SIZE: must be a whole number from 1 to ${LIMITS.maxBatchSize}`] },
   { script: 'schedules', label: 'backfill with a timestamp', args: ['backfill', MISSING_SCHEDULE, '--from', '2026-11-01', '--to', '2026-11-02T00:00'], exitCode: 2, messages: ['--to must be a calendar date written YYYY-MM-DD'] },
   { script: 'schedules', label: 'backfill without --to', args: ['backfill', MISSING_SCHEDULE, '--from', '2026-11-01'], exitCode: 2, messages: ["required option '--to <YYYY-MM-DD>' not specified"] },
   { script: 'schedules', label: `backfill longer than ${LIMITS.maxRangeDays} days`, args: ['backfill', MISSING_SCHEDULE, '--from', '2020-01-01', '--to', '2026-11-01'], exitCode: 2, messages: ['--from..--to spans', `the maximum is ${LIMITS.maxRangeDays}`] },
@@ -121,6 +139,9 @@ export const temporalCases: TemporalInputCase[] = [
   { label: 'from after to', inputs: ['{"from":"2026-11-10","to":"2026-11-01"}'], messages: ['from (2026-11-10) must not be after to (2026-11-01)'] },
   { label: 'February 30th', inputs: ['{"from":"2026-02-30"}'], messages: ['from is not a calendar date'] },
   { label: 'a timestamp instead of a day', inputs: ['{"from":"2026-11-01T00:00:00Z"}'], messages: ['from must be a date written YYYY-MM-DD'] },
+  { label: 'year 0000', inputs: ['{"from":"0000-01-01","to":"2026-11-01"}'], messages: [`from ${SUPPORTED_DAY_RULE}`] },
+  { label: 'the day before 1900', inputs: ['{"to":"1899-12-31"}'], messages: [`to ${SUPPORTED_DAY_RULE}`] },
+  { label: 'year 10000', inputs: ['{"from":"10000-01-01"}'], messages: ['from must be a date written YYYY-MM-DD'] },
   { label: 'a date as a number', inputs: ['{"to":20261101}'], messages: ['to must be a date written YYYY-MM-DD'] },
   { label: `a range longer than ${LIMITS.maxRangeDays} days`, inputs: ['{"from":"2025-01-01","to":"2026-11-01"}'], messages: [`from..to spans 670 days; the maximum is ${LIMITS.maxRangeDays}`] },
   { label: 'a misspelt field', inputs: ['{"sendEmails":false}'], messages: ['unknown field(s): sendEmails'] },
@@ -175,6 +196,8 @@ export const adminCases: AdminCase[] = [
   // The Regenerate form on a customer's page.
   { label: 'month 13', method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, from: '2026-13-45' }, status: 400, field: 'regen-from', messages: ['from is not a calendar date'] },
   { label: 'another date format', method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, from: '09/11/2026' }, status: 400, field: 'regen-from', messages: ['from must be a date written YYYY-MM-DD'] },
+  { label: 'year 0000', method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, from: '0000-01-01' }, status: 400, field: 'regen-from', messages: [`from ${SUPPORTED_DAY_RULE}`] },
+  { label: 'year 10000 in to', method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, to: '10000-01-01' }, status: 400, field: 'regen-to', messages: ['to must be a date written YYYY-MM-DD'] },
   { label: 'February 30th in to', method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, to: '2026-02-30' }, status: 400, field: 'regen-to', messages: ['to is not a calendar date'] },
   { label: 'from after to', method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, from: '2026-11-10', to: '2026-11-01' }, status: 400, field: 'regen-from', messages: ['from (2026-11-10) must not be after to (2026-11-01)'] },
   { label: `a range longer than ${LIMITS.maxRangeDays} days`, method: 'POST', url: '/customers/1/regenerate', form: { ...goodForm, from: '2025-01-01', to: '2026-11-01' }, status: 400, field: 'regen-to', messages: [`from..to spans 670 days; the maximum is ${LIMITS.maxRangeDays}`] },
@@ -214,6 +237,8 @@ export const adminCases: AdminCase[] = [
   },
   // The report range form (a GET form: it only reads, the error still sits next to the field).
   { label: 'range: February 30th', method: 'GET', url: '/customers/1?from=2026-02-30&to=2026-03-01', status: 200, field: 'range-from', messages: ['from is not a calendar date'] },
+  { label: 'range: year 0000', method: 'GET', url: '/customers/1?from=0000-01-01', status: 200, field: 'range-from', messages: [`from ${SUPPORTED_DAY_RULE}`] },
+  { label: 'range: the day before 1900 to a good day', method: 'GET', url: '/customers/1?from=1899-12-31&to=2026-11-01', status: 200, field: 'range-from', messages: [`from ${SUPPORTED_DAY_RULE}`] },
   { label: 'range: from after to', method: 'GET', url: '/customers/1?from=2026-11-10&to=2026-11-01', status: 200, field: 'range-from', messages: ['from (2026-11-10) must not be after to (2026-11-01)'] },
   { label: 'range: too long', method: 'GET', url: '/customers/1?from=2020-01-01&to=2026-11-01', status: 200, field: 'range-to', messages: [`the maximum is ${LIMITS.maxRangeDays}`] },
   // Sign-in and password forms.

@@ -34,7 +34,7 @@ afterAll(() => env?.close());
 
 describe.concurrent('bad flags and input on our CLIs exit non-zero, name the flag and the rule, and change nothing', () => {
   it.each(cliCases)('$script: $label', async (testCase) => {
-    const run = () => slot(() => runScript(testCase.script, testCase.args, childEnv(env), { stdin: testCase.stdin }));
+    const run = () => slot(() => runScript(testCase.script, testCase.args, childEnv(env, testCase.env), { stdin: testCase.stdin }));
     const result = await (testCase.script === 'admin' ? createUserSlot(run) : run());
     const output = `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
     expect(result.code, output).toBe(testCase.exitCode);

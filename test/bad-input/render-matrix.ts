@@ -57,15 +57,18 @@ export function renderBadInputMatrix(): string {
     '',
     'Child processes `node --import tsx scripts/<script>.ts …` (what `npm run <script> -- …` runs), with',
     '`DATABASE_URL`, `TEMPORAL_ADDRESS`, `TEMPORAL_TASK_QUEUE` and `SMTP_URL` pointing at the test\'s own',
-    'database, server, queue and SMTP sink. Exit 2 is a usage error (bad flag or input, refused before anything',
-    'starts); exit 1 is an error from a service (here: Temporal has no such run or schedule). The message is on stderr.',
+    'database, server, queue and SMTP sink, plus the row\'s settings if it names any. Exit 2 is a usage error (bad flag,',
+    'input or setting, refused before anything starts); exit 1 is an error from a service (here: Temporal has no such',
+    'run or schedule). The message is on stderr.',
     '',
     '| # | command | case | input | stderr says | exit |',
     '|---|---|---|---|---|---|',
   );
   cliCases.forEach((c, i) => {
-    const input = c.shown ?? c.args.map(shellWord).join(' ');
-    lines.push(`| ${i + 1} | \`npm run ${c.script} --\` | ${cell(c.label)} | ${cell(code(input))} | ${cell(messages(c.messages))} | ${c.exitCode} |`);
+    const settings = Object.entries(c.env ?? {}).map(([name, value]) => `${name}=${shellWord(value)}`).join(' ');
+    const input = `${settings ? `(settings: ${settings}) ` : ''}${c.shown ?? c.args.map(shellWord).join(' ')}`.trim();
+    const command = c.script === 'start' ? 'npm start' : `npm run ${c.script} --`;
+    lines.push(`| ${i + 1} | \`${command}\` | ${cell(c.label)} | ${cell(code(input))} | ${cell(messages(c.messages))} | ${c.exitCode} |`);
   });
   lines.push(
     '',
@@ -111,6 +114,10 @@ export function renderBadInputMatrix(): string {
     '  a second argument now fails with `InvalidInput`.',
     '- A NUL byte in the admin search box or in the sign-in email answered 500 (PostgreSQL cannot bind text',
     '  containing 0x00); it is now simply no match. (The search-box side is in `test/security/sql-injection.test.ts`.)',
+    '- `GET /customers/1?from=0000-01-01` answered 500 (PostgreSQL has no year 0000); every door now refuses days',
+    '  outside 1900-01-01..9999-12-31 and says so (flags, the workflow input, both admin forms).',
+    '- `REPORT_BATCH_SIZE=6000` or `REPORT_PARALLELISM=64` started fine and made every scheduled run fail with',
+    '  `InvalidInput`; the settings are now checked at start-up against the same limits (exit 2, naming the variable).',
     '',
     'Related: `test/security/` walks every admin route by role, sends SQL-looking, unicode and very long text',
     'through the search box and ids, and scans process output and workflow histories for secrets and personal data.',
