@@ -1,4 +1,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+// The client's own decoder for a raw visibility row (memo, search attributes): its list() iterator
+// hides the nextPageToken that paging needs, so the admin page calls the service directly.
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { REGENERATE_REPORTS_WORKFLOW, type RegenerateReportsSummary } from '../contracts.js';
 import { CUSTOMER_IDS, PERIOD, STARTED_FROM } from '../temporal/search-attributes.js';
 import { workflowUiUrl, type StartedFrom } from '../temporal/report-runs.js';
@@ -68,17 +71,35 @@ export interface RunFilter {
   withProgress?: boolean;
 }
 
+/** A page of runs, and Temporal's opaque token for the next (older) page, if any. */
+export interface RunPage {
+  runs: RunListItem[];
+  /** Null on the last page. */
+  nextPageToken: Buffer | null;
+}
+
 /** Most recent runs first; a continue-as-new chain shows as its latest execution only. */
 export async function listRuns(target: RunTarget, filter: RunFilter): Promise<RunListItem[]> {
+  return (await listRunsPage(target, filter)).runs;
+}
+
+/**
+ * One page of runs, `filter.limit` long, after the page whose token is given (Temporal's own
+ * `nextPageToken`, so a page stays right while new runs start). Pass only tokens this list
+ * returned: Temporal answers a damaged one with a retryable internal error, not a 400.
+ */
+export async function listRunsPage(target: RunTarget, filter: RunFilter & { pageToken?: Buffer }): Promise<RunPage> {
   const clauses = [`WorkflowType = '${REGENERATE_REPORTS_WORKFLOW}'`, `TaskQueue = '${quote(target.taskQueue)}'`];
   if (filter.customerId !== undefined) clauses.push(`${CUSTOMER_IDS.name} = '${Math.trunc(filter.customerId)}'`);
   if (filter.startedFrom && STARTED_FROM_VALUES.includes(filter.startedFrom)) clauses.push(`${STARTED_FROM.name} = '${filter.startedFrom}'`);
   clauses.push(filter.status ? `ExecutionStatus = '${STATUS_FILTERS[filter.status]}'` : `ExecutionStatus != 'ContinuedAsNew'`);
-  const runs: RunListItem[] = [];
-  for await (const info of target.client.workflow.list({ query: clauses.join(' AND '), pageSize: filter.limit })) {
-    runs.push(toListItem(target, info));
-    if (runs.length >= filter.limit) break;
-  }
+  const response = await target.client.workflowService.listWorkflowExecutions({
+    namespace: target.namespace, query: clauses.join(' AND '), pageSize: filter.limit, nextPageToken: filter.pageToken ?? Buffer.alloc(0),
+  });
+  const dataConverter = target.client.options.loadedDataConverter;
+  const runs = await Promise.all(
+    response.executions.slice(0, filter.limit).map(async (raw) => toListItem(target, await executionInfoFromRaw(raw, dataConverter, raw, target.namespace))),
+  );
   if (filter.withProgress) {
     await Promise.all(
       runs.filter((run) => run.status === 'RUNNING').map(async (run) => {
@@ -86,7 +107,8 @@ export async function listRuns(target: RunTarget, filter: RunFilter): Promise<Ru
       }),
     );
   }
-  return runs;
+  const next = response.nextPageToken;
+  return { runs, nextPageToken: next && next.length > 0 ? Buffer.from(next) : null };
 }
 
 /**
