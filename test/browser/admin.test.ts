@@ -8,7 +8,7 @@ import { addDays } from '../../src/contracts.js';
 import { startRegenerateReports } from '../../src/temporal/report-runs.js';
 import { reportRows, seedDemo, truthRows } from '../support/database.js';
 import { readMailbox } from '../support/mailbox.js';
-import { auditRows, buildTestAdmin, createAdminUser, runsOnQueue, TEST_PASSWORD } from '../support/admin.js';
+import { buildTestAdmin, createAdminUser, runsOnQueue, startedAuditRows, TEST_PASSWORD } from '../support/admin.js';
 import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
 
 /**
@@ -24,6 +24,10 @@ let app: FastifyInstance;
 let baseUrl: string;
 let customerId: number;
 const contexts: Array<{ context: BrowserContext; userDataDir: string }> = [];
+/** Everything the browser reported against the Content-Security-Policy, on any page of the test. */
+const cspViolations: string[] = [];
+/** Paths of the requests the page made (to see the polling script and its fetches). */
+const requested: string[] = [];
 const yesterday = addDays(new Date().toISOString().slice(0, 10), -1);
 const earlier = { from: addDays(yesterday, -13), to: addDays(yesterday, -1) };
 
@@ -47,6 +51,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterEach(async () => {
+  expect(cspViolations.splice(0), 'Content-Security-Policy violations').toEqual([]);
   for (const { context, userDataDir } of contexts.splice(0)) {
     await context.close();
     // Chromium's helpers may still be flushing the profile for a moment after close.
@@ -64,7 +69,15 @@ async function openBrowser(): Promise<Page> {
     executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1200, height: 900 },
   });
   contexts.push({ context, userDataDir });
-  return context.pages()[0] ?? (await context.newPage());
+  // The event is reported on every page as it loads (CDP injects this listener, outside the policy),
+  // and chromium also logs each refusal to the console.
+  await context.addInitScript(`document.addEventListener('securitypolicyviolation', (event) => console.error('CSP violation: ' + event.violatedDirective + ' ' + event.blockedURI));`);
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (message) => {
+    if (/CSP violation|Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+  page.on('request', (request) => requested.push(new URL(request.url()).pathname));
+  return page;
 }
 
 async function signIn(page: Page, email: string): Promise<void> {
@@ -95,6 +108,8 @@ describe('the admin page in chromium', () => {
 
     // The panel polls until the run ends, then the page reloads with the new row.
     await page.locator('#run-status', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
+    // The polling script is a static file now, and it ran under the strict policy: it fetched the status.
+    if (requested.includes('/assets/admin.js')) expect(requested).toContain(`/api/runs/${encodeURIComponent(workflowId)}`);
     await page.locator('#report-rows td', { hasText: yesterday }).waitFor();
     expect(await page.locator('#report-rows tbody tr').count()).toBe(14);
     expect(await page.textContent('#run-line')).toContain('1 customers, 1 rows written, 1 emails sent');
@@ -115,6 +130,26 @@ describe('the admin page in chromium', () => {
     );
   });
 
+  it('under the strict Content-Security-Policy the live panel polls (a static script), the chart draws, and nothing is refused', async () => {
+    // A run held by a start delay stays running, so its panel must poll.
+    const handle = await env.client.workflow.start('regenerateReports', {
+      taskQueue: env.taskQueue, workflowId: `browser-held-run-${Date.now()}`, args: [{ customerIds: [customerId], from: earlier.from, to: earlier.from, sendEmail: false }], startDelay: '1 hour',
+    });
+    try {
+      const page = await openBrowser();
+      await signIn(page, 'viewer@example.com');
+      const polled = page.waitForRequest((request) => request.url().includes('/api/runs/'), { timeout: 10_000 });
+      await page.goto(`${baseUrl}/customers/${customerId}?run=${encodeURIComponent(handle.workflowId)}`);
+      expect(await page.locator('#run-panel[data-poll-url]').count()).toBe(1);
+      await polled;
+      // Styles from the stylesheet apply (a class rule, not an inline style), and the SVG chart has its bars.
+      expect(await page.locator('svg.chart rect').count()).toBeGreaterThan(0);
+      expect(await page.locator('svg.chart').evaluate((chart) => (chart.ownerDocument.defaultView as unknown as { getComputedStyle(e: unknown): { maxWidth: string } }).getComputedStyle(chart).maxWidth)).toBe('720px');
+    } finally {
+      await handle.terminate('test cleanup');
+    }
+  });
+
   it('a viewer sees the reports but no form, and a forged post is refused', async () => {
     const page = await openBrowser();
     await signIn(page, 'viewer@example.com');
@@ -123,7 +158,7 @@ describe('the admin page in chromium', () => {
     expect(await page.locator('#regenerate').count()).toBe(0);
     expect(await page.textContent('main')).toContain('can look at reports but not start runs');
     const runsBefore = await runsOnQueue(env);
-    const auditBefore = await auditRows(env.db.pool);
+    const auditBefore = await startedAuditRows(env.db.pool);
     // The viewer posts the form by hand, with the browser's cookies and a valid CSRF token from the sign-out form.
     const csrf = await page.inputValue('input[name=_csrf] >> nth=0');
     const forged = await page.request.post(`${baseUrl}/customers/${customerId}/regenerate`, {
@@ -133,7 +168,7 @@ describe('the admin page in chromium', () => {
     await page.setContent(await forged.text());
     expect(await page.textContent('h1')).toBe('Not allowed');
     expect(await runsOnQueue(env)).toEqual(runsBefore);
-    expect(await auditRows(env.db.pool)).toEqual(auditBefore);
+    expect(await startedAuditRows(env.db.pool)).toEqual(auditBefore);
   });
 
   it('an anonymous visitor is sent to the sign-in page, and the JSON API answers 401', async () => {

@@ -31,16 +31,6 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
   return new SafeHtml(out);
 }
 
-/**
- * A JSON value for an inline <script>: `<`, `>`, `&` and line separators escaped so the data
- * can never close the script element or start a comment.
- */
-export function scriptJson(value: unknown): SafeHtml {
-  return new SafeHtml(
-    JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
-  );
-}
-
 /** A query string from parameters, skipping empty ones. */
 export function queryString(params: Record<string, string | number | undefined>): string {
   const search = new URLSearchParams();

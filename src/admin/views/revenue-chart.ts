@@ -24,7 +24,7 @@ export function revenueChart(rows: ReportRow[]): SafeHtml {
   const first = rows[0]!.reportDate;
   const last = rows[rows.length - 1]!.reportDate;
   const baseline = PAD.top + plotHeight;
-  return html`<svg role="img" aria-label="Daily revenue ${first} to ${last}" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" style="max-width:${WIDTH}px">
+  return html`<svg role="img" aria-label="Daily revenue ${first} to ${last}" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" class="chart">
 <line x1="${PAD.left}" y1="${baseline}" x2="${WIDTH - PAD.right}" y2="${baseline}" stroke="#b8bfcc"/>
 <line x1="${PAD.left}" y1="${PAD.top}" x2="${WIDTH - PAD.right}" y2="${PAD.top}" stroke="#eceff4"/>
 <text x="${PAD.left - 6}" y="${PAD.top + 4}" text-anchor="end">${compact(max)}</text>

@@ -1,7 +1,8 @@
 import type { RegenerateReportsSummary } from '../../contracts.js';
 import { describeProgress, type RegenerateProgress } from '../../workflows/progress.js';
 import type { RunListItem, RunStatus } from '../run-history.js';
-import { html, scriptJson, type SafeHtml } from './html.js';
+import { assetUrl } from '../static-assets.js';
+import { html, type SafeHtml } from './html.js';
 
 /** Shared pieces for showing runs: a status badge, progress and summary lines, the runs table. */
 export function statusBadge(status: string): SafeHtml {
@@ -39,41 +40,20 @@ export function runsTable(runs: RunListItem[], options: { showCustomers: boolean
 }
 
 /**
- * The live panel for one run. While it runs, a few lines of inline script poll the JSON
- * endpoint once a second and write the answer with textContent (never as markup); when the
- * run has ended they reload the page, which then shows the new rows and the final summary.
+ * The live panel for one run. While it runs, /assets/admin.js polls the JSON endpoint named in
+ * `data-poll-url` (a static file: the Content-Security-Policy allows no inline script).
  */
 export function runPanel(run: RunStatus): SafeHtml {
   const line = run.done
     ? run.summary ? summaryText(run.summary) : run.failure ?? ''
     : progressText(run.progress);
   const fraction = run.progress && run.progress.customersTotal > 0 ? run.progress.customersDone / run.progress.customersTotal : 0;
-  return html`<section class="card" id="run-panel" aria-live="polite">
-  <h2 style="margin-top:0">Run <a href="${run.uiUrl}" target="_blank" rel="noopener">${run.workflowId}</a></h2>
+  const pollUrl = run.done ? undefined : `/api/runs/${encodeURIComponent(run.workflowId)}`;
+  return html`<section class="card" id="run-panel" aria-live="polite"${pollUrl ? html` data-poll-url="${pollUrl}"` : ''}>
+  <h2>Run <a href="${run.uiUrl}" target="_blank" rel="noopener">${run.workflowId}</a></h2>
   <p><span id="run-status">${statusBadge(run.status)}</span> <span id="run-line">${line}</span></p>
-  ${run.done ? '' : html`<progress id="run-progress" max="1" value="${fraction.toFixed(3)}"></progress>
-<script>
-(() => {
-  const url = ${scriptJson(`/api/runs/${encodeURIComponent(run.workflowId)}`)};
-  const status = document.getElementById('run-status');
-  const line = document.getElementById('run-line');
-  const bar = document.getElementById('run-progress');
-  async function tick() {
-    try {
-      const response = await fetch(url, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
-      if (response.status === 401) { location.href = '/sign-in'; return; }
-      const run = await response.json();
-      status.textContent = run.status.toLowerCase();
-      line.textContent = run.progressText;
-      const p = run.progress;
-      if (p && p.customersTotal > 0) bar.value = p.customersDone / p.customersTotal;
-      if (run.done) { line.textContent = 'finished, loading the new rows…'; bar.value = 1; location.reload(); return; }
-    } catch (error) { line.textContent = 'cannot reach the server, retrying…'; }
-    setTimeout(tick, 1000);
-  }
-  setTimeout(tick, 500);
-})();
-</script>`}
+  ${pollUrl ? html`<progress id="run-progress" max="1" value="${fraction.toFixed(3)}"></progress>
+<script src="${assetUrl('admin.js')}" defer></script>` : ''}
 </section>`;
 }
 
