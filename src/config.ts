@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULTS, LIMITS, type RegenerateReportsInput } from './contracts.js';
 import { isTimeZone } from './dates.js';
+import { parseTrustProxy, TRUST_PROXY_RULE } from './admin/trust-proxy.js';
 
 /**
  * Every setting the project reads from the environment, parsed in one place.
@@ -49,9 +50,11 @@ const envSchema = z.object({
   ADMIN_SESSION_HOURS: positiveInt(12),
   /** auto: Secure cookies when the request came over https (see ADMIN_TRUST_PROXY). */
   ADMIN_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
-  /** Trust X-Forwarded-* from a reverse proxy (https detection, client address for rate limits). */
-  ADMIN_TRUST_PROXY: booleanFlag(false),
+  /** Which X-Forwarded-* to believe (https detection, client address for rate limits): false, a hop count, or proxy addresses/CIDRs. */
+  ADMIN_TRUST_PROXY: z.string().default('false').transform((value, ctx) => parseTrustProxy(value) ?? (ctx.addIssue({ code: 'custom', message: `got '${value}': ${TRUST_PROXY_RULE}` }), z.NEVER)),
   ADMIN_SIGN_IN_ATTEMPTS_PER_MINUTE: positiveInt(10),
+  /** Failed sign-ins per account (email, whatever the client address) per 15 minutes. */
+  ADMIN_SIGN_IN_ATTEMPTS_PER_ACCOUNT: positiveInt(10),
   DAILY_REPORTS_AT: z
     .string()
     .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day written HH:MM (24-hour)')

@@ -66,9 +66,27 @@ export function cookieSecure(request: FastifyRequest, setting: CookieSecureSetti
   return setting === 'auto' ? request.protocol === 'https' : setting === 'true';
 }
 
-/** Only a path on this site may be a post-sign-in target: `//evil.example` or `https://…` are not. */
+const PLACEHOLDER_ORIGIN = 'http://admin.invalid';
+
+/**
+ * Only a path on this site may be a post-sign-in target. The value is judged the way a browser
+ * reads it, after URL parsing: browsers drop tabs and newlines and read `\` as `/`, so
+ * `/<TAB>/evil.example` or `/\evil.example` are other sites although they start with one `/`.
+ * What is sent back is rebuilt from the parsed URL (path, query, fragment; percent-encoded),
+ * never the text as given; anything that leaves the placeholder origin becomes `/`.
+ */
 export function safeNextPath(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/customers';
-  if (value.startsWith('/sign-in') || value.startsWith('/api/')) return '/customers';
-  return value;
+  if (typeof value !== 'string' || !value.startsWith('/')) return '/';
+  let url: URL;
+  try {
+    url = new URL(value, PLACEHOLDER_ORIGIN);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== PLACEHOLDER_ORIGIN) return '/';
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  // `/.//evil` parses to the path `//evil`, which a browser would read as another host.
+  if (!path.startsWith('/') || path.startsWith('//')) return '/';
+  if (url.pathname === '/sign-in' || url.pathname.startsWith('/api/') || url.pathname.startsWith('/assets/')) return '/';
+  return path;
 }

@@ -7,6 +7,8 @@ import type { CustomerSelection } from '../services/customer-selection.js';
 import type { ReportRows } from '../services/report-rows.js';
 import { cookieSecure, type CookieSecureSetting } from './auth.js';
 import type { RunTarget } from './run-history.js';
+import type { SignInThrottle } from './sign-in-throttle.js';
+import type { TrustProxySetting } from './trust-proxy.js';
 import type { SafeHtml } from './views/html.js';
 
 export interface AdminSettings {
@@ -14,8 +16,12 @@ export interface AdminSettings {
   sessionSecret: string;
   sessionHours: number;
   cookieSecure: CookieSecureSetting;
-  trustProxy: boolean;
+  /** Which X-Forwarded-* headers to believe (ADMIN_TRUST_PROXY). */
+  trustProxy: TrustProxySetting;
+  /** Sign-in attempts per client address per minute. */
   signInAttemptsPerMinute: number;
+  /** Failed sign-ins per account (email) per 15 minutes, from any address. */
+  signInAttemptsPerAccount: number;
 }
 
 /** What the route handlers use: the services (built once by the server) and the Temporal target. */
@@ -23,6 +29,7 @@ export interface AdminContext {
   users: AdminUsers;
   sessions: AdminSessions;
   audit: AuditLog;
+  signInThrottle: SignInThrottle;
   directory: CustomerDirectory;
   selection: CustomerSelection;
   reportRows: ReportRows;

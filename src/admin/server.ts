@@ -15,9 +15,12 @@ import { isApiRequest, registerAuthentication } from './auth.js';
 import { sendHtml, type AdminContext, type AdminSettings } from './context.js';
 import type { RunTarget } from './run-history.js';
 import { accountRoutes } from './routes/account.js';
+import { assetRoutes } from './routes/assets.js';
 import { customerRoutes } from './routes/customers.js';
 import { runRoutes } from './routes/runs.js';
 import { signInRoutes } from './routes/sign-in.js';
+import { SignInThrottle } from './sign-in-throttle.js';
+import { fastifyTrustProxy } from './trust-proxy.js';
 import { errorPage } from './views/error.js';
 
 export interface AdminServerDeps {
@@ -28,9 +31,11 @@ export interface AdminServerDeps {
   now?: () => Date;
 }
 
-// Inline <style> and the small polling <script> are ours; nothing else may load or frame the page.
+// Styles and scripts come only from our own static files (/assets/*): no inline <script>,
+// <style>, event handler or style="" runs, so injected markup could do nothing even if it
+// got past the escaping. Nothing else may load or frame the page.
 const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'", "style-src 'unsafe-inline'", "script-src 'unsafe-inline'", "connect-src 'self'",
+  "default-src 'none'", "style-src 'self'", "script-src 'self'", "connect-src 'self'",
   "img-src 'self' data:", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'",
 ].join('; ');
 
@@ -44,6 +49,7 @@ export function buildAdminServer(deps: AdminServerDeps): FastifyInstance {
     users: new AdminUsers(deps.pool),
     sessions: new AdminSessions(deps.pool, deps.settings.sessionHours),
     audit: new AuditLog(deps.pool),
+    signInThrottle: new SignInThrottle(deps.pool, deps.settings.signInAttemptsPerAccount),
     directory: new CustomerDirectory(deps.pool),
     selection: new CustomerSelection(deps.pool),
     reportRows: new ReportRows(deps.pool),
@@ -56,7 +62,7 @@ export function buildAdminServer(deps: AdminServerDeps): FastifyInstance {
     loggerInstance: deps.logger.child({ component: 'admin' }) as FastifyBaseLogger,
     // One line per request would drown the worker's log in `npm start`; errors are logged below.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: deps.settings.trustProxy,
+    trustProxy: fastifyTrustProxy(deps.settings.trustProxy),
     bodyLimit: 64 * 1024,
   });
 
@@ -74,6 +80,7 @@ export function buildAdminServer(deps: AdminServerDeps): FastifyInstance {
       reply.header('referrer-policy', 'same-origin');
       reply.header('x-frame-options', 'DENY');
     });
+    assetRoutes(scope);
     signInRoutes(scope, ctx);
     accountRoutes(scope, ctx);
     customerRoutes(scope, ctx);

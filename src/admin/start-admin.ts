@@ -36,6 +36,7 @@ export function adminSettings(config: Config): AdminSettings {
     cookieSecure: config.ADMIN_COOKIE_SECURE,
     trustProxy: config.ADMIN_TRUST_PROXY,
     signInAttemptsPerMinute: config.ADMIN_SIGN_IN_ATTEMPTS_PER_MINUTE,
+    signInAttemptsPerAccount: config.ADMIN_SIGN_IN_ATTEMPTS_PER_ACCOUNT,
   };
 }
 

@@ -64,9 +64,18 @@ export class AdminUsers {
     return user;
   }
 
-  async changePassword(userId: number, newPassword: string): Promise<void> {
+  /**
+   * Replaces a password, but only for someone who proves the current one (after a one-time
+   * password, that one): a session cookie alone, say a stolen one, cannot take the account over.
+   * Returns false, changing nothing, when the current password is wrong.
+   */
+  async changePassword(userId: number, currentPassword: string, newPassword: string): Promise<boolean> {
     checkPasswordRule(newPassword);
+    const { rows } = await this.pool.query<{ passwordHash: string }>('SELECT password_hash AS "passwordHash" FROM admin_users WHERE id = $1', [userId]);
+    const ok = await verify(rows[0]?.passwordHash ?? (await DUMMY_HASH), currentPassword).catch(() => false);
+    if (!rows[0] || !ok) return false;
     await this.pool.query('UPDATE admin_users SET password_hash = $2, must_change_password = false WHERE id = $1', [userId, await hash(newPassword)]);
+    return true;
   }
 
   async count(): Promise<number> {
@@ -100,7 +109,7 @@ function normalizeEmail(value: string): string {
   return email;
 }
 
-function checkPasswordRule(password: string): void {
+export function checkPasswordRule(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) throw new AdminUserError(`a password needs at least ${MIN_PASSWORD_LENGTH} characters`);
 }
 

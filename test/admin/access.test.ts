@@ -30,12 +30,14 @@ afterAll(async () => {
 const concrete = (url: string) => url.replace(':id', '1').replace(':workflowId', 'regenerate-reports:customer-1:2026-11-10:abcd');
 
 describe('nobody sees or starts anything without signing in', () => {
-  it('registers the pages and the JSON API, and only the sign-in form is public', () => {
+  it('registers the pages and the JSON API, and only the sign-in form and the static files are public', () => {
     const keys = routes.map((r) => `${r.method} ${r.url}`);
     expect(keys).toEqual(expect.arrayContaining([
       'GET /customers', 'GET /customers/:id', 'POST /customers/:id/regenerate', 'GET /runs', 'GET /api/runs/:workflowId', 'POST /sign-out',
     ]));
-    expect(routes.filter((r) => r.public).map((r) => `${r.method} ${r.url}`).sort()).toEqual(['GET /sign-in', 'HEAD /sign-in', 'POST /sign-in']);
+    expect(routes.filter((r) => r.public).map((r) => `${r.method} ${r.url}`).sort()).toEqual([
+      'GET /assets/admin.css', 'GET /assets/admin.js', 'GET /sign-in', 'HEAD /assets/admin.css', 'HEAD /assets/admin.js', 'HEAD /sign-in', 'POST /sign-in',
+    ]);
   });
 
   it.each([
@@ -82,7 +84,7 @@ describe('nobody sees or starts anything without signing in', () => {
   });
 
   it('sends the session cookie Secure when the request came over https', async () => {
-    const secureApp = buildTestAdmin(env, { trustProxy: true });
+    const secureApp = buildTestAdmin(env, { trustProxy: 1 });
     const session = new Session(secureApp);
     await session.get('/sign-in');
     const response = await secureApp.inject({

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addDays, regenerateReportsWorkflowId, resolveRegenerateInput } from '../../src/contracts.js';
 import { reportRows, seedDemo, truthRows } from '../support/database.js';
 import { readMailbox } from '../support/mailbox.js';
-import { auditRows, buildTestAdmin, createAdminUser, runsOnQueue, signedIn, type Session } from '../support/admin.js';
+import { buildTestAdmin, createAdminUser, runsOnQueue, signedIn, startAuditRows, startedAuditRows, type Session } from '../support/admin.js';
 import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
 
 let env: TemporalTestEnv;
@@ -41,9 +41,15 @@ describe('starting a regeneration from the admin page', () => {
   beforeEach(async () => {
     startsBefore = await runsOnQueue(env);
   });
-  const nothingStarted = async () => {
+  /** Nothing reached Temporal; the request itself is audited as a refused start, with the reason. */
+  const nothingStarted = async (refusal?: string) => {
     expect(await runsOnQueue(env)).toEqual(startsBefore);
-    expect(await auditRows(env.db.pool)).toEqual([]);
+    expect(await startedAuditRows(env.db.pool)).toEqual([]);
+    if (refusal) {
+      const outcome = String((await startAuditRows(env.db.pool)).at(-1)?.outcome);
+      expect(outcome).toMatch(/^refused: /);
+      expect(outcome).toContain(refusal);
+    }
   };
 
   it('a viewer sees no form and is refused with 403 when posting anyway', async () => {
@@ -52,7 +58,7 @@ describe('starting a regeneration from the admin page', () => {
     expect(page.body).toContain('can look at reports but not start runs');
     const response = await viewer.post('/customers/1/regenerate', form);
     expect(response.statusCode).toBe(403);
-    await nothingStarted();
+    await nothingStarted('role viewer may not start runs');
   });
 
   it('a form without its CSRF token, or with a forged one, is refused with 403', async () => {
@@ -74,7 +80,7 @@ describe('starting a regeneration from the admin page', () => {
     expect(response.body).toContain(`aria-invalid="true"`);
     // What the user typed is kept, so they can correct it.
     if ('from' in fields && fields.from) expect(response.body).toContain(`value="${fields.from}"`);
-    await nothingStarted();
+    await nothingStarted(message);
   });
 
   it.each([
@@ -86,7 +92,7 @@ describe('starting a regeneration from the admin page', () => {
     const response = await operator.post(`/customers/${id}/regenerate`, form);
     expect(response.statusCode).toBe(400);
     expect(errorNextTo(response.body, 'regen-customer')).toContain(message);
-    await nothingStarted();
+    await nothingStarted(message);
   });
 
   it('an operator regenerates one customer: audited, memo names the operator, rows and email arrive, progress is served', async () => {
@@ -98,8 +104,8 @@ describe('starting a regeneration from the admin page', () => {
     const workflowId = location.searchParams.get('run')!;
     expect(workflowId).toBe(`regenerate-reports:customer-${customerId}:${day}@${env.taskQueue}`);
 
-    expect(await auditRows(env.db.pool)).toEqual([{
-      user_email: 'operator@example.com', action: 'regenerate-reports', customer_id: customerId, workflow_id: workflowId,
+    expect(await startedAuditRows(env.db.pool)).toEqual([{
+      user_email: 'operator@example.com', action: 'regenerate-reports', outcome: 'started', customer_id: customerId, workflow_id: workflowId,
       parameters: { from: day, to: day, sendEmail: true, resend: false, dryRun: false },
     }]);
     const handle = env.client.workflow.getHandle(workflowId);
@@ -124,7 +130,7 @@ describe('starting a regeneration from the admin page', () => {
     expect(page.body).toContain(`<td>${day}</td>`);
     expect(page.body).toContain('<svg role="img"');
     expect(page.body).toContain(`data-workflow-id="${workflowId}"`); // in the customer's recent runs, from visibility
-    expect(page.body).not.toContain('<script>'); // the run ended: no more polling
+    expect(page.body).not.toContain('<script'); // the run ended: no more polling
 
     const runs = await viewer.get('/runs?startedFrom=admin');
     expect(runs.body).toContain(`data-workflow-id="${workflowId}"`);
@@ -145,7 +151,8 @@ describe('starting a regeneration from the admin page', () => {
       const response = await operator.post('/customers/4/regenerate', { from: day, to: day, sendEmail: 'on' });
       expect(response.statusCode).toBe(409);
       expect(response.body).toContain(`already running (${running.handle.workflowId})`);
-      expect(await auditRows(env.db.pool)).toHaveLength(1); // still only the earlier successful start
+      expect(await startedAuditRows(env.db.pool)).toHaveLength(1); // still only the earlier successful start
+      expect((await startAuditRows(env.db.pool)).at(-1)).toMatchObject({ customer_id: 4, outcome: 'refused: already running', workflow_id: running.handle.workflowId });
     } finally {
       await running.handle.terminate('test cleanup');
     }

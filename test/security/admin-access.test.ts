@@ -5,7 +5,7 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminUsers } from '../../src/services/admin-users.js';
-import { auditRows, buildTestAdmin, createAdminUser, runsOnQueue, Session, signedIn } from '../support/admin.js';
+import { buildTestAdmin, createAdminUser, runsOnQueue, Session, signedIn, startedAuditRows } from '../support/admin.js';
 import { seedDemo } from '../support/database.js';
 import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
 
@@ -19,6 +19,10 @@ const ACCESS: Record<string, Access> = {
   'GET /sign-in': 'public',
   'HEAD /sign-in': 'public',
   'POST /sign-in': 'public',
+  'GET /assets/admin.css': 'public',
+  'HEAD /assets/admin.css': 'public',
+  'GET /assets/admin.js': 'public',
+  'HEAD /assets/admin.js': 'public',
   'POST /sign-out': 'signed-in',
   'GET /account/password': 'signed-in',
   'HEAD /account/password': 'signed-in',
@@ -76,10 +80,10 @@ async function request(session: Session | null, method: string, url: string, for
   });
 }
 
-/** Nothing started: no run on the queue, no audit row. */
+/** Nothing started: no run on the queue, no audit row of a start (a refused one is recorded). */
 async function expectNothingStarted() {
   expect(await runsOnQueue(env)).toEqual([]);
-  expect(await auditRows(env.db.pool)).toEqual([]);
+  expect(await startedAuditRows(env.db.pool)).toEqual([]);
 }
 
 /** A private route answered as if nobody were signed in: pages go to the sign-in form, the API says 401. */

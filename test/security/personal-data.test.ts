@@ -4,12 +4,12 @@ import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegenerateReports } from '../../src/temporal/report-runs.js';
-import { buildTestAdmin, createAdminUser, signedIn } from '../support/admin.js';
+import { buildTestAdmin, createAdminUser, Session, signedIn } from '../support/admin.js';
 import { seedDemo } from '../support/database.js';
 import { readMailbox } from '../support/mailbox.js';
 import { temporalCli } from '../support/temporal-cli.js';
 import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
-import { executionsOnQueue, historyJson, textOf } from './support.js';
+import { capturingLogger, executionsOnQueue, historyJson, textOf } from './support.js';
 
 // Every name and address contains the tag, so "no tag anywhere" means none of them leaked.
 const tag = `pd${crypto.randomBytes(4).toString('hex')}`;
@@ -21,6 +21,8 @@ const period = { from: '2026-11-08', to: '2026-11-10' };
 let env: TemporalTestEnv;
 let app: FastifyInstance;
 let adminRun: string;
+/** Every line the admin app logged, at trace level. */
+const adminLog = capturingLogger();
 const histories = new Map<string, unknown[]>();
 
 beforeAll(async () => {
@@ -30,8 +32,12 @@ beforeAll(async () => {
   // One customer's data fails (its failure reason travels in the result), one send is refused for good.
   await env.db.pool.query(`UPDATE customers SET time_zone = 'Nowhere/Atlantis' WHERE id = 8`);
   await createAdminUser(env.db.pool, OPERATOR, 'operator');
-  app = buildTestAdmin(env);
+  app = buildTestAdmin(env, {}, { logger: adminLog.logger });
   await app.ready();
+  // Sign-ins that fail (a wrong password for a real account, a customer's address typed as an
+  // email) and a refused password change: their lines must name no one.
+  await new Session(app).signIn(OPERATOR, 'not the password at all');
+  await new Session(app).signIn(`zoe.quill.1.${tag}@private.example`, 'not the password at all');
 
   env.sink.rejectNext(1);
   // Every door: our client (all customers, batches and continue-as-new), the Temporal CLI, the admin page.
@@ -46,6 +52,9 @@ beforeAll(async () => {
   const started = await operator.post('/customers/6/regenerate', { ...period, sendEmail: 'on', resend: 'on' });
   expect(started.statusCode).toBe(303);
   adminRun = new URL(started.headers.location as string, 'http://admin').searchParams.get('run')!;
+  await operator.get('/account/password');
+  await operator.post('/account/password', { current: 'a wrong current password', password: 'a new password here', confirm: 'a new password here' });
+  await operator.post('/sign-out', {});
   await env.client.workflow.getHandle(adminRun).result();
 
   for (const { workflowId, runId } of await executionsOnQueue(env.client, env.taskQueue)) histories.set(`${workflowId} ${runId}`, await historyJson(workflowId, runId));
@@ -90,5 +99,16 @@ describe('personal data stays out of workflow histories', () => {
     expect(textOf(adminHistory!)).toContain(OPERATOR);
     expect(textOf(withoutMemo(adminHistory) as unknown[])).not.toContain(OPERATOR);
     for (const [run, history] of histories) if (!run.startsWith(`${adminRun} `)) expect(textOf(history), run).not.toContain(OPERATOR);
+  });
+});
+
+describe('personal data stays out of the admin log', () => {
+  it('sign-ins (failed and successful), a start, a refused password change and a sign-out log user ids, never an email', () => {
+    const log = adminLog.text();
+    // The scan sees the lines that matter.
+    for (const line of ['admin sign-in refused', 'admin signed in', 'regeneration started from the admin page']) expect(log).toContain(line);
+    expect(log).not.toContain(OPERATOR);
+    expect(log).not.toContain(tag);
+    expect(log).not.toMatch(/@private\.example|@staff\.example/);
   });
 });

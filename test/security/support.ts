@@ -1,6 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { pino, type Logger } from 'pino';
 import { temporalCli } from '../support/temporal-cli.js';
 import { REPO_ROOT } from '../bad-input/support.js';
 
@@ -139,4 +141,73 @@ export async function startLoginSmtpServer(dir: string): Promise<{ port: number;
     deferNext: (count) => void (deferrals += count),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * A TCP relay in front of a real server (the Temporal dev server): `hold()` keeps what the
+ * client sends from reaching the server until `release()`, so a test can look at the world
+ * while a call is in flight; `close()` makes the server unreachable.
+ */
+export interface HoldingProxy {
+  address: string;
+  hold(): void;
+  release(): void;
+  /** Bytes the client sent since `hold()` that the server has not seen. */
+  heldBytes(): number;
+  close(): Promise<void>;
+}
+
+export async function startHoldingProxy(target: string): Promise<HoldingProxy> {
+  const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+  const sockets = new Set<net.Socket>();
+  const flushes = new Set<() => void>();
+  let holding = false;
+  let held = 0;
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host, port });
+    let queue: Buffer[] = [];
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => sockets.delete(socket));
+    }
+    const flush = () => {
+      for (const chunk of queue) upstream.write(chunk);
+      queue = [];
+    };
+    flushes.add(flush);
+    client.on('data', (chunk: Buffer) => {
+      if (holding) {
+        queue.push(chunk);
+        held += chunk.length;
+      } else upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    address: `127.0.0.1:${(server.address() as { port: number }).port}`,
+    hold: () => {
+      holding = true;
+      held = 0;
+    },
+    release: () => {
+      holding = false;
+      for (const flush of flushes) flush();
+    },
+    heldBytes: () => held,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A pino logger at its most talkative level whose every line is kept, to be scanned. */
+export function capturingLogger(): { logger: Logger; text(): string } {
+  const lines: string[] = [];
+  const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) });
+  return { logger, text: () => lines.join('') };
 }

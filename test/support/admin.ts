@@ -1,4 +1,6 @@
+import type { Client } from '@temporalio/client';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { Logger } from 'pino';
 import { buildAdminServer } from '../../src/admin/server.js';
 import type { AdminSettings } from '../../src/admin/context.js';
 import { AdminUsers, type AdminRole } from '../../src/services/admin-users.js';
@@ -15,15 +17,16 @@ export const TEST_ADMIN_SETTINGS: AdminSettings = {
   cookieSecure: 'auto',
   trustProxy: false,
   signInAttemptsPerMinute: 1000,
+  signInAttemptsPerAccount: 1000,
 };
 
 /** The real admin app on a test file's own database, Temporal client and task queue (not listening). */
-export function buildTestAdmin(env: TemporalTestEnv, settings: Partial<AdminSettings> = {}): FastifyInstance {
+export function buildTestAdmin(env: TemporalTestEnv, settings: Partial<AdminSettings> = {}, options: { logger?: Logger; temporal?: Client } = {}): FastifyInstance {
   return buildAdminServer({
     pool: env.db.pool,
-    logger: testLogger,
+    logger: options.logger ?? testLogger,
     settings: { ...TEST_ADMIN_SETTINGS, ...settings },
-    temporal: { client: env.client, namespace: env.client.options.namespace, taskQueue: env.taskQueue, temporalUiUrl: TEST_UI_URL },
+    temporal: { client: options.temporal ?? env.client, namespace: env.client.options.namespace, taskQueue: env.taskQueue, temporalUiUrl: TEST_UI_URL },
   });
 }
 
@@ -94,7 +97,16 @@ export async function runsOnQueue(env: TemporalTestEnv): Promise<string[]> {
 }
 
 export async function auditRows(pool: Pool): Promise<Array<Record<string, unknown>>> {
-  const { rows } = await pool.query('SELECT user_email, action, customer_id, parameters, workflow_id FROM admin_audit ORDER BY id');
+  const { rows } = await pool.query('SELECT user_email, action, outcome, customer_id, parameters, workflow_id FROM admin_audit ORDER BY id');
   return rows;
 }
 
+/** The audit rows of starts (refused ones too), oldest first. */
+export async function startAuditRows(pool: Pool): Promise<Array<Record<string, unknown>>> {
+  return (await auditRows(pool)).filter((row) => row.action === 'regenerate-reports');
+}
+
+/** Audit rows of starts that reached Temporal: none may exist after a refused request. */
+export async function startedAuditRows(pool: Pool): Promise<Array<Record<string, unknown>>> {
+  return (await startAuditRows(pool)).filter((row) => !String(row.outcome).startsWith('refused: '));
+}

@@ -10,6 +10,8 @@ import { customersPage } from '../views/customers.js';
 import { errorPage } from '../views/error.js';
 
 const PAGE_SIZE = 25;
+/** How long a start may wait for Temporal before the page says it is unreachable. */
+const START_DEADLINE_MS = 10_000;
 
 export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
   app.get('/', async (_request, reply) => reply.redirect('/customers', 303));
@@ -38,12 +40,17 @@ export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
 
   app.post<{ Params: { id: string } }>('/customers/:id/regenerate', async (request, reply) => {
     const user = request.user!;
+    const actor = { userId: user.id, email: user.email };
     const token = csrfToken(request, reply, ctx.settings);
-    if (!canStartRuns(user)) {
-      return sendHtml(reply.code(403), errorPage({ status: 403, message: `Your role (${user.role}) can look at reports but not start runs; ask an operator.`, user, csrfToken: token }));
-    }
     const now = ctx.now();
     const customerId = parseCustomerId(request.params.id);
+    // Every start asked for is audited, a refused one too, with what was asked.
+    const refused = (reason: string, parameters: Record<string, unknown>) =>
+      ctx.audit.record({ actor, email: user.email, action: 'regenerate-reports', outcome: `refused: ${reason}`, customerId, parameters });
+    if (!canStartRuns(user)) {
+      await refused(`role ${user.role} may not start runs`, {});
+      return sendHtml(reply.code(403), errorPage({ status: 403, message: `Your role (${user.role}) can look at reports but not start runs; ask an operator.`, user, csrfToken: token }));
+    }
     // The id is checked here, not trusted from the page it came from: an edited form is just input.
     const form = parseRegenerateForm(customerId, request.body, now);
     if (customerId === null) addError(form.errors, 'customer', `'${request.params.id}' is not a customer id (a positive whole number)`);
@@ -55,6 +62,7 @@ export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
       }
     }
     if (hasErrors(form.errors)) {
+      await refused(Object.values(form.errors).flat().join('; '), { ...form.values, ...(customerId === null ? { customer: request.params.id } : {}) });
       const view = await loadCustomerPage(ctx, {
         user, csrfToken: token, customerIdText: request.params.id, customerId, range: defaultRange(now), form: { values: form.values, errors: form.errors },
       });
@@ -64,20 +72,31 @@ export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
     const parameters = { from: resolved.from, to: resolved.to, sendEmail: resolved.sendEmail, resend: resolved.resend, dryRun: resolved.dryRun };
     let workflowId: string;
     try {
-      workflowId = await ctx.audit.recordStart({ userId: user.id, email: user.email }, 'regenerate-reports', customerId, parameters, async () => {
-        const { handle } = await startRegenerateReports(ctx.temporal.client, { customerIds: [customerId!], ...parameters }, {
-          taskQueue: ctx.temporal.taskQueue, startedFrom: 'admin', startedBy: user.email, now,
-        });
-        return handle.workflowId;
-      });
+      workflowId = await ctx.audit.recordStart(
+        { actor, action: 'regenerate-reports', customerId, parameters },
+        // A deadline, so an unreachable Temporal is answered in seconds rather than after the client's retries.
+        () => ctx.temporal.client.withDeadline(Date.now() + START_DEADLINE_MS, async () => {
+          const { handle } = await startRegenerateReports(ctx.temporal.client, { customerIds: [customerId!], ...parameters }, {
+            taskQueue: ctx.temporal.taskQueue, startedFrom: 'admin', startedBy: user.email, now,
+          });
+          return handle.workflowId;
+        }),
+        (error) => error instanceof RunAlreadyRunningError
+          ? { reason: 'already running', workflowId: error.workflowId }
+          : { reason: `Temporal did not start it (${error instanceof Error ? error.message : String(error)})` },
+      );
     } catch (error) {
+      const running = error instanceof RunAlreadyRunningError;
       // One manual run per customer and period at a time: show the one that is running.
-      if (!(error instanceof RunAlreadyRunningError)) throw error;
+      const message = running
+        ? `A run for this customer and period is already running (${error.workflowId}); its progress is shown above. Start again once it has finished.`
+        : 'Temporal could not be reached, so nothing was started. Try again in a minute; if it keeps failing, the details are in the server log.';
+      if (!running) request.log.error({ err: error, userId: user.id, customerId }, 'regeneration from the admin page not started: Temporal call failed');
       const view = await loadCustomerPage(ctx, {
-        user, csrfToken: token, customerIdText: request.params.id, customerId, range: defaultRange(now), watchWorkflowId: error.workflowId,
-        form: { values: form.values, errors: { form: [`A run for this customer and period is already running (${error.workflowId}); its progress is shown above. Start again once it has finished.`] } },
+        user, csrfToken: token, customerIdText: request.params.id, customerId, range: defaultRange(now), ...(running ? { watchWorkflowId: error.workflowId } : {}),
+        form: { values: form.values, errors: { form: [message] } },
       });
-      return sendHtml(reply.code(409), customerPage(view!));
+      return sendHtml(reply.code(running ? 409 : 503), customerPage(view!));
     }
     request.log.info({ userId: user.id, customerId, workflowId }, 'regeneration started from the admin page');
     const range = viewRangeAround(defaultRange(now), resolved);

@@ -53,7 +53,7 @@ function reportSection(view: CustomerPageView, customer: CustomerSummary): SafeH
 <td class="muted">${row.generatedAt.replace('T', ' ').slice(0, 19)}</td></tr>`,
   );
   return html`<section class="card" id="reports">
-<h2 style="margin-top:0">Daily reports</h2>
+<h2>Daily reports</h2>
 <form method="get" action="/customers/${customer.id}" class="row">
   ${dateField('range-from', 'from', 'From', range.from, range.errors.from)}
   ${dateField('range-to', 'to', 'To', range.to, range.errors.to)}
@@ -71,18 +71,18 @@ ${revenueChart(rows)}
 function regenerateSection(view: CustomerPageView): SafeHtml {
   const { customer, form } = view;
   if (!view.canStart) {
-    return html`<section class="card"><h2 style="margin-top:0">Regenerate</h2><p class="muted">Your role (${view.user.role}) can look at reports but not start runs.</p></section>`;
+    return html`<section class="card"><h2>Regenerate</h2><p class="muted">Your role (${view.user.role}) can look at reports but not start runs.</p></section>`;
   }
   if (customer && !customer.active && !hasErrors(form.errors)) {
-    return html`<section class="card"><h2 style="margin-top:0">Regenerate</h2><p class="muted">This customer is inactive; inactive customers get no reports.</p></section>`;
+    return html`<section class="card"><h2>Regenerate</h2><p class="muted">This customer is inactive; inactive customers get no reports.</p></section>`;
   }
   const { values, errors } = form;
   const check = (name: 'sendEmail' | 'resend' | 'dryRun', label: string, hint: string) => html`<div class="field">
   <label class="check"><input type="checkbox" name="${name}" id="regen-${name}" ${values[name] ? 'checked' : ''}
-    aria-invalid="${errors[name] ? 'true' : 'false'}" aria-describedby="regen-${name}-error"> ${label}</label><span class="muted" style="font-size:12px">${hint}</span>
+    aria-invalid="${errors[name] ? 'true' : 'false'}" aria-describedby="regen-${name}-error"> ${label}</label><span class="muted hint">${hint}</span>
   ${fieldError(errors[name], `regen-${name}-error`)}</div>`;
   return html`<section class="card" id="regenerate">
-<h2 style="margin-top:0">Regenerate reports</h2>
+<h2>Regenerate reports</h2>
 ${errors.form ? html`<p class="notice bad" role="alert">${errors.form.join('; ')}</p>` : ''}
 <form method="post" action="/customers/${view.customerId}/regenerate" novalidate>
   <input type="hidden" name="_csrf" value="${view.csrfToken}">
@@ -113,10 +113,10 @@ function dateField(id: string, name: string, label: string, value: string, error
 
 function auditSection(audit: AuditEntry[]): SafeHtml {
   if (audit.length === 0) return html``;
-  return html`<h2>Started from the admin page</h2>
-<table><thead><tr><th>When (UTC)</th><th>Who</th><th>Parameters</th><th>Run</th></tr></thead><tbody>
+  return html`<h2>Starts asked for on this page</h2>
+<table><thead><tr><th>When (UTC)</th><th>Who</th><th>Parameters</th><th>Outcome</th><th>Run</th></tr></thead><tbody>
 ${audit.map((entry) => html`<tr><td>${entry.at.replace('T', ' ').slice(0, 19)}</td><td>${entry.userEmail}</td>
-<td><code>${describeParameters(entry.parameters)}</code></td><td>${entry.workflowId}</td></tr>`)}
+<td><code>${describeParameters(entry.parameters)}</code></td><td>${entry.outcome}</td><td>${entry.workflowId ?? '–'}</td></tr>`)}
 </tbody></table>`;
 }
 

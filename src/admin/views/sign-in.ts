@@ -5,7 +5,7 @@ import { fieldError, layout } from './layout.js';
 export function signInPage(view: { csrfToken: string; next: string; email?: string; error?: string }): SafeHtml {
   return layout(
     { title: 'Sign in', user: null },
-    html`<section class="card" style="max-width:420px;margin:40px auto">
+    html`<section class="card narrow">
   <h1>Sign in</h1>
   ${view.error ? html`<p class="notice bad" role="alert">${view.error}</p>` : ''}
   <form method="post" action="/sign-in">
@@ -21,20 +21,24 @@ export function signInPage(view: { csrfToken: string; next: string; email?: stri
   );
 }
 
-export function changePasswordPage(view: { user: AdminUser; csrfToken: string; error?: string }): SafeHtml {
+export type PasswordFormErrors = Partial<Record<'current' | 'password' | 'confirm', string>>;
+
+export function changePasswordPage(view: { user: AdminUser; csrfToken: string; errors?: PasswordFormErrors }): SafeHtml {
+  const errors = view.errors ?? {};
+  const field = (name: keyof PasswordFormErrors, label: string, autocomplete: string, extra: SafeHtml | string = '') => html`<div class="field"><label for="${name}">${label}</label>
+      <input type="password" id="${name}" name="${name}" autocomplete="${autocomplete}" required ${extra}
+        aria-invalid="${errors[name] ? 'true' : 'false'}" aria-describedby="${name}-error">
+      ${fieldError(errors[name] ? [errors[name]] : undefined, `${name}-error`)}</div>`;
   return layout(
     { title: 'Choose a password', user: view.user, csrfToken: view.csrfToken },
-    html`<section class="card" style="max-width:480px;margin:30px auto">
+    html`<section class="card medium">
   <h1>Choose a password</h1>
   ${view.user.mustChangePassword ? html`<p class="notice">You signed in with a one-time password. Choose your own to continue.</p>` : ''}
   <form method="post" action="/account/password">
     <input type="hidden" name="_csrf" value="${view.csrfToken}">
-    <div class="field"><label for="password">New password (at least ${MIN_PASSWORD_LENGTH} characters)</label>
-      <input type="password" id="password" name="password" autocomplete="new-password" minlength="${MIN_PASSWORD_LENGTH}" required
-        aria-invalid="${view.error ? 'true' : 'false'}" aria-describedby="password-error">
-      ${fieldError(view.error ? [view.error] : undefined, 'password-error')}</div>
-    <div class="field"><label for="confirm">Repeat it</label>
-      <input type="password" id="confirm" name="confirm" autocomplete="new-password" required></div>
+    ${field('current', view.user.mustChangePassword ? 'Current (one-time) password' : 'Current password', 'current-password')}
+    ${field('password', `New password (at least ${MIN_PASSWORD_LENGTH} characters)`, 'new-password', html`minlength="${MIN_PASSWORD_LENGTH}"`)}
+    ${field('confirm', 'Repeat it', 'new-password')}
     <button class="primary" type="submit">Save password</button>
   </form>
 </section>`,
