@@ -178,7 +178,7 @@ async function rerunFailed(workflowId: string, flags: { wait?: boolean }): Promi
     const ids = new Set(summary.failures.map((failure) => failure.customerId));
     try {
       const selection = new CustomerSelection(pool);
-      for (const range of summary.failedRanges) for (const id of await selection.activeIdsInRange(range.firstId, range.lastId)) ids.add(id);
+      for (const range of summary.failedRanges) for (const id of await selection.activeIdsInRange(range.firstId, range.lastId, range.timeZones)) ids.add(id);
     } finally {
       await pool.end();
     }

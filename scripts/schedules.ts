@@ -1,11 +1,11 @@
 // `npm run schedules -- <command>`: the schedules declared in src/schedules.ts, and thin
 // calls for operating them. Each command's `temporal schedule …` equivalent is in the README.
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
-import { daysBetween, LIMITS } from '../src/contracts.js';
+import { daysBetween } from '../src/dates.js';
 import { declaredSchedules } from '../src/schedules.js';
 import { loadTemporalSettings } from '../src/temporal/connection-settings.js';
 import { connectClient } from '../src/temporal/client.js';
-import { applySchedules, backfillWindow } from '../src/temporal/schedule-sync.js';
+import { applySchedules } from '../src/temporal/schedule-sync.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
 import { isoDay, strictProgram, usageError } from '../src/cli/flags.js';
 
@@ -100,7 +100,7 @@ program
 
 program
   .command('trigger <id>')
-  .description("run the schedule's action now (its default period: yesterday)")
+  .description("run the schedule's action now, as if it were due now (daily-reports: the days that ended in the last hour, wherever they ended)")
   .action((id: string) =>
     runMain(() => withClient(async (client) => {
       await client.schedule.getHandle(id).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
@@ -110,24 +110,27 @@ program
 
 program
   .command('backfill <id>')
-  .description('run the schedule for past report days, one run per day, one after another')
-  .requiredOption('--from <YYYY-MM-DD>', 'first report day to regenerate', isoDay('--from'))
-  .requiredOption('--to <YYYY-MM-DD>', 'last report day to regenerate, inclusive', isoDay('--to'))
+  .description('run the schedule again for past days: every scheduled time at which one of those days fell due, one after another')
+  .requiredOption('--from <YYYY-MM-DD>', 'first day to report', isoDay('--from'))
+  .requiredOption('--to <YYYY-MM-DD>', 'last day to report, inclusive', isoDay('--to'))
   .action((id: string, flags: { from: string; to: string }) =>
     runMain(() => {
-      // Checked before connecting: each report day is one full run, so a typo in a year
-      // (2020 for 2026) would otherwise queue thousands of all-customer regenerations.
+      // Checked before connecting: a typo in a year (2020 for 2026) would otherwise queue
+      // thousands of runs.
+      const declaration = declaredSchedules(config).find((d) => d.id === id);
+      const backfill = declaration?.backfill;
+      if (!backfill) {
+        usageError(`backfill needs a schedule declared in src/schedules.ts with a backfill rule (which scheduled times cover which days); those: ${declaredSchedules(config).filter((d) => d.backfill).map((d) => d.id).join(', ')}`);
+      }
       if (flags.from > flags.to) usageError(`--from (${flags.from}) must not be after --to (${flags.to})`);
       const days = daysBetween(flags.from, flags.to) + 1;
-      if (days > LIMITS.maxRangeDays) {
-        usageError(`--from..--to spans ${days} report days (one run each); the maximum is ${LIMITS.maxRangeDays}: backfill a longer period in parts`);
+      if (days > backfill.maxDays) {
+        usageError(`--from..--to spans ${days} days; ${id} backfills at most ${backfill.maxDays} at a time: backfill a longer period in parts`);
       }
       return withClient(async (client) => {
-        const declaration = declaredSchedules(config).find((d) => d.id === id);
-        const timeZone = declaration?.timeZone ?? 'UTC';
-        const window = backfillWindow(flags.from, flags.to, timeZone);
+        const window = backfill.window(flags.from, flags.to);
         await client.schedule.getHandle(id).backfill({ ...window, overlap: ScheduleOverlapPolicy.BUFFER_ALL });
-        console.log(`backfilling ${id} for report days ${flags.from}..${flags.to} (scheduled times ${window.start.toISOString()} .. ${window.end.toISOString()})`);
+        console.log(`backfilling ${id} for days ${flags.from}..${flags.to} (scheduled times ${window.start.toISOString()} .. ${window.end.toISOString()}, run one after another)`);
       });
     }),
   );

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { DEFAULTS, LIMITS, type RegenerateReportsInput } from './contracts.js';
-import { isTimeZone } from './dates.js';
 import { parseTrustProxy, TRUST_PROXY_RULE } from './admin/trust-proxy.js';
 
 /**
@@ -59,10 +58,11 @@ const envSchema = z.object({
     .string()
     .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day written HH:MM (24-hour)')
     .default('02:00'),
+  /** Gone: each customer's report is due at DAILY_REPORTS_AT in the customer's own zone. Refused, so an old setting is not silently ignored. */
   DAILY_REPORTS_TIME_ZONE: z
     .string()
-    .refine((zone) => isTimeZone(zone), 'must be an IANA time zone such as UTC or Europe/Berlin')
-    .default('UTC'),
+    .refine(() => false, "is no longer used: every customer's report is made at DAILY_REPORTS_AT in the customer's own time zone; remove it")
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: booleanFlag(false),
 });

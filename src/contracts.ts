@@ -16,6 +16,8 @@ export const REGENERATE_REPORTS_WORKFLOW = 'regenerateReports';
 export const LIMITS = {
   maxRangeDays: 366,
   maxCustomerIds: 1000,
+  /** Time zones one run may be limited to (there are about 600 IANA zones). */
+  maxCustomerTimeZones: 100,
   maxBatchSize: 5000,
   maxParallelism: 32,
   maxBatchesPerRun: 500,
@@ -77,6 +79,13 @@ export const regenerateReportsInputSchema = z
         .min(1, 'must name at least one customer, or be left out for all active customers')
         .max(LIMITS.maxCustomerIds, `may name at most ${LIMITS.maxCustomerIds} customers; leave it out to run all active customers`)
         .optional(),
+      customerTimeZones: z
+        .array(z.string({ error: 'must be a list of IANA time zones' }).refine((zone) => isTimeZone(zone), 'must be an IANA time zone such as UTC or Europe/Berlin'), {
+          error: 'must be a list of IANA time zones',
+        })
+        .min(1, 'must name at least one time zone, or be left out for customers in every zone')
+        .max(LIMITS.maxCustomerTimeZones, `may name at most ${LIMITS.maxCustomerTimeZones} time zones`)
+        .optional(),
       from: isoDate.optional(),
       to: isoDate.optional(),
       timeZone: z
@@ -110,6 +119,8 @@ export const REGENERATE_INPUT_FIELDS = Object.keys(regenerateReportsInputSchema.
 /** Input with every default filled in: what the workflow actually runs. */
 export interface ResolvedRegenerateInput {
   customerIds: number[] | null;
+  /** An all-customer run limited to the active customers in these zones (the nightly run's per-zone runs). */
+  customerTimeZones?: string[];
   from: string;
   to: string;
   sendEmail: boolean;
@@ -156,6 +167,9 @@ export function resolveRegenerateInput(raw: unknown, now: Date): ResolvedRegener
   }
   const ids = input.customerIds ?? null;
   if (ids && new Set(ids).size !== ids.length) problems.push('customerIds must not repeat an id');
+  const zones = input.customerTimeZones;
+  if (zones && ids) problems.push('customerTimeZones limits a run over all active customers; leave it out when customerIds names the customers');
+  if (zones && new Set(zones).size !== zones.length) problems.push('customerTimeZones must not repeat a zone');
   if (input.resend && input.sendEmail === false) problems.push('resend needs sendEmail: resend=true with sendEmail=false sends nothing');
   const batchSize = input.batchSize ?? DEFAULTS.batchSize;
   // The default shrinks for large batches; an explicit value over the limit is an error.
@@ -166,6 +180,7 @@ export function resolveRegenerateInput(raw: unknown, now: Date): ResolvedRegener
   if (problems.length > 0) throw new InvalidInputError(problems);
   return {
     customerIds: ids ? [...ids].sort((a, b) => a - b) : null,
+    ...(zones ? { customerTimeZones: [...zones].sort() } : {}),
     from,
     to,
     sendEmail: input.sendEmail ?? DEFAULTS.sendEmail,
@@ -194,8 +209,11 @@ export function workflowInputOf(resolved: ResolvedRegenerateInput): RegenerateRe
   return input as RegenerateReportsInput;
 }
 
-/** A slice of customers: explicit ids, or the active customers with ids in [firstId, lastId]. */
-export type CustomerBatch = { customerIds: number[] } | { firstId: number; lastId: number };
+/**
+ * A slice of customers: explicit ids, or the active customers with ids in [firstId, lastId]
+ * (only those in `timeZones`, when a run is limited to some zones).
+ */
+export type CustomerBatch = { customerIds: number[] } | { firstId: number; lastId: number; timeZones?: string[] };
 
 export interface CustomerFailure {
   customerId: number;
@@ -231,6 +249,7 @@ export interface RegenerateReportsSummary {
 export interface FailedRange {
   firstId: number;
   lastId: number;
+  timeZones?: string[];
   step: CustomerFailure['step'];
   reason: string;
 }
@@ -292,8 +311,11 @@ export function emptySummary(input: Pick<ResolvedRegenerateInput, 'from' | 'to' 
  */
 export function regenerateReportsWorkflowId(input: ResolvedRegenerateInput, taskQueue: string = TASK_QUEUE_DEFAULT): string {
   const ids = input.customerIds ? [...input.customerIds].sort((a, b) => a - b) : null;
+  const zones = input.customerTimeZones;
   const scope = !ids
-    ? 'all'
+    ? zones
+      ? zones.length <= 3 ? `all-in-${zones.join(',')}` : `all-in-${zones.length}-zones-${fnv1a64(zones.join(','))}`
+      : 'all'
     : ids.length <= 5
       ? `customer-${ids.join(',')}`
       : `customers-${ids.length}-${ids[0]}..${ids[ids.length - 1]}-${fnv1a64(ids.join(','))}`;

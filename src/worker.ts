@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
 import { createReportActivities, type ReportServices } from './activities/report-activities.js';
+import { createDailyReportActivities } from './activities/daily-report-activities.js';
 import { createMailTransport } from './mail-transport.js';
 import { CustomerSelection } from './services/customer-selection.js';
+import { DueReportDays } from './services/due-report-days.js';
 import { ReportEmail } from './services/report-email.js';
 import { ReportRegeneration } from './services/report-regeneration.js';
 import type { TemporalSettings } from './temporal/connection-settings.js';
@@ -45,12 +47,15 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
     loggingInstalled = true;
   }
   const transport = createMailTransport(deps.smtpUrl, config.SMTP_MAX_CONNECTIONS);
-  const activities = createReportActivities({
-    customerSelection: new CustomerSelection(pool),
-    reportRegeneration: new ReportRegeneration(pool),
-    reportEmail: new ReportEmail(pool, transport, { from: config.MAIL_FROM, concurrency: emailConcurrency(config) }),
-    ...deps.services,
-  });
+  const activities = {
+    ...createReportActivities({
+      customerSelection: new CustomerSelection(pool),
+      reportRegeneration: new ReportRegeneration(pool),
+      reportEmail: new ReportEmail(pool, transport, { from: config.MAIL_FROM, concurrency: emailConcurrency(config) }),
+      ...deps.services,
+    }),
+    ...createDailyReportActivities({ dueReportDays: new DueReportDays(pool) }),
+  };
   const connection = await NativeConnection.connect(deps.temporal.connectionOptions);
   const worker = await Worker.create({
     connection,

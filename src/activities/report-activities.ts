@@ -65,8 +65,8 @@ export function createReportActivities(services: ReportServices) {
       return unavailable;
     },
 
-    async planCustomerBatches(request: { afterId: number; batchSize: number; maxBatches: number }) {
-      const plan = await services.customerSelection.planActiveBatches(request.afterId, request.batchSize, request.maxBatches);
+    async planCustomerBatches(request: { afterId: number; batchSize: number; maxBatches: number; timeZones?: string[] }) {
+      const plan = await services.customerSelection.planActiveBatches(request.afterId, request.batchSize, request.maxBatches, request.timeZones);
       log.info('planned batches', { afterId: request.afterId, batches: plan.batches.length, more: plan.nextAfterId !== null });
       return plan;
     },

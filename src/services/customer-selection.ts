@@ -31,30 +31,35 @@ export class CustomerSelection {
     return rows.map((row) => ({ customerId: row.id, reason: row.active === null ? 'unknown' : 'inactive' }));
   }
 
-  /** Active customers in an id range: expands a failed range batch back into ids. */
-  async activeIdsInRange(firstId: number, lastId: number): Promise<number[]> {
-    const { rows } = await this.pool.query<{ id: number }>('SELECT id FROM customers WHERE active AND id BETWEEN $1 AND $2 ORDER BY id', [firstId, lastId]);
+  /** Active customers in an id range (and in `timeZones`, if given): expands a failed range batch back into ids. */
+  async activeIdsInRange(firstId: number, lastId: number, timeZones?: string[]): Promise<number[]> {
+    const { rows } = await this.pool.query<{ id: number }>(
+      'SELECT id FROM customers WHERE active AND id BETWEEN $1 AND $2 AND ($3::text[] IS NULL OR time_zone = ANY($3::text[])) ORDER BY id',
+      [firstId, lastId, timeZones ?? null],
+    );
     return rows.map((row) => row.id);
   }
 
   /**
-   * Plans the next page of batches over all active customers as id ranges, so a page of
-   * 100 batches of 500 customers stays a few kilobytes in the workflow history.
+   * Plans the next page of batches over all active customers (or those in `timeZones`) as id
+   * ranges, so a page of 100 batches of 500 customers stays a few kilobytes in the workflow
+   * history. A range batch of some zones carries them: its range may hold other customers too.
    */
-  async planActiveBatches(afterId: number, batchSize: number, maxBatches: number): Promise<BatchPlan> {
+  async planActiveBatches(afterId: number, batchSize: number, maxBatches: number, timeZones?: string[]): Promise<BatchPlan> {
+    const zones = timeZones ?? null;
     const { rows } = await this.pool.query<{ first_id: number; last_id: number; size: number; remaining: number }>(
       `SELECT min(id) AS first_id, max(id) AS last_id, count(*)::int AS size,
-              (SELECT count(*)::int FROM customers WHERE active AND id > $1) AS remaining
+              (SELECT count(*)::int FROM customers WHERE active AND id > $1 AND ($4::text[] IS NULL OR time_zone = ANY($4::text[]))) AS remaining
          FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / $2 AS slice
                  FROM customers
-                WHERE active AND id > $1
+                WHERE active AND id > $1 AND ($4::text[] IS NULL OR time_zone = ANY($4::text[]))
                 ORDER BY id
                 LIMIT $2::bigint * $3::bigint) page
         GROUP BY slice
         ORDER BY slice`,
-      [afterId, batchSize, maxBatches],
+      [afterId, batchSize, maxBatches, zones],
     );
-    const batches = rows.map((row) => ({ firstId: row.first_id, lastId: row.last_id }));
+    const batches: CustomerBatch[] = rows.map((row) => (zones ? { firstId: row.first_id, lastId: row.last_id, timeZones: zones } : { firstId: row.first_id, lastId: row.last_id }));
     const full = rows.length === maxBatches && rows[rows.length - 1]?.size === batchSize;
     return { batches, nextAfterId: full ? rows[rows.length - 1]!.last_id : null, remainingCustomers: rows[0]?.remaining ?? 0 };
   }

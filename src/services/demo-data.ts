@@ -16,11 +16,20 @@ export class DemoDataExistsError extends Error {
   override name = 'DemoDataExistsError';
 }
 
-const TIME_ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'Australia/Sydney', 'America/Los_Angeles', 'Asia/Kolkata'];
+/**
+ * The demo's customers live in zones that span the extremes, so every run meets them: the
+ * furthest behind and ahead of UTC (Honolulu −10, Kiritimati +14: the same wall clock, a day
+ * apart), 30- and 45-minute offsets (Kolkata, Kathmandu), DST both ways, and a zone whose
+ * midnight is skipped (Santiago, 2026-09-06).
+ */
+const TIME_ZONES = [
+  'UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'Australia/Sydney', 'America/Los_Angeles', 'Asia/Kolkata',
+  'Pacific/Honolulu', 'Pacific/Kiritimati', 'Asia/Kathmandu', 'America/Santiago',
+];
 const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY'];
 
 /**
- * Customers 1..count with the demo mix: 7 time zones, 4 currencies, every 17th inactive.
+ * Customers 1..count with the demo mix: 11 time zones, 4 currencies, every 17th inactive.
  * Shared with the benchmark's data set, so both have the same customers.
  */
 export async function insertDemoCustomers(client: pg.PoolClient, count: number): Promise<void> {

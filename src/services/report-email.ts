@@ -63,6 +63,15 @@ interface Recipient {
   recordState: 'sending' | 'sent' | null;
 }
 
+/** A customer to email, with the records of both reports it may get: the final one and this run's provisional one. */
+interface Candidate {
+  id: number;
+  name: string;
+  email: string;
+  final: Pick<Recipient, 'key' | 'recordRunId' | 'recordState'>;
+  provisional: Pick<Recipient, 'key' | 'recordRunId' | 'recordState'>;
+}
+
 /** Successful sends are marked in groups of this many (and at the end). */
 const MARK_EVERY = 50;
 
@@ -220,11 +229,17 @@ export class ReportEmail {
 
   /** Reads one chunk's recipients and report rows, and claims the reports it is to send. */
   private async prepareChunk(customerIds: number[], request: SendReportEmailsRequest, claims: AttemptClaims): Promise<PreparedChunk> {
-    const [recipients, rows] = await Promise.all([
-      this.loadRecipients({ ...request, customerIds }),
+    const [candidates, rows] = await Promise.all([
+      this.loadCandidates({ ...request, customerIds }),
       this.reportRows.linesForCustomers(customerIds, request.from, request.to),
     ]);
     const rowsByCustomer = groupByCustomer(rows);
+    // The rows the email shows decide which report it is: one with a day not yet over where the
+    // customer is says "so far" and is keyed per run, so it never stands in for the final one.
+    const recipients = candidates.map(({ final, provisional, ...customer }): Recipient => ({
+      ...customer,
+      ...((rowsByCustomer.get(customer.id) ?? []).every((row) => row.final) ? final : provisional),
+    }));
     const chunk: PreparedChunk = { mine: [], rows: rowsByCustomer, skippedNoOrders: 0, alreadySent: 0, sentBefore: 0, heldByThisRun: 0, heldByOtherRuns: 0 };
     const due: Recipient[] = [];
     for (const recipient of recipients) {
@@ -262,19 +277,23 @@ export class ReportEmail {
     }
   }
 
-  private async loadRecipients(request: SendReportEmailsRequest): Promise<Recipient[]> {
+  private async loadCandidates(request: SendReportEmailsRequest): Promise<Candidate[]> {
     // Records from before run ids were kept have none: they count as another run's ('').
-    const { rows } = await this.pool.query<{ id: number; name: string; email: string; run_id: string | null; state: 'sending' | 'sent' | null }>(
-      `SELECT c.id, c.name, c.email, CASE WHEN e.id IS NOT NULL THEN coalesce(e.run_id, '') END AS run_id, e.state
+    type Row = { id: number; name: string; email: string; run_id: string | null; state: Recipient['recordState']; p_run_id: string | null; p_state: Recipient['recordState'] };
+    const { rows } = await this.pool.query<Row>(
+      `SELECT c.id, c.name, c.email, CASE WHEN e.id IS NOT NULL THEN coalesce(e.run_id, '') END AS run_id, e.state,
+              CASE WHEN p.id IS NOT NULL THEN coalesce(p.run_id, '') END AS p_run_id, p.state AS p_state
          FROM customers c
          LEFT JOIN report_emails e ON e.idempotency_key = c.id || ':' || $2 || ':' || $3 || $4
+         LEFT JOIN report_emails p ON p.idempotency_key = c.id || ':' || $2 || ':' || $3 || $5
         WHERE c.id = ANY($1::bigint[])
         ORDER BY c.id`,
-      [request.customerIds, request.from, request.to, request.resend ? `:resend:${request.runId}` : ''],
+      [request.customerIds, request.from, request.to, request.resend ? `:resend:${request.runId}` : '', `:provisional:${request.runId}`],
     );
     return rows.map((row) => ({
       id: row.id, name: row.name, email: row.email,
-      key: idempotencyKey(row.id, request), recordRunId: row.run_id, recordState: row.state,
+      final: { key: idempotencyKey(row.id, request), recordRunId: row.run_id, recordState: row.state },
+      provisional: { key: provisionalKey(row.id, request), recordRunId: row.p_run_id, recordState: row.p_state },
     }));
   }
 
@@ -285,7 +304,11 @@ export class ReportEmail {
         from: this.options.from,
         to: { name: recipient.name, address: recipient.email },
         messageId: messageIdFor(recipient.key),
-        headers: { 'X-Report-Customer': String(recipient.id), 'X-Report-Period': `${request.from}..${request.to}` },
+        headers: {
+          'X-Report-Customer': String(recipient.id),
+          'X-Report-Period': `${request.from}..${request.to}`,
+          'X-Report-Final': rows.every((row) => row.final) ? 'yes' : 'no',
+        },
         ...content,
       });
       return 'sent';
@@ -344,6 +367,11 @@ function countSent(chunk: PreparedChunk, recordRunId: string | null, runId: stri
 function idempotencyKey(customerId: number, request: SendReportEmailsRequest): string {
   const base = `${customerId}:${request.from}:${request.to}`;
   return request.resend ? `${base}:resend:${request.runId}` : base;
+}
+
+/** A report with a day not over yet: once per run, and never the final report's key. */
+function provisionalKey(customerId: number, request: SendReportEmailsRequest): string {
+  return `${customerId}:${request.from}:${request.to}:provisional:${request.runId}`;
 }
 
 /** Stable per report (and per resend run): a redelivery carries the same Message-ID. */

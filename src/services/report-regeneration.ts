@@ -92,7 +92,7 @@ export class ReportRegeneration {
   private async regenerateLocked(client: pg.PoolClient, request: RegenerateBatchRequest, batch: CustomerBatch): Promise<RegenerateBatchResult> {
     const locked = 'customerIds' in batch
       ? await client.query<{ id: number }>(LOCK_CUSTOMERS_BY_ID, [batch.customerIds])
-      : await client.query<{ id: number }>(LOCK_ACTIVE_CUSTOMERS_IN_RANGE, [batch.firstId, batch.lastId]);
+      : await client.query<{ id: number }>(LOCK_ACTIVE_CUSTOMERS_IN_RANGE, [batch.firstId, batch.lastId, batch.timeZones ?? null]);
     const ids = locked.rows.map((row) => row.id);
     const empty = { customerIds: ids, rowsWritten: 0, rowsThatWouldChange: 0, failures: [] };
     if (ids.length === 0) return empty;
@@ -107,7 +107,7 @@ export class ReportRegeneration {
 
   private resolveIds(batch: CustomerBatch): Promise<number[]> {
     if ('customerIds' in batch) return Promise.resolve(batch.customerIds);
-    return new CustomerSelection(this.pool).activeIdsInRange(batch.firstId, batch.lastId);
+    return new CustomerSelection(this.pool).activeIdsInRange(batch.firstId, batch.lastId, batch.timeZones);
   }
 }
 

@@ -6,6 +6,10 @@
  * A customer's local day D is [D 00:00, D+1 00:00) in the customer's time zone; every
  * zone is within ±14 h of UTC, so the UTC window [D-1, D+2) covers it and keeps the
  * orders index usable. Every day of the period gets a row, also days without orders.
+ * A row is final when it is generated after its day ended in the customer's zone (now() is
+ * the transaction's start, so a row generated across midnight stays provisional); the
+ * start of a day is `D::timestamp AT TIME ZONE zone`, which PostgreSQL resolves to the
+ * first instant of D also where midnight is skipped (tested against src/dates.ts).
  */
 const freshRows = `
   WITH target AS (
@@ -32,7 +36,8 @@ const freshRows = `
          coalesce(a.order_count, 0) AS order_count,
          coalesce(a.revenue_cents, 0) AS revenue_cents,
          round(a.revenue_cents::numeric / a.order_count)::bigint AS average_order_cents,
-         a.top_sku
+         a.top_sku,
+         now() >= ((d.day::date + 1)::timestamp AT TIME ZONE t.time_zone) AS final
     FROM target t
    CROSS JOIN generate_series($2::date, $3::date, interval '1 day') AS d(day)
     LEFT JOIN agg a ON a.customer_id = t.id AND a.report_date = d.day::date`;
@@ -44,15 +49,15 @@ export const PURGE_REPORT_ROWS = `
 /** $4 is the workflow id recorded on every written row. */
 export const INSERT_REPORT_ROWS = `
   INSERT INTO daily_reports
-    (customer_id, report_date, currency, order_count, revenue_cents, average_order_cents, top_sku, generated_at, workflow_id)
-  SELECT customer_id, report_date, currency, order_count, revenue_cents, average_order_cents, top_sku, now(), $4
+    (customer_id, report_date, currency, order_count, revenue_cents, average_order_cents, top_sku, final, generated_at, workflow_id)
+  SELECT customer_id, report_date, currency, order_count, revenue_cents, average_order_cents, top_sku, final, now(), $4
     FROM (${freshRows}) fresh`;
 
 /** Dry run: how many rows a regeneration would add, change or remove, writing nothing. */
 export const COUNT_REPORT_CHANGES = `
   WITH fresh AS (${freshRows}),
   current AS (
-    SELECT customer_id, report_date, currency, order_count, revenue_cents, average_order_cents, top_sku
+    SELECT customer_id, report_date, currency, order_count, revenue_cents, average_order_cents, top_sku, final
       FROM daily_reports
      WHERE customer_id = ANY($1::bigint[]) AND report_date BETWEEN $2::date AND $3::date
   )
@@ -68,5 +73,8 @@ export const COUNT_REPORT_CHANGES = `
 export const LOCK_CUSTOMERS_BY_ID = `
   SELECT id FROM customers WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE`;
 
+/** $3: only customers in these time zones (text[]), or null for all. */
 export const LOCK_ACTIVE_CUSTOMERS_IN_RANGE = `
-  SELECT id FROM customers WHERE active AND id BETWEEN $1 AND $2 ORDER BY id FOR NO KEY UPDATE`;
+  SELECT id FROM customers
+   WHERE active AND id BETWEEN $1 AND $2 AND ($3::text[] IS NULL OR time_zone = ANY($3::text[]))
+   ORDER BY id FOR NO KEY UPDATE`;

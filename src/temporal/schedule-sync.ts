@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { ScheduleDeclaration } from '../schedules.js';
-import { addDays, zonedMidnight } from '../dates.js';
 import { CUSTOMER_IDS, STARTED_FROM } from './search-attributes.js';
 
 /** Marks schedules this project manages; only those are ever pruned. */
@@ -19,10 +18,12 @@ export interface ApplyReport {
 function toOptions(declaration: ScheduleDeclaration, taskQueue: string) {
   // The hash of the declaration travels in the action memo, which an update can change:
   // comparing it tells "unchanged" from "changed in code" without normalising Temporal's spec.
-  const revision = crypto.createHash('sha256').update(JSON.stringify({ declaration, taskQueue })).digest('hex').slice(0, 12);
+  const { backfill: _backfill, ...declared } = declaration;
+  const revision = crypto.createHash('sha256').update(JSON.stringify({ declared, taskQueue })).digest('hex').slice(0, 12);
+  const customerIds = declaration.input.customerIds;
   return {
     revision,
-    spec: { calendars: declaration.at.map(({ hour, minute }) => ({ hour, minute })), timezone: declaration.timeZone },
+    spec: { intervals: [declaration.every] },
     action: {
       type: 'startWorkflow' as const,
       workflowType: declaration.workflowType,
@@ -31,7 +32,7 @@ function toOptions(declaration: ScheduleDeclaration, taskQueue: string) {
       args: [declaration.input],
       typedSearchAttributes: [
         { key: STARTED_FROM, value: 'schedule' },
-        { key: CUSTOMER_IDS, value: declaration.input.customerIds?.map(String) ?? ['all'] },
+        { key: CUSTOMER_IDS, value: Array.isArray(customerIds) ? customerIds.map(String) : ['all'] },
       ],
       memo: { startedBy: `schedule:${declaration.id}`, startedFrom: 'schedule', input: declaration.input, scheduleRevision: revision },
       staticSummary: `Scheduled: ${declaration.note.split('.')[0]}`,
@@ -84,12 +85,4 @@ export async function applySchedules(
     }
   }
   return report;
-}
-
-/**
- * The backfill window for report days `from..to`: a run regenerates the day before its
- * scheduled time, so the window spans the local days from+1 .. to+1 in the schedule's zone.
- */
-export function backfillWindow(from: string, to: string, timeZone: string): { start: Date; end: Date } {
-  return { start: zonedMidnight(addDays(from, 1), timeZone), end: new Date(zonedMidnight(addDays(to, 2), timeZone).getTime() - 1000) };
 }

@@ -1,2 +1,3 @@
 // The workflow bundle's entry point: every workflow the worker registers.
 export { regenerateReports } from './regenerate-reports.js';
+export { dailyReports } from './daily-reports.js';

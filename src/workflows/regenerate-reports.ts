@@ -139,7 +139,10 @@ async function regenerateAndEmail(
     batches = sliceIds(input.customerIds, input.batchSize);
     progress.customersTotal = input.customerIds.length;
   } else {
-    const plan = await planCustomerBatches({ afterId: resume?.afterCustomerId ?? 0, batchSize: input.batchSize, maxBatches: input.batchesPerRun });
+    const plan = await planCustomerBatches({
+      afterId: resume?.afterCustomerId ?? 0, batchSize: input.batchSize, maxBatches: input.batchesPerRun,
+      ...(input.customerTimeZones ? { timeZones: input.customerTimeZones } : {}),
+    });
     batches = plan.batches;
     nextAfterId = plan.nextAfterId;
     progress.customersTotal = summary.customersProcessed + summary.failures.length + summary.failuresNotListed + plan.remainingCustomers;
@@ -257,7 +260,7 @@ function recordBatchFailure(summary: RegenerateReportsSummary, batch: CustomerBa
   if ('customerIds' in batch) {
     recordFailures(summary, batch.customerIds.map((customerId) => ({ customerId, step, reason })));
   } else {
-    recordFailedRange(summary, { firstId: batch.firstId, lastId: batch.lastId, step, reason });
+    recordFailedRange(summary, { firstId: batch.firstId, lastId: batch.lastId, ...(batch.timeZones ? { timeZones: batch.timeZones } : {}), step, reason });
   }
 }
 

@@ -140,4 +140,23 @@ describe('ReportEmail', () => {
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM report_emails');
     expect(rows[0].n).toBe(0);
   });
+  it('a report with a day not over yet says "so far", is sent once per run, and never stands in for the final report', async () => {
+    const expected = await customersWithOrders();
+    // As a manual run before the last day ended where the customers are would leave them.
+    await db.pool.query(`UPDATE daily_reports SET final = false WHERE report_date = $1`, [period.to]);
+    expect(await email.sendReports(request({ workflowId: 'manual-1' }))).toMatchObject({ sent: expected.length, alreadySent: 0 });
+    expect(await email.sendReports(request({ workflowId: 'manual-1' }))).toMatchObject({ sent: expected.length, alreadySent: 0 }); // a retry of that run
+    expect(await email.sendReports(request({ workflowId: 'manual-2' }))).toMatchObject({ sent: expected.length }); // another manual run: its own "so far"
+    let mail = readMailbox(sink.dir);
+    expect(mail).toHaveLength(2 * expected.length);
+    expect(mail.every((m) => !m.final && m.subject.endsWith('(so far)'))).toBe(true);
+
+    // The nightly run for their zone replaces the rows with final ones: the final report goes out, once.
+    await db.pool.query(`UPDATE daily_reports SET final = true WHERE report_date = $1`, [period.to]);
+    expect(await email.sendReports(request({ workflowId: 'nightly' }))).toMatchObject({ sent: expected.length, alreadySent: 0 });
+    expect(await email.sendReports(request({ workflowId: 'nightly-again' }))).toMatchObject({ sent: 0, alreadySent: expected.length });
+    mail = readMailbox(sink.dir).filter((m) => m.final);
+    expect(mail.map((m) => m.customerId)).toEqual(expected);
+    expect(mail.every((m) => !m.subject.includes('so far'))).toBe(true);
+  });
 });

@@ -50,3 +50,12 @@ describe('run-tuning settings are checked at start-up against the workflow input
     expect(reportTuning(loadConfig({}))).toEqual({ batchSize: 500, parallelism: 2 });
   });
 });
+
+describe('the nightly schedule settings', () => {
+  it('refuses DAILY_REPORTS_TIME_ZONE, which no longer means anything, instead of ignoring it', () => {
+    expect(configErrorOf({ DAILY_REPORTS_TIME_ZONE: 'Europe/Berlin' })).toContain(
+      "DAILY_REPORTS_TIME_ZONE: is no longer used: every customer's report is made at DAILY_REPORTS_AT in the customer's own time zone",
+    );
+    expect(configErrorOf({ DAILY_REPORTS_AT: '2am' })).toContain('DAILY_REPORTS_AT: must be a time of day written HH:MM');
+  });
+});

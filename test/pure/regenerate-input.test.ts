@@ -81,4 +81,20 @@ describe('regenerateReportsWorkflowId', () => {
     expect(regenerateReportsWorkflowId(many)).toBe('regenerate-reports:customers-6-1..6-3c99d8f077b0d6aa:2026-11-04:dry-run');
     expect(regenerateReportsWorkflowId(some, 'reports-staging')).toBe('regenerate-reports:customer-42:2026-11-01..2026-11-03@reports-staging');
   });
+
+  it('a run limited to time zones names them, so it never blocks a run over every zone (or other zones) for the same day', () => {
+    const zones = resolveRegenerateInput({ customerTimeZones: ['Pacific/Honolulu', 'America/Los_Angeles'] }, now);
+    expect(zones.customerTimeZones).toEqual(['America/Los_Angeles', 'Pacific/Honolulu']);
+    expect(regenerateReportsWorkflowId(zones)).toBe('regenerate-reports:all-in-America/Los_Angeles,Pacific/Honolulu:2026-11-04');
+    const many = regenerateReportsWorkflowId(resolveRegenerateInput({ customerTimeZones: ['UTC', 'Asia/Tokyo', 'Europe/Berlin', 'Asia/Kolkata'] }, now));
+    expect(many).toMatch(/^regenerate-reports:all-in-4-zones-[0-9a-f]{16}:2026-11-04$/);
+    expect(regenerateReportsWorkflowId(resolveRegenerateInput({ customerTimeZones: ['UTC', 'Asia/Tokyo', 'Europe/Berlin', 'Asia/Kathmandu'] }, now))).not.toBe(many);
+  });
+
+  it('refuses time zones together with explicit customers, unknown zones and repeats', () => {
+    expect(problemsOf({ customerTimeZones: ['UTC'], customerIds: [1] }).join()).toContain('customerTimeZones limits a run over all active customers');
+    expect(problemsOf({ customerTimeZones: ['Mars/Base'] }).join()).toContain('customerTimeZones.0 must be an IANA time zone');
+    expect(problemsOf({ customerTimeZones: ['UTC', 'UTC'] }).join()).toContain('customerTimeZones must not repeat a zone');
+    expect(problemsOf({ customerTimeZones: [] }).join()).toContain('customerTimeZones must name at least one time zone');
+  });
 });

@@ -7,6 +7,8 @@ export interface StoredMessage {
   to: string;
   customerId: number;
   period: string;
+  /** False for a report made before one of its days ended where the customer is ("so far"). */
+  final: boolean;
   subject: string;
 }
 
@@ -26,6 +28,7 @@ export function readMailbox(dir: string): StoredMessage[] {
         to: header('To'),
         customerId: Number(header('X-Report-Customer')),
         period: header('X-Report-Period'),
+        final: header('X-Report-Final') !== 'no',
         subject: header('Subject'),
       };
     })

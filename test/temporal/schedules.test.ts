@@ -1,26 +1,25 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScheduleDeclaration } from '../../src/schedules.js';
-import { applySchedules, backfillWindow } from '../../src/temporal/schedule-sync.js';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { loadConfig } from '../../src/config.js';
+import { addDays, localDate, localTime } from '../../src/dates.js';
+import { declaredSchedules, type ScheduleDeclaration } from '../../src/schedules.js';
+import { applySchedules } from '../../src/temporal/schedule-sync.js';
+import type { DailyReportsSummary } from '../../src/daily-reports-contract.js';
 import { reportRows, seedDemo, truthRows } from '../support/database.js';
+import { readMailbox } from '../support/mailbox.js';
 import { temporalCli } from '../support/temporal-cli.js';
 import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
 
 let env: TemporalTestEnv;
 const prefix = `test-${crypto.randomBytes(3).toString('hex')}-`;
-const declaration = (overrides: Partial<ScheduleDeclaration> = {}): ScheduleDeclaration => ({
-  id: `${prefix}daily-reports`,
-  note: 'Test schedule. Declared in the test.',
-  at: [{ hour: 2, minute: 0 }],
-  timeZone: 'UTC',
-  workflowType: 'regenerateReports',
-  input: { sendEmail: false, batchSize: 10 },
-  workflowIdPrefix: `${prefix}regenerate-reports:all:scheduled`,
-  overlap: 'BUFFER_ONE',
-  catchupWindow: '1 day',
-  ...overrides,
-});
+
+/** The real nightly schedule as src/schedules.ts declares it, under a test id. */
+function declaration(overrides: { id?: string; at?: string } = {}): ScheduleDeclaration {
+  const [daily] = declaredSchedules(loadConfig({ DAILY_REPORTS_AT: overrides.at ?? '02:00', REPORT_BATCH_SIZE: '10' }));
+  const id = overrides.id ?? `${prefix}daily-reports`;
+  return { ...daily!, id, workflowIdPrefix: id };
+}
 
 beforeAll(async () => {
   env = await startTemporalTestEnv();
@@ -45,72 +44,114 @@ async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolea
   }
 }
 
-describe('schedules declared in code', () => {
+/** Final rows generated before their day ended in the customer's zone (computed by PostgreSQL, not src/dates.ts): must be none. */
+async function finalRowsBeforeTheirDayEnded(): Promise<number> {
+  const { rows } = await env.db.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM daily_reports r JOIN customers c ON c.id = r.customer_id
+      WHERE r.final AND r.generated_at < ((r.report_date + 1)::timestamp AT TIME ZONE c.time_zone)`,
+  );
+  return rows[0]!.n;
+}
+
+async function activeCustomers(filter = 'true', values: unknown[] = []): Promise<number[]> {
+  const { rows } = await env.db.pool.query(`SELECT id FROM customers WHERE active AND ${filter} ORDER BY id`, values);
+  return rows.map((r) => Number(r.id));
+}
+
+describe('the nightly schedule, declared in code', () => {
   it('apply is idempotent, applies a changed spec, keeps a pause, and prunes only with --prune', async () => {
     expect(await apply([declaration()])).toMatchObject({ created: [`${prefix}daily-reports`], updated: [], unchanged: [] });
     expect(await apply([declaration()])).toMatchObject({ created: [], updated: [], unchanged: [`${prefix}daily-reports`] });
 
     const handle = env.client.schedule.getHandle(`${prefix}daily-reports`);
     await handle.pause('maintenance window');
-    expect(await apply([declaration({ at: [{ hour: 5, minute: 30 }] })])).toMatchObject({ updated: [`${prefix}daily-reports`] });
+    expect(await apply([declaration({ at: '05:30' })])).toMatchObject({ updated: [`${prefix}daily-reports`] });
     const described = await handle.describe();
-    expect(described.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 5, end: 5, step: 1 }], minute: [{ start: 30, end: 30, step: 1 }] });
+    // Every hour at minute 30 (zone-free), each run covering the hour before it; none ever dropped.
+    expect(described.spec.intervals).toEqual([{ every: 3_600_000, offset: 1_800_000 }]);
     expect(described.state).toMatchObject({ paused: true, note: 'maintenance window' });
-    expect(described.policies.overlap).toBe(ScheduleOverlapPolicy.BUFFER_ONE);
+    expect(described.policies.overlap).toBe(ScheduleOverlapPolicy.BUFFER_ALL);
+    expect(described.action).toMatchObject({ workflowType: 'dailyReports', args: [{ at: '05:30', windowMinutes: 60, reportOptions: { batchSize: 10 } }] });
 
     // A schedule code no longer declares is reported, and deleted only with prune.
     await apply([declaration({ id: `${prefix}old-job` })]);
-    const listed = await eventually(() => apply([declaration({ at: [{ hour: 5, minute: 30 }] })]), (r) => r.undeclared.length > 0);
+    const listed = await eventually(() => apply([declaration({ at: '05:30' })]), (r) => r.undeclared.length > 0);
     expect(listed.undeclared).toEqual([{ id: `${prefix}old-job`, managed: true }]);
     expect(listed.pruned).toEqual([]);
-    const pruned = await apply([declaration({ at: [{ hour: 5, minute: 30 }] })], true);
+    const pruned = await apply([declaration({ at: '05:30' })], true);
     expect(pruned.pruned).toEqual([`${prefix}old-job`]);
     await expect(env.client.schedule.getHandle(`${prefix}old-job`).describe()).rejects.toThrow(/not found/i);
   });
 
-  it('pause, unpause and trigger work from the temporal CLI too', async () => {
-    await apply([declaration({ id: `${prefix}cli-ops` })]);
+  it("triggered at a chosen local time, it reports yesterday for exactly the zone whose clock just passed `at` (final, after the day ended)", async () => {
+    // Orders up to today, so yesterday has some in every zone.
+    const today = new Date().toISOString().slice(0, 10);
+    await seedDemo(env.db.pool, { endDate: today, days: 3 });
+    // `at` five minutes ago on a UTC clock: only UTC customers' clocks passed it in the last hour.
+    const at = localTime(new Date(Date.now() - 5 * 60_000), 'UTC');
     const id = `${prefix}cli-ops`;
+    await apply([declaration({ id, at })]);
     expect((await temporalCli(['schedule', 'toggle', '--schedule-id', id, '--pause', '--reason', 'paused from temporal CLI'])).code).toBe(0);
     expect((await env.client.schedule.getHandle(id).describe()).state).toMatchObject({ paused: true, note: 'paused from temporal CLI' });
     expect((await temporalCli(['schedule', 'toggle', '--schedule-id', id, '--unpause', '--reason', 'back'])).code).toBe(0);
     expect((await env.client.schedule.getHandle(id).describe()).state.paused).toBe(false);
     expect((await temporalCli(['schedule', 'trigger', '--schedule-id', id])).code).toBe(0);
     const described = await eventually(() => env.client.schedule.getHandle(id).describe(), (d) => d.info.recentActions.length > 0);
-    const workflowId = described.info.recentActions[0]!.action.workflow.workflowId;
-    const summary = await env.client.workflow.getHandle(workflowId).result();
-    expect(summary.customersProcessed).toBe(38);
+    const summary: DailyReportsSummary = await env.client.workflow.getHandle(described.info.recentActions[0]!.action.workflow.workflowId).result();
+
+    const yesterday = localDate(new Date(Date.now() - 5 * 60_000 - 86_400_000), 'UTC');
+    expect(summary.days.map((d) => [d.day, d.timeZones])).toEqual([[yesterday, ['UTC']]]);
+    const utc = await activeCustomers(`time_zone = 'UTC'`);
+    expect(summary.days[0]).toMatchObject({ outcome: 'completed', customersProcessed: utc.length, failures: 0 });
+    expect(await reportRows(env.db.pool, utc, yesterday, yesterday)).toEqual(await truthRows(env.db.pool, utc, yesterday, yesterday));
+    const { rows } = await env.db.pool.query(`SELECT DISTINCT customer_id, final FROM daily_reports WHERE report_date = $1`, [yesterday]);
+    expect(rows.map((r) => Number(r.customer_id)).sort((a, b) => a - b)).toEqual(utc);
+    expect(rows.every((r) => r.final === true)).toBe(true);
+    expect(await finalRowsBeforeTheirDayEnded()).toBe(0);
   });
 
-  it('a backfill over three report days regenerates exactly those days, each from its scheduled time', async () => {
+  it('a backfill of two days reports every zone\'s every day exactly once, and emails each once', async () => {
+    await seedDemo(env.db.pool);
     const id = `${prefix}backfill`;
-    await apply([declaration({ id })]);
-    await env.db.pool.query('TRUNCATE daily_reports');
-    // Report days 2026-11-04..06 are the runs scheduled for 2026-11-05..07 at 02:00 UTC.
-    const window = backfillWindow('2026-11-04', '2026-11-06', 'UTC');
-    expect(window.start.toISOString()).toBe('2026-11-05T00:00:00.000Z');
-    expect(window.end.toISOString()).toBe('2026-11-07T23:59:59.000Z');
+    const schedule = declaration({ id });
+    await apply([schedule]);
+    const window = schedule.backfill!.window('2026-11-08', '2026-11-09');
     await env.client.schedule.getHandle(id).backfill({ ...window, overlap: ScheduleOverlapPolicy.BUFFER_ALL });
 
+    const runs = Math.floor((window.end.getTime() - window.start.getTime()) / 3_600_000) + 1;
     const described = await eventually(
       () => env.client.schedule.getHandle(id).describe(),
-      (d) => d.info.recentActions.length === 3 && d.info.runningActions.length === 0,
-      60_000,
+      (d) => d.info.numActionsTaken >= runs && d.info.runningActions.length === 0,
+      180_000,
     );
-    expect(described.info.recentActions.map((a) => a.scheduledAt.toISOString())).toEqual([
-      '2026-11-05T02:00:00.000Z', '2026-11-06T02:00:00.000Z', '2026-11-07T02:00:00.000Z',
-    ]);
-    for (const action of described.info.recentActions) await env.client.workflow.getHandle(action.action.workflow.workflowId).result();
-    const { rows } = await env.db.pool.query('SELECT DISTINCT report_date::text AS d FROM daily_reports ORDER BY 1');
-    expect(rows.map((r) => r.d)).toEqual(['2026-11-04', '2026-11-05', '2026-11-06']);
-    const active = (await env.db.pool.query('SELECT id FROM customers WHERE active ORDER BY id')).rows.map((r) => Number(r.id));
-    expect(await reportRows(env.db.pool, active, '2026-11-04', '2026-11-06')).toEqual(await truthRows(env.db.pool, active, '2026-11-04', '2026-11-06'));
-  });
+    expect(described.info).toMatchObject({ numActionsTaken: runs, runningActions: [] });
+    const reported: string[] = [];
+    for await (const run of env.client.workflow.list({ query: `WorkflowType = 'dailyReports' AND WorkflowId STARTS_WITH '${id}'` })) {
+      const summary: DailyReportsSummary = await env.client.workflow.getHandle(run.workflowId).result();
+      for (const day of summary.days) for (const zone of day.timeZones) reported.push(`${zone} ${day.day}`);
+    }
+    // Each zone's days once; the first and last windows also hold Honolulu's day before and Kiritimati's day after.
+    expect(new Set(reported).size).toBe(reported.length);
+    const zones = (await env.db.pool.query('SELECT DISTINCT time_zone FROM customers WHERE active')).rows.map((r) => r.time_zone as string);
+    const expected = [
+      ...zones.flatMap((zone) => ['2026-11-08', '2026-11-09'].map((day) => `${zone} ${day}`)),
+      'Pacific/Honolulu 2026-11-07', 'Pacific/Kiritimati 2026-11-10',
+    ];
+    expect(reported.sort()).toEqual(expected.sort());
 
-  it('a schedule in another time zone regenerates that zone’s yesterday', () => {
-    // 02:00 in Tokyo on 2026-11-05 is 17:00 UTC on 2026-11-04: the window is in local days.
-    const window = backfillWindow('2026-11-04', '2026-11-04', 'Asia/Tokyo');
-    expect(window.start.toISOString()).toBe('2026-11-04T15:00:00.000Z');
-    expect(window.end.toISOString()).toBe('2026-11-05T14:59:59.000Z');
-  });
+    const active = await activeCustomers();
+    expect(await reportRows(env.db.pool, active, '2026-11-08', '2026-11-09')).toEqual(await truthRows(env.db.pool, active, '2026-11-08', '2026-11-09'));
+    expect(await finalRowsBeforeTheirDayEnded()).toBe(0);
+    // One email per customer and day with orders, never two.
+    const mail = readMailbox(env.sink.dir).filter((m) => m.period === '2026-11-08..2026-11-08' || m.period === '2026-11-09..2026-11-09');
+    const perCustomerDay = new Map<string, number>();
+    for (const m of mail) perCustomerDay.set(`${m.customerId} ${m.period}`, (perCustomerDay.get(`${m.customerId} ${m.period}`) ?? 0) + 1);
+    expect([...perCustomerDay.values()].every((n) => n === 1)).toBe(true);
+    const { rows: withOrders } = await env.db.pool.query(
+      `SELECT count(*)::int AS n FROM daily_reports r JOIN customers c ON c.id = r.customer_id AND c.active
+        WHERE r.report_date BETWEEN '2026-11-08' AND '2026-11-09' AND r.order_count > 0`,
+    );
+    expect(perCustomerDay.size).toBe(withOrders[0]!.n);
+    expect(addDays('2026-11-09', 1)).toBe('2026-11-10');
+  }, 240_000);
 });
