@@ -1,5 +1,5 @@
-// `npm start`: the whole stack on embedded defaults, one regeneration of every customer, then
-// a running worker until Ctrl-C. Whatever is configured (DATABASE_URL, SMTP_URL,
+// `npm start`: the whole stack on embedded defaults, one nightly run over the last 24 hours
+// (every customer's last finished day, in their own zone), then a running worker until Ctrl-C. Whatever is configured (DATABASE_URL, SMTP_URL,
 // TEMPORAL_ADDRESS) is used instead of the embedded default.
 import os from 'node:os';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -12,7 +12,8 @@ import { resolveServices } from '../src/dev/local-services.js';
 import { DemoData } from '../src/services/demo-data.js';
 import { addDays } from '../src/dates.js';
 import { connectClient } from '../src/temporal/client.js';
-import { startRegenerateReports, workflowUiUrl } from '../src/temporal/report-runs.js';
+import { workflowUiUrl } from '../src/temporal/report-runs.js';
+import { startDailyReports } from '../src/temporal/daily-report-runs.js';
 import { createReportWorker, workerPoolSize } from '../src/worker.js';
 import { startAdminServer } from '../src/admin/start-admin.js';
 import { declaredSchedules } from '../src/schedules.js';
@@ -85,11 +86,13 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
   started.push({ what: 'Temporal client', stop: closeClient });
   const schedules = await applySchedules(client, declaredSchedules(config), { taskQueue: config.TEMPORAL_TASK_QUEUE, prune: false });
   logger.info(schedules, 'schedules applied (npm run schedules -- list)');
-  const { handle, input } = await startRegenerateReports(client, reportTuning(config), {
+  // What the hourly schedule does, over the last 24 hours instead of the last hour: each
+  // customer's most recent day that has ended where they are, as final reports.
+  const { handle, input } = await startDailyReports(client, { at: config.DAILY_REPORTS_AT, windowMinutes: 24 * 60, reportOptions: reportTuning(config) }, {
     taskQueue: config.TEMPORAL_TASK_QUEUE, startedFrom: 'start', startedBy: os.userInfo().username,
   });
   const link = workflowUiUrl(services.temporalUiUrl, services.temporal.namespace, handle.workflowId);
-  logger.info({ workflowId: handle.workflowId, period: `${input.from}..${input.to}` }, `regenerating every customer's reports: ${link}`);
+  logger.info({ workflowId: handle.workflowId, window: `${input.windowStart}..${input.windowEnd}` }, `reporting every customer's last finished day: ${link}`);
 
   // Ctrl-C (the worker stops on it) or a failing worker ends the wait too, not only the result.
   const summary = await Promise.race([
@@ -104,8 +107,13 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
     return;
   }
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  const { days } = summary;
+  const total = (count: (day: (typeof days)[number]) => number) => days.reduce((sum, day) => sum + count(day), 0);
   logger.info(
-    { customers: summary.customersProcessed, rows: summary.rowsWritten, emailsSent: summary.emailsSent, emailsAlreadySent: summary.emailsAlreadySent, failures: summary.failures.length },
+    {
+      days: days.map((day) => `${day.day} (${day.timeZones.length} zones)`),
+      customers: total((day) => day.customersProcessed), emailsSent: total((day) => day.emailsSent), failures: total((day) => day.failures),
+    },
     `first run completed ${seconds}s after start`,
   );
   console.log(
