@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Pool } from '../db/pool.js';
 
 /**
@@ -40,11 +41,16 @@ export interface ClaimRequest {
  * `deadline` (local clock) the attempt may start sends of the reports in `held`; after it, the
  * lease may have lapsed and another attempt may have taken them, so it renews first. A claim
  * is taken over only when it is released (token NULL) or its lease has run out.
+ *
+ * The local times are monotonic (performance.now()), not the wall clock: an NTP step back
+ * would otherwise stretch `deadline` past the lease the database gave, and the attempt would
+ * send reports another attempt had taken over.
  */
 export class AttemptClaims {
   private held = new Set<string>();
   private deadline = 0;
   private renewAt = 0;
+  private leaseEnd = 0;
   private statements: Promise<unknown> = Promise.resolve();
   private renewing: Promise<void> | undefined;
 
@@ -61,7 +67,7 @@ export class AttemptClaims {
    */
   claim(due: Array<{ customerId: number; key: string; messageId: string }>): Promise<Set<string>> {
     const run = this.statements.then(async () => {
-      const sentAt = Date.now();
+      const sentAt = performance.now();
       // The INSERT and the UPDATE share one snapshot, so the UPDATE never sees the rows this
       // statement inserts. A claim still carrying our token was taken by nobody since (taking
       // sets the token), so it is renewed even if its lease has lapsed meanwhile.
@@ -92,6 +98,7 @@ export class AttemptClaims {
       this.deadline = sentAt + usable;
       // Renewed (by the next chunk, the next send or the timer) once half of it has gone by.
       this.renewAt = sentAt + usable / 2;
+      this.leaseEnd = sentAt + this.lease.ms;
       this.held = new Set(rows.map((row) => row.idempotency_key));
       return new Set(due.map((r) => r.key).filter((key) => this.held.has(key)));
     });
@@ -101,7 +108,7 @@ export class AttemptClaims {
 
   /** Renews every claim of this attempt (one statement), if half the usable lease has gone by. */
   renewIfDue(): Promise<void> {
-    if (Date.now() < this.renewAt || this.held.size === 0) return Promise.resolve();
+    if (performance.now() < this.renewAt || this.held.size === 0) return Promise.resolve();
     this.renewing ??= this.claim([]).then(
       () => void (this.renewing = undefined),
       (error: unknown) => {
@@ -119,10 +126,15 @@ export class AttemptClaims {
   async maySend(key: string): Promise<boolean> {
     if (!this.held.has(key)) return false;
     await this.renewIfDue();
-    if (Date.now() >= this.deadline) {
+    if (performance.now() >= this.deadline) {
       throw new Error(`the email claims could not be renewed in time (lease ${this.lease.ms / 1000} s); the retry continues`);
     }
     return this.held.has(key);
+  }
+
+  /** Whether the lease this attempt last got (or renewed) still keeps every other attempt off its claims. */
+  leaseHolds(): boolean {
+    return performance.now() < this.leaseEnd;
   }
 
   /**

@@ -80,6 +80,9 @@ const DEFAULT_CHUNK_SIZE = 500;
 /** How often a call checks whether its claims are due for renewal while its sends run. */
 const RENEW_CHECK_MS = 2_000;
 
+/** Pause between tries to mark sent reports after a mark failed (the database restarting). */
+const MARK_RETRY_MS = 250;
+
 interface PreparedChunk {
   /** The reports this attempt holds a claim on and is to send now. */
   mine: Recipient[];
@@ -219,7 +222,13 @@ export class ReportEmail {
       clearInterval(renewal);
       signal?.removeEventListener('abort', onAbort);
       await marker.flush();
-      if (marker.unmarked().length > 0) await marker.flush(); // once more: a mark that failed mid-call
+      // A mark that failed (the database restarting mid-chunk) is tried again for as long as
+      // this attempt's lease keeps everyone else off those reports: left unmarked, they would
+      // be taken over once the lease ran out (or released when the run ends) and sent again.
+      while (marker.unmarked().length > 0 && claims.leaseHolds()) {
+        await new Promise((resolve) => setTimeout(resolve, MARK_RETRY_MS));
+        await marker.flush();
+      }
       if (!request.dryRun) await claims.release(marker.unmarked()).catch(stop);
     }
     if (failure) throw failure.error;

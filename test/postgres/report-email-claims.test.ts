@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startSmtpSink, type SmtpSink } from '../../src/dev/smtp-sink.js';
-import { EmailAttemptOutOfTimeError, ReportsHeldElsewhereError } from '../../src/services/email-claims.js';
+import { AttemptClaims, EmailAttemptOutOfTimeError, ReportsHeldElsewhereError } from '../../src/services/email-claims.js';
 import { ReportEmail, type ReportEmailOptions, type SendReportEmailsRequest } from '../../src/services/report-email.js';
 import { ReportRegeneration } from '../../src/services/report-regeneration.js';
 import { createTestDatabase, seedDemo, testLogger, type TestDatabase } from '../support/database.js';
@@ -136,6 +136,25 @@ describe('claims belong to one attempt', () => {
     expect(readMailbox(sink.dir).map((m) => m.customerId)).toEqual(expected);
   });
 
+  it('a wall clock stepped back (NTP) does not stretch the lease: a claim taken over meanwhile is not sent', async () => {
+    const lease = { ms: 600, safetyMarginMs: 200 };
+    const request = { ...period, workflowId: 'wf-1', runId: 'run-1' };
+    const customerId = expected[0]!;
+    const report = { customerId, key: `${customerId}:${period.from}:${period.to}`, messageId: '<clock@test>' };
+    const mine = new AttemptClaims(db.pool, 'run-1:activity:clock', request, lease);
+    expect(await mine.claim([report])).toEqual(new Set([report.key]));
+    await new Promise((resolve) => setTimeout(resolve, 700)); // its lease ran out...
+    const rival = new AttemptClaims(db.pool, 'run-1:activity:rival', request, lease);
+    expect(await rival.claim([report])).toEqual(new Set([report.key])); // ...and another attempt took the report over
+    const steppedBack = Date.now() - 60_000;
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(steppedBack);
+    try {
+      expect(await mine.maySend(report.key)).toBe(false);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it('keeps its claims leased while sends outlast the lease, so another attempt cannot take them over', async () => {
     sink.delayReplies(150);
     // A 1.2 s lease (no send starts in its last 0.4 s) on one chunk that takes ~2 s to send.
@@ -207,6 +226,20 @@ describe('every error path awaits the sends in flight and marks what was sent', 
     await expectSentMarkedAndRestReleased();
     // The retry tries the rejected one again (it was not dropped), and sends it this time.
     await expectRetryFinishes();
+  });
+
+  it('marking sent reports fails while the database restarts: marked once it is back, never sent again', async () => {
+    sink.delayReplies(20);
+    const lease = { ms: 3_000, safetyMarginMs: 1_000 };
+    const faulty = faultyPool(db.pool);
+    // Every mark for about a second fails, the end-of-call ones included.
+    faulty.failOn(/SET state = 'sent'/, { count: 4, afterMs: 50 });
+    await expect(service({ claimLease: lease }, faulty.pool).sendReports(attempt())).rejects.toThrow(/injected/);
+    expect(faulty.failed.length).toBeGreaterThanOrEqual(2); // both marks the old code tried
+    expect(await expectSentMarkedAndRestReleased()).toBeGreaterThan(0);
+    // Whatever the attempt sent is recorded, so the retry after its lease sends only the rest.
+    await new Promise((resolve) => setTimeout(resolve, lease.ms + 200));
+    await expectRetryFinishes(service({ claimLease: lease }));
   });
 
   it('marking sent reports fails once: they are marked at the end, never sent again', async () => {
