@@ -81,3 +81,17 @@ describe('finding customers', () => {
     expect(page.body).toMatch(/id="range-from-error"[^>]*>from is not a calendar date/);
   });
 });
+
+describe("a customer's report rows", () => {
+  it('marks rows made before their day ended as "so far", and final rows not', async () => {
+    const { ReportRegeneration } = await import('../../src/services/report-regeneration.js');
+    await new ReportRegeneration(env.db.pool).regenerateBatch({ batch: { customerIds: [3] }, from: '2026-11-08', to: '2026-11-09', workflowId: 'admin-test', dryRun: false });
+    // As a manual run on 2026-11-09, before the day ended where customer 3 is, would have left it.
+    await env.db.pool.query(`UPDATE daily_reports SET final = false WHERE customer_id = 3 AND report_date = '2026-11-09'`);
+    const page = (await viewer.get('/customers/3?from=2026-11-08&to=2026-11-09')).body;
+    const rows = [...page.matchAll(/<tr( class="provisional")?><td>(2026-11-0\d)/g)].map((m) => [m[2], Boolean(m[1])]);
+    expect(rows).toEqual([['2026-11-08', false], ['2026-11-09', true]]);
+    expect(page).toMatch(/2026-11-09 <span class="tag"[^>]*>so far<\/span>/);
+    expect(page).toContain('(so far: some days had not ended in');
+  });
+});

@@ -23,6 +23,8 @@ export const STYLESHEET = `
   td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
   a { color: var(--accent); }
   .muted { color: var(--muted); }
+  .tag { display: inline-block; padding: 0 6px; border-radius: 8px; font-size: 12px; background: #fff4d6; color: #6b4e00; }
+  tr.provisional td { background: #fffbef; }
   .error { color: var(--bad); font-size: 13px; margin: 2px 0 0; }
   .notice { padding: 8px 12px; border-radius: 6px; background: #eef3ff; border: 1px solid #c9d6f7; }
   .notice.bad { background: #fdeceb; border-color: #f1c0bc; }

@@ -48,7 +48,7 @@ function reportSection(view: CustomerPageView, customer: CustomerSummary): SafeH
   const orders = rows.reduce((sum, row) => sum + row.orderCount, 0);
   const revenue = rows.reduce((sum, row) => sum + row.revenueCents, 0);
   const tableRows = rows.map(
-    (row) => html`<tr><td>${row.reportDate}</td><td class="num">${row.orderCount}</td><td class="num">${money(row.revenueCents, row.currency)}</td>
+    (row) => html`<tr${row.final ? '' : html` class="provisional"`}><td>${row.reportDate}${row.final ? '' : html` <span class="tag" title="Made before this day ended in the customer's time zone; the nightly run replaces it with the final report">so far</span>`}</td><td class="num">${row.orderCount}</td><td class="num">${money(row.revenueCents, row.currency)}</td>
 <td class="num">${row.averageOrderCents === null ? '–' : money(row.averageOrderCents, row.currency)}</td><td>${row.topSku ?? '–'}</td>
 <td class="muted">${row.generatedAt.replace('T', ' ').slice(0, 19)}</td></tr>`,
   );
@@ -61,7 +61,7 @@ function reportSection(view: CustomerPageView, customer: CustomerSummary): SafeH
 </form>
 ${rows.length === 0
     ? html`<p class="notice">No report rows for ${range.from} to ${range.to} yet. Regenerate them below.</p>`
-    : html`<p>${rows.length} days, ${orders} orders, ${money(revenue, customer.currency)} revenue</p>
+    : html`<p>${rows.length} days, ${orders} orders, ${money(revenue, customer.currency)} revenue${rows.some((row) => !row.final) ? html` <span class="muted">(so far: some days had not ended in ${customer.timeZone} when their rows were made)</span>` : ''}</p>
 ${revenueChart(rows)}
 <table id="report-rows"><thead><tr><th>Day</th><th class="num">Orders</th><th class="num">Revenue</th><th class="num">Average order</th><th>Top product</th><th>Generated (UTC)</th></tr></thead>
 <tbody>${tableRows}</tbody></table>`}
