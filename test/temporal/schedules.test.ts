@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { loadConfig } from '../../src/config.js';
-import { addDays, localDate, localTime } from '../../src/dates.js';
+import { addDays, dayHasEnded, localDate, localTime } from '../../src/dates.js';
 import { declaredSchedules, type ScheduleDeclaration } from '../../src/schedules.js';
 import { applySchedules } from '../../src/temporal/schedule-sync.js';
 import type { DailyReportsSummary } from '../../src/daily-reports-contract.js';
@@ -109,6 +109,36 @@ describe('the nightly schedule, declared in code', () => {
     expect(rows.every((r) => r.final === true)).toBe(true);
     expect(await finalRowsBeforeTheirDayEnded()).toBe(0);
   });
+
+  it('for every demo zone: triggered just after its clock passed `at`, it reports that zone\'s yesterday as final, and no day that has not ended', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    await seedDemo(env.db.pool, { endDate: today, days: 4 });
+    const zones = (await env.db.pool.query('SELECT DISTINCT time_zone FROM customers WHERE active ORDER BY 1')).rows.map((r) => r.time_zone as string);
+    expect(zones).toEqual(expect.arrayContaining(['Pacific/Honolulu', 'Pacific/Kiritimati', 'Asia/Kathmandu', 'America/Santiago', 'America/Los_Angeles', 'Asia/Tokyo']));
+    const id = `${prefix}every-zone`;
+    for (const zone of zones) {
+      const justBefore = new Date(Date.now() - 3 * 60_000);
+      await apply([declaration({ id, at: localTime(justBefore, zone) })]);
+      const handle = env.client.schedule.getHandle(id);
+      const before = (await handle.describe()).info.recentActions.length;
+      await handle.trigger();
+      const described = await eventually(() => handle.describe(), (d) => d.info.recentActions.length > before && d.info.runningActions.length === 0);
+      const run = described.info.recentActions.at(-1)!.action.workflow.workflowId;
+      const summary: DailyReportsSummary = await env.client.workflow.getHandle(run).result();
+      const now = new Date();
+      const yesterday = addDays(localDate(justBefore, zone), -1);
+      const mine = summary.days.find((day) => day.timeZones.includes(zone));
+      expect(mine?.day, `${zone}: ${JSON.stringify(summary.days)}`).toBe(yesterday);
+      for (const day of summary.days) {
+        for (const dueZone of day.timeZones) expect(dayHasEnded(day.day, dueZone, now), `${dueZone} ${day.day}`).toBe(true);
+      }
+      const customers = await activeCustomers('time_zone = $1', [zone]);
+      const { rows } = await env.db.pool.query(`SELECT bool_and(final) AS final, count(*)::int AS n FROM daily_reports WHERE customer_id = ANY($1) AND report_date = $2`, [customers, yesterday]);
+      expect(rows[0], zone).toEqual({ final: true, n: customers.length });
+      expect(await finalRowsBeforeTheirDayEnded()).toBe(0);
+    }
+    expect(readMailbox(env.sink.dir).every((m) => m.final)).toBe(true);
+  }, 120_000);
 
   it('a backfill of two days reports every zone\'s every day exactly once, and emails each once', async () => {
     await seedDemo(env.db.pool);
