@@ -117,12 +117,12 @@ program
     runMain(() => {
       // Checked before connecting: a typo in a year (2020 for 2026) would otherwise queue
       // thousands of runs.
+      if (flags.from > flags.to) usageError(`--from (${flags.from}) must not be after --to (${flags.to})`);
       const declaration = declaredSchedules(config).find((d) => d.id === id);
       const backfill = declaration?.backfill;
       if (!backfill) {
         usageError(`backfill needs a schedule declared in src/schedules.ts with a backfill rule (which scheduled times cover which days); those: ${declaredSchedules(config).filter((d) => d.backfill).map((d) => d.id).join(', ')}`);
       }
-      if (flags.from > flags.to) usageError(`--from (${flags.from}) must not be after --to (${flags.to})`);
       const days = daysBetween(flags.from, flags.to) + 1;
       if (days > backfill.maxDays) {
         usageError(`--from..--to spans ${days} days; ${id} backfills at most ${backfill.maxDays} at a time: backfill a longer period in parts`);
