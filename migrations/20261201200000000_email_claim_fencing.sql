@@ -10,7 +10,14 @@ ALTER TABLE report_emails ADD COLUMN claim_token text, ADD COLUMN lease_until ti
 UPDATE report_emails SET claim_token = 'legacy:' || coalesce(run_id, ''), lease_until = sent_at + interval '15 minutes'
  WHERE state = 'sending';
 
--- Renewal and release by attempt, release by run (when a run ends): both touch only claims.
+-- A claim inserted by a worker of the previous release (a rolling deploy: it names neither
+-- column) gets the protection that release gave it, 15 minutes, instead of NULLs that this
+-- release reads as released and would take over at once while the old worker sends. New code
+-- always names both columns. Set after the UPDATE above, so existing rows keep theirs.
+ALTER TABLE report_emails ALTER COLUMN claim_token SET DEFAULT 'legacy',
+                          ALTER COLUMN lease_until SET DEFAULT now() + interval '15 minutes';
+
+-- Renewal and release by attempt, and rerun-failed's count of a run's live claims: all touch only claims.
 CREATE INDEX report_emails_claim_token ON report_emails (claim_token) WHERE state = 'sending';
 CREATE INDEX report_emails_sending_run ON report_emails (run_id) WHERE state = 'sending';
 

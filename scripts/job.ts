@@ -7,7 +7,7 @@ import { connectClient } from '../src/temporal/client.js';
 import { createPool } from '../src/db/pool.js';
 import { resolveServices, type Services } from '../src/dev/local-services.js';
 import { CustomerSelection } from '../src/services/customer-selection.js';
-import { releaseRunClaims } from '../src/services/email-claims.js';
+import { liveRunClaims } from '../src/services/email-claims.js';
 import { ReportRows } from '../src/services/report-rows.js';
 import { startRegenerateReports, workflowUiUrl } from '../src/temporal/report-runs.js';
 import { waitWithProgress } from '../src/cli/wait-for-run.js';
@@ -170,9 +170,10 @@ async function rerunFailed(workflowId: string, flags: { wait?: boolean }): Promi
     const handle = client.workflow.getHandle(workflowId);
     const description = await handle.describe();
     if (description.status.name === 'RUNNING') throw new UsageError(`${workflowId} is still running; re-run its failures once it has finished`);
-    // It has ended, so none of its attempts sends any more: the email claims it still holds go
-    // now (a terminated run cannot release them itself), and the new run sends those reports.
-    await releaseEmailClaims(services.databaseUrl, description.raw.workflowExecutionInfo?.firstRunId || description.runId);
+    // Its claims are not released here: an attempt of it the server gave up on may still be
+    // sending them. The new run waits for them (the holder releases them when it stops, or
+    // its lease runs out); this says so, so a slow rerun is not a mystery.
+    await reportHeldEmails(services.databaseUrl, workflowId, description.raw.workflowExecutionInfo?.firstRunId || description.runId);
     const summary = (await handle.result()) as RegenerateReportsSummary;
     const pool = createPool(services.databaseUrl, logger, 2);
     const ids = new Set(summary.failures.map((failure) => failure.customerId));
@@ -212,11 +213,16 @@ async function rerunFailed(workflowId: string, flags: { wait?: boolean }): Promi
   });
 }
 
-async function releaseEmailClaims(databaseUrl: string, runId: string): Promise<void> {
+async function reportHeldEmails(databaseUrl: string, workflowId: string, runId: string): Promise<void> {
   const pool = createPool(databaseUrl, logger, 1);
   try {
-    const released = await releaseRunClaims(pool, runId);
-    if (released > 0) console.error(`note: released ${released} email claim(s) the ended run still held`);
+    const { held, leaseEndsInMs } = await liveRunClaims(pool, runId);
+    if (held === 0) return;
+    console.error(
+      `note: ${held} report${held === 1 ? ' is' : 's are'} still held by an attempt of ${workflowId} that may still be sending; ` +
+        `the new run sends them once that attempt stops or its lease runs out (at most ${Math.ceil(leaseEndsInMs / 1000)} s, ` +
+        `unless it is still alive and renewing it)`,
+    );
   } finally {
     await pool.end();
   }

@@ -27,16 +27,22 @@ export interface ReportWorkerDeps {
 let loggingInstalled = false;
 
 /**
- * Emails in flight per email activity: twice the SMTP connections, so each connection has the
- * next message ready while the previous one's database record is being written.
+ * Emails in flight per email activity: one per SMTP connection, never more. A message handed
+ * to nodemailer beyond its connections waits in its pool's queue and starts its SMTP exchange
+ * whenever a connection frees up, after a cancellation or past the claim lease's deadline that
+ * were checked before it was handed over. Sends are marked in groups, so a connection never
+ * waits for the database between messages.
  */
 export function emailConcurrency(config: Pick<Config, 'SMTP_MAX_CONNECTIONS'>): number {
-  return 2 * config.SMTP_MAX_CONNECTIONS;
+  return config.SMTP_MAX_CONNECTIONS;
 }
 
-/** Database connections a worker needs: one per activity slot, plus one per email in flight for two email activities. */
+/**
+ * Database connections a worker needs: one per activity slot, plus for two email activities
+ * two per SMTP connection each (claims, renewals, marks and the next chunk's reads).
+ */
 export function workerPoolSize(config: Pick<Config, 'SMTP_MAX_CONNECTIONS' | 'WORKER_MAX_ACTIVITIES'>): number {
-  return config.WORKER_MAX_ACTIVITIES + 2 * emailConcurrency(config);
+  return config.WORKER_MAX_ACTIVITIES + 2 * 2 * config.SMTP_MAX_CONNECTIONS;
 }
 
 /** The worker's composition root: the one place that builds services and wires them to activities. */

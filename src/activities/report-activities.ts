@@ -92,7 +92,8 @@ export function createReportActivities(services: ReportServices) {
      * Sends as one attempt: its claims carry a token naming the attempt, and it stops (waits
      * for its sends in flight, marks them, releases the rest) when Temporal cancels it or times
      * it out, which reaches it through a heartbeat's response, or just before its own
-     * start-to-close timeout. Either way the retry continues where it stopped.
+     * start-to-close timeout. Either way the retry continues where it stopped. Reports another
+     * attempt holds (one that may still be sending) are waited for until that same moment.
      */
     async sendReportEmails(request: { customerIds: number[]; from: string; to: string; resend: boolean; dryRun: boolean; runId: string }) {
       const context = Context.current();
@@ -102,18 +103,11 @@ export function createReportActivities(services: ReportServices) {
       const result = await whileHeartbeating((report: (details: { done: number; total: number }) => void) =>
         services.reportEmail.sendReports(
           { ...request, workflowId: workflowId(), attemptToken },
-          { onProgress: (done, total) => report({ done, total }), signal: context.cancellationSignal, sendUntil },
+          { onProgress: (done, total) => report({ done, total }), signal: context.cancellationSignal, sendUntil, waitForHeldUntil: sendUntil },
         ),
       );
       log.info('sent report emails', { sent: result.sent, alreadySent: result.alreadySent, failures: result.failures.length, attempt: info.attempt });
       return result;
-    },
-
-    /** After a run has ended: its claims go at once, so the next run sends those reports without waiting for leases. */
-    async releaseEmailClaims(request: { runId: string }) {
-      const released = await services.reportEmail.releaseRunClaims(request.runId);
-      log.info('released email claims of an ended run', { released });
-      return released;
     },
   };
 }

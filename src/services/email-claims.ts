@@ -173,16 +173,19 @@ export class AttemptClaims {
 }
 
 /**
- * Releases every claim a run's attempts still hold, once the run has ended (it no longer
- * sends): the next run sends those reports at once instead of after the lease runs out.
+ * The claims of a run that are still leased to one of its attempts. A run that has ended can
+ * still have a live attempt: one the server timed out (or whose run was terminated) that has
+ * not heard so yet, or is cut off from Temporal and still sending. Nobody but the holder frees
+ * such a claim before its lease runs out: releasing it by run would let a second sender start.
  */
-export async function releaseRunClaims(pool: Pool, runId: string): Promise<number> {
-  const { rowCount } = await pool.query(
-    `UPDATE report_emails SET claim_token = NULL, lease_until = NULL
-      WHERE run_id = $1 AND state = 'sending' AND claim_token IS NOT NULL`,
+export async function liveRunClaims(pool: Pool, runId: string): Promise<{ held: number; leaseEndsInMs: number }> {
+  const { rows } = await pool.query<{ held: number; lease_ends_in_ms: number | null }>(
+    `SELECT count(*)::int AS held, ceil(extract(epoch FROM max(lease_until) - now()) * 1000)::float8 AS lease_ends_in_ms
+       FROM report_emails
+      WHERE run_id = $1 AND state = 'sending' AND claim_token IS NOT NULL AND lease_until > now()`,
     [runId],
   );
-  return rowCount ?? 0;
+  return { held: rows[0]?.held ?? 0, leaseEndsInMs: Math.max(0, rows[0]?.lease_ends_in_ms ?? 0) };
 }
 
 /** A retryable failure: some reports are held by another attempt (of this run or another). */

@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from '../db/pool.js';
 import type { CustomerFailure } from '../contracts.js';
-import { AttemptClaims, DEFAULT_LEASE, EmailAttemptOutOfTimeError, type ClaimLease, ReportsHeldElsewhereError, releaseRunClaims } from './email-claims.js';
+import { AttemptClaims, DEFAULT_LEASE, EmailAttemptOutOfTimeError, type ClaimLease, ReportsHeldElsewhereError } from './email-claims.js';
 import { composeReportEmail } from './report-email-message.js';
 import { ReportRows, type ReportLine } from './report-rows.js';
 
@@ -41,11 +41,22 @@ export interface SendReportsOptions {
   signal?: AbortSignal;
   /** Local time (ms since the epoch) after which no send starts; the call then stops the same way. */
   sendUntil?: number;
+  /**
+   * Local time until which reports held by another attempt are waited for, once everything
+   * else is done: the call tries to claim them again every HELD_RETRY_MS, and sends them as
+   * soon as their holder has stopped and released them or its lease has run out. Without it
+   * (or once it has passed) the call fails retryably with ReportsHeldElsewhereError.
+   */
+  waitForHeldUntil?: number;
 }
 
 export interface ReportEmailOptions {
   from: string;
-  /** Messages in flight at once; the transport's pool bounds connections. */
+  /**
+   * Messages in flight at once; at most the transport pool's connections (more are not used):
+   * a message nodemailer queues behind a busy connection starts its SMTP exchange later,
+   * unchecked, possibly after the call was told to stop or after its lease's deadline.
+   */
   concurrency: number;
   /** Customers read, claimed and sent as one chunk (default 500): bounds memory per call. */
   chunkSize?: number;
@@ -83,6 +94,9 @@ const RENEW_CHECK_MS = 2_000;
 /** Pause between tries to mark sent reports after a mark failed (the database restarting). */
 const MARK_RETRY_MS = 250;
 
+/** Pause between tries to claim reports another attempt holds (see waitForHeldUntil). */
+const HELD_RETRY_MS = 1_000;
+
 interface PreparedChunk {
   /** The reports this attempt holds a claim on and is to send now. */
   mine: Recipient[];
@@ -91,10 +105,10 @@ interface PreparedChunk {
   alreadySent: number;
   /** Sent by an earlier attempt of this run (or, in a dry run, would be sent). */
   sentBefore: number;
-  /** Claimed by an earlier attempt of this run that may still be sending them. */
-  heldByThisRun: number;
-  /** Claimed by another run that may still be sending them. */
-  heldByOtherRuns: number;
+  /** Customers whose report an earlier attempt of this run has claimed and may still be sending. */
+  heldByThisRun: number[];
+  /** Customers whose report another run has claimed and may still be sending. */
+  heldByOtherRuns: number[];
 }
 
 /**
@@ -104,8 +118,10 @@ interface PreparedChunk {
  * rows in state `sending`, keyed by customer + period, carrying the attempt's token and a
  * lease; see AttemptClaims). Only the attempt holding a claim sends it, and only while its
  * lease cannot have lapsed; sent messages are marked `sent` in groups. A report claimed by
- * someone else is neither sent nor counted: the call fails with a retryable
- * ReportsHeldElsewhereError after doing the rest. If the worker dies between a send and its
+ * someone else is neither sent nor counted: after doing the rest the call waits for it (until
+ * waitForHeldUntil), then fails with a retryable ReportsHeldElsewhereError. Only a claim's
+ * holder releases it (when it stops) or its lease runs out: nothing frees the claims of a run
+ * because the run ended, since one of its attempts may still be sending them. If the worker dies between a send and its
  * mark, the report is sent again with the same Message-ID once the lease has run out, so
  * receivers can drop the redelivery — no sender can know whether a message whose "250 OK"
  * was lost arrived.
@@ -121,22 +137,16 @@ export class ReportEmail {
     this.reportRows = new ReportRows(pool);
   }
 
-  /** Releases the claims of a run that has ended, so the next run sends those reports at once. */
-  releaseRunClaims(runId: string): Promise<number> {
-    return releaseRunClaims(this.pool, runId);
-  }
-
   async sendReports(request: SendReportEmailsRequest, options: SendReportsOptions = {}): Promise<SendReportEmailsResult> {
-    const { onProgress, signal, sendUntil } = options;
+    const { onProgress, signal, sendUntil, waitForHeldUntil } = options;
     const result: SendReportEmailsResult = { sent: 0, alreadySent: 0, skippedNoOrders: 0, failures: [] };
     const total = request.customerIds.length;
     const size = this.options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    const chunks: number[][] = [];
-    for (let i = 0; i < total; i += size) chunks.push(request.customerIds.slice(i, i + size));
-    const limit = pLimit(this.options.concurrency);
+    const limit = pLimit(sendSlots(this.transport, this.options.concurrency));
     const lease = this.options.claimLease ?? DEFAULT_LEASE;
     const claims = new AttemptClaims(this.pool, request.attemptToken ?? randomUUID(), request, lease);
-    const held = { thisRun: 0, otherRuns: 0 };
+    // Customers whose report another attempt holds (this round): neither sent nor counted.
+    let held = { thisRun: [] as number[], otherRuns: [] as number[] };
     let done = 0;
     let sentNow = 0;
 
@@ -158,7 +168,7 @@ export class ReportEmail {
         return false;
       }
       if (await claims.maySend(recipient.key)) return !failure;
-      held.otherRuns++; // its lease lapsed and someone else took it over
+      held.otherRuns.push(recipient.id); // its lease lapsed and someone else took it over
       return false;
     };
     const sendOne = async (recipient: Recipient, rows: ReportLine[]) => {
@@ -188,8 +198,11 @@ export class ReportEmail {
       return prepared;
     };
     const sending: Array<Promise<unknown>> = [];
-    let next = chunks.length > 0 ? prepare(chunks[0]!) : undefined;
-    try {
+    let next: Promise<PreparedChunk> | undefined;
+    const sendAll = async (customerIds: number[]) => {
+      const chunks: number[][] = [];
+      for (let i = 0; i < customerIds.length; i += size) chunks.push(customerIds.slice(i, i + size));
+      next = chunks.length > 0 ? prepare(chunks[0]!) : undefined;
       let previousSends: Promise<unknown> = Promise.resolve();
       for (let i = 0; next && !failure; i++) {
         let chunk: PreparedChunk;
@@ -205,26 +218,41 @@ export class ReportEmail {
         result.skippedNoOrders += chunk.skippedNoOrders;
         result.alreadySent += chunk.alreadySent;
         result.sent += chunk.sentBefore;
-        held.thisRun += chunk.heldByThisRun;
-        held.otherRuns += chunk.heldByOtherRuns;
-        done += chunks[i]!.length - chunk.mine.length;
+        held.thisRun.push(...chunk.heldByThisRun);
+        held.otherRuns.push(...chunk.heldByOtherRuns);
+        done += chunks[i]!.length - chunk.mine.length - chunk.heldByThisRun.length - chunk.heldByOtherRuns.length;
         onProgress?.(done, total);
         const sends = Promise.all(chunk.mine.map((recipient) => limit(() => sendOne(recipient, chunk.rows.get(recipient.id) ?? []))));
         sending.push(sends);
         await previousSends; // sendOne never rejects
         previousSends = sends;
       }
+      await Promise.all(sending);
+    };
+    const heldCount = () => held.thisRun.length + held.otherRuns.length;
+    const mayWaitForHeld = () => !failure && waitForHeldUntil !== undefined && Date.now() + HELD_RETRY_MS < waitForHeldUntil;
+    try {
+      await sendAll(request.customerIds);
+      // Reports another attempt holds: once it stops it releases them, or its lease runs out;
+      // tried again within this attempt, so a rerun converges however few retries it has.
+      while (heldCount() > 0 && mayWaitForHeld()) {
+        await pause(HELD_RETRY_MS, signal);
+        if (failure) break;
+        const retry = [...held.thisRun, ...held.otherRuns].sort((a, b) => a - b);
+        held = { thisRun: [], otherRuns: [] };
+        await sendAll(retry);
+      }
     } finally {
       // Every way out: no send left running, every sent report marked, every claim of this
       // attempt that it did not send released for the retry (or another run) to take at once.
       await Promise.all(sending);
-      await next?.catch(() => undefined);
+      await (next as Promise<PreparedChunk> | undefined)?.catch(() => undefined);
       clearInterval(renewal);
       signal?.removeEventListener('abort', onAbort);
       await marker.flush();
       // A mark that failed (the database restarting mid-chunk) is tried again for as long as
       // this attempt's lease keeps everyone else off those reports: left unmarked, they would
-      // be taken over once the lease ran out (or released when the run ends) and sent again.
+      // be taken over once the lease ran out and sent again.
       while (marker.unmarked().length > 0 && claims.leaseHolds()) {
         await new Promise((resolve) => setTimeout(resolve, MARK_RETRY_MS));
         await marker.flush();
@@ -232,7 +260,7 @@ export class ReportEmail {
       if (!request.dryRun) await claims.release(marker.unmarked()).catch(stop);
     }
     if (failure) throw failure.error;
-    if (held.thisRun + held.otherRuns > 0) throw new ReportsHeldElsewhereError(held.thisRun, held.otherRuns);
+    if (heldCount() > 0) throw new ReportsHeldElsewhereError(held.thisRun.length, held.otherRuns.length);
     return result;
   }
 
@@ -249,7 +277,7 @@ export class ReportEmail {
       ...customer,
       ...((rowsByCustomer.get(customer.id) ?? []).every((row) => row.final) ? final : provisional),
     }));
-    const chunk: PreparedChunk = { mine: [], rows: rowsByCustomer, skippedNoOrders: 0, alreadySent: 0, sentBefore: 0, heldByThisRun: 0, heldByOtherRuns: 0 };
+    const chunk: PreparedChunk = { mine: [], rows: rowsByCustomer, skippedNoOrders: 0, alreadySent: 0, sentBefore: 0, heldByThisRun: [], heldByOtherRuns: [] };
     const due: Recipient[] = [];
     for (const recipient of recipients) {
       if (!(rowsByCustomer.get(recipient.id) ?? []).some((row) => row.orderCount > 0)) chunk.skippedNoOrders++;
@@ -269,8 +297,8 @@ export class ReportEmail {
 
   /**
    * Reports due but not claimed: sent meanwhile (counted as sent) or claimed by an attempt that
-   * may still be sending them (counted as held, never as already sent: that run may have ended
-   * without sending them, and then its lease runs out or its end releases them).
+   * may still be sending them (counted as held, never as already sent: that attempt may stop
+   * without sending them, and then it releases them or its lease runs out).
    */
   private async countMissed(chunk: PreparedChunk, missed: Recipient[], runId: string): Promise<void> {
     const { rows } = await this.pool.query<{ idempotency_key: string; state: 'sending' | 'sent'; run_id: string }>(
@@ -281,8 +309,8 @@ export class ReportEmail {
     for (const recipient of missed) {
       const record = records.get(recipient.key);
       if (record?.state === 'sent') countSent(chunk, record.run_id, runId);
-      else if (record?.run_id === runId) chunk.heldByThisRun++;
-      else chunk.heldByOtherRuns++;
+      else if (record?.run_id === runId) chunk.heldByThisRun.push(recipient.id);
+      else chunk.heldByOtherRuns.push(recipient.id);
     }
   }
 
@@ -366,6 +394,30 @@ class SentMarker {
   unmarked(): string[] {
     return [...this.pending];
   }
+}
+
+/**
+ * Sends in flight at once: never more than a pooled transport has connections. nodemailer
+ * queues the rest, and a queued message starts its SMTP exchange whenever a connection frees
+ * up, past every check this call makes before a send (a stop, the lease's deadline).
+ */
+function sendSlots(transport: Transporter, wanted: number): number {
+  const inner = (transport as unknown as { transporter?: { name?: string; options?: { maxConnections?: number } } }).transporter;
+  const connections = inner?.name === 'SMTP (pool)' ? inner.options?.maxConnections : undefined;
+  return connections !== undefined && connections > 0 ? Math.min(wanted, connections) : wanted;
+}
+
+/** Waits `ms`, or less if `signal` aborts meanwhile. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', finish);
+      resolve();
+    };
+    const timer = setTimeout(finish, ms);
+    signal?.addEventListener('abort', finish);
+  });
 }
 
 function countSent(chunk: PreparedChunk, recordRunId: string | null, runId: string): void {

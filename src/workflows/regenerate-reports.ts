@@ -2,7 +2,6 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  ContinueAsNew,
   continueAsNew,
   defineQuery,
   patched,
@@ -50,12 +49,6 @@ const { findUnavailableCustomers, planCustomerBatches } = proxyLocalActivities<R
   startToCloseTimeout: '30 seconds',
   retry,
 });
-// Once a run has ended, its email claims go at once. A few tries only: if the database is
-// away, the claims' leases run out on their own within a minute.
-const { releaseEmailClaims } = proxyLocalActivities<ReportActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { ...retry, maximumAttempts: 5 },
-});
 // All heartbeat at least every 2 s: a lost worker's batch is retried elsewhere after 10 s.
 const { regenerateReportBatches, regenerateReportBatch, sendReportEmails } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '15 minutes',
@@ -67,45 +60,13 @@ const { regenerateReportBatches, regenerateReportBatch, sendReportEmails } = pro
  * Regenerates daily report rows for a period and emails each customer its report.
  * Steps: validate → select customers → per batch: purge+regenerate, then email → summary.
  * Cancelling stops it between activities; activities in flight finish their batches, so no customer is half-done.
+ * Its end releases no email claims: an attempt the server gave up on may still be sending
+ * them. Each attempt releases what it did not send when it stops; a dead worker's claims wait
+ * out their lease (src/services/email-claims.ts).
  */
 export async function regenerateReports(
   rawInput?: RegenerateReportsInput,
   resume?: RegenerateResumeState,
-): Promise<RegenerateReportsSummary> {
-  const run: RunState = {};
-  try {
-    const summary = await regenerateAndEmail(rawInput, resume, run);
-    await releaseEmailClaimsAtEnd(run);
-    return summary;
-  } catch (error) {
-    if (!(error instanceof ContinueAsNew)) await releaseEmailClaimsAtEnd(run);
-    throw error;
-  }
-}
-
-interface RunState {
-  input?: ResolvedRegenerateInput;
-}
-
-const RELEASE_EMAIL_CLAIMS = 'release-email-claims';
-
-/**
- * When the run has finished, failed or been cancelled (not when it continues as new), no
- * attempt of it sends any more: the claims it still holds (an email activity that gave up
- * after its retries) are released, so a run started right after sends those reports. Runs
- * started before this existed replay without it.
- */
-async function releaseEmailClaimsAtEnd(run: RunState): Promise<void> {
-  if (!run.input?.sendEmail || run.input.dryRun || !patched(RELEASE_EMAIL_CLAIMS)) return;
-  await CancellationScope.nonCancellable(() =>
-    releaseEmailClaims({ runId: workflowInfo().firstExecutionRunId }).catch(() => undefined),
-  );
-}
-
-async function regenerateAndEmail(
-  rawInput: RegenerateReportsInput | undefined,
-  resume: RegenerateResumeState | undefined,
-  run: RunState,
 ): Promise<RegenerateReportsSummary> {
   const progress = resume?.progress ?? initialProgress();
   const report = () => setCurrentDetails(describeProgress(progress));
@@ -122,7 +83,6 @@ async function regenerateAndEmail(
     });
   }
   const input = resume?.input ?? validate(rawInput);
-  run.input = input;
   const summary = resume?.summary ?? emptySummary(input);
   upsertSearchAttributes([
     { key: PERIOD, value: `${input.from}..${input.to}` },

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
+import { createMailTransport } from '../../src/mail-transport.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startSmtpSink, type SmtpSink } from '../../src/dev/smtp-sink.js';
-import { AttemptClaims, EmailAttemptOutOfTimeError, ReportsHeldElsewhereError } from '../../src/services/email-claims.js';
+import { AttemptClaims, EmailAttemptOutOfTimeError, liveRunClaims, ReportsHeldElsewhereError } from '../../src/services/email-claims.js';
 import { ReportEmail, type ReportEmailOptions, type SendReportEmailsRequest } from '../../src/services/report-email.js';
 import { ReportRegeneration } from '../../src/services/report-regeneration.js';
 import { createTestDatabase, seedDemo, testLogger, type TestDatabase } from '../support/database.js';
@@ -28,7 +29,8 @@ const onUnhandled = (error: unknown) => void unhandled.push(error);
 beforeAll(async () => {
   db = await createTestDatabase();
   sink = await startSmtpSink(fs.mkdtempSync(path.join(os.tmpdir(), 'dj-mail-')), 0, testLogger);
-  transport = nodemailer.createTransport(sink.url, { pool: true, maxConnections: 4 } as object);
+  // The worker's pooled transport (createTransport(url, options) would ignore `pool`).
+  transport = createMailTransport(sink.url, 4);
   process.on('unhandledRejection', onUnhandled);
   process.on('uncaughtException', onUnhandled);
   await seedDemo(db.pool);
@@ -69,6 +71,17 @@ const attempt = (overrides: Partial<SendReportEmailsRequest> = {}): SendReportEm
   customerIds: ids, ...period, resend: false, workflowId: 'wf-1', runId: 'run-1', dryRun: false,
   attemptToken: `run-1:activity:${++attempts}`, ...overrides,
 });
+
+/** A final report's key and Message-ID, as the service computes them. */
+function reportKey(customerId: number): { customerId: number; key: string; messageId: string } {
+  const key = `${customerId}:${period.from}:${period.to}`;
+  return { customerId, key, messageId: `<report.${key.replace(/[^A-Za-z0-9.-]+/g, '.')}@durable-jobs>` };
+}
+
+/** When the SMTP sink stored a message (its file name carries the time). */
+function storedAt(file: string): number {
+  return Number(/\.(\d{13})-\d+\.eml$/.exec(file)![1]);
+}
 
 /** Every message the SMTP server stored, counted per Message-ID. */
 function deliveries(): Map<string, number> {
@@ -128,11 +141,65 @@ describe('claims belong to one attempt', () => {
     expect(readMailbox(sink.dir).map((m) => m.customerId)).toEqual(expected);
   });
 
-  it('claims released when a run ended are sent by the next run at once, and not counted already sent', async () => {
-    for (const customer of expected) await insertClaim(db.pool, customer, period, { runId: 'ended-run', token: 'ended-run:activity:3', leaseFromNow: '1 minute' });
-    expect(await service().releaseRunClaims('ended-run')).toBe(expected.length);
-    const result = await service().sendReports(attempt());
+  // An ended run may still have a live attempt (timed out by the server but not told yet, cut
+  // off from Temporal, its SMTP send stalled): only that holder, or its lease running out,
+  // frees what it claimed. A rerun that took them at once would be a second sender.
+  it("claims of an ended run still leased by a live holder are not taken by a rerun until the holder releases them", async () => {
+    const holder = new AttemptClaims(db.pool, 'ended-run:activity:3', { ...period, workflowId: 'wf-ended', runId: 'ended-run' });
+    expect(await holder.claim(expected.map((customerId) => reportKey(customerId)))).toHaveProperty('size', expected.length);
+    expect(await liveRunClaims(db.pool, 'ended-run')).toMatchObject({ held: expected.length });
+
+    const rerun = () => service().sendReports(attempt({ runId: 'rerun', workflowId: 'wf-rerun', attemptToken: `rerun:activity:${++attempts}` }));
+    const error = await rerun().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReportsHeldElsewhereError);
+    expect(error).toMatchObject({ byThisRun: 0, byOtherRuns: expected.length });
+    expect(readMailbox(sink.dir), 'nothing the holder may still be sending').toEqual([]);
+
+    // The holder sends one itself and stops: it marks that one and releases the rest.
+    await holder.markSent([reportKey(expected[0]!).key]);
+    expect(await holder.release()).toBe(expected.length - 1);
+    expect(await liveRunClaims(db.pool, 'ended-run')).toMatchObject({ held: 0 });
+    const result = await rerun();
+    expect(result, 'held reports are never counted already sent; what the holder sent is').toMatchObject({ sent: expected.length - 1, alreadySent: 1 });
+    expect(readMailbox(sink.dir).map((m) => m.customerId)).toEqual(expected.slice(1));
+  });
+
+  it("a rerun waits within its attempt for an ended run's live claims, and sends them once the holder's lease lapses", async () => {
+    const lease = { ms: 1_500, safetyMarginMs: 500 };
+    const holder = new AttemptClaims(db.pool, 'ended-run:activity:3', { ...period, workflowId: 'wf-ended', runId: 'ended-run' }, lease);
+    const heldIds = expected.slice(0, 3);
+    await holder.claim(heldIds.map((customerId) => reportKey(customerId)));
+    const leaseEnds = Date.now() + lease.ms;
+    // The holder's worker died: it never releases. The rerun does the rest at once, then waits.
+    const result = await service().sendReports(attempt({ runId: 'rerun', workflowId: 'wf-rerun' }), { waitForHeldUntil: Date.now() + 10_000 });
     expect(result).toMatchObject({ sent: expected.length, alreadySent: 0 });
+    const mailbox = readMailbox(sink.dir);
+    expect(mailbox.map((m) => m.customerId)).toEqual(expected);
+    for (const message of mailbox.filter((m) => heldIds.includes(m.customerId))) {
+      expect(storedAt(message.file), `customer ${message.customerId} sent only after the lease lapsed`).toBeGreaterThanOrEqual(leaseEnds - 50);
+    }
+  });
+
+  it('a claim inserted by the previous release (rolling deploy: no token, no lease named) is protected for 15 minutes', async () => {
+    const customerId = expected[0]!;
+    // What the previous release's claim did: INSERT naming neither column, then stamp sent_at.
+    await db.pool.query(
+      `INSERT INTO report_emails (customer_id, period_from, period_to, idempotency_key, message_id, workflow_id, run_id, state)
+       VALUES ($1, $2, $3, $4, $5, 'wf-old', 'old-run', 'sending')`,
+      [customerId, period.from, period.to, reportKey(customerId).key, reportKey(customerId).messageId],
+    );
+    await db.pool.query(`UPDATE report_emails SET sent_at = now() WHERE idempotency_key = $1`, [reportKey(customerId).key]);
+    const { rows } = await db.pool.query(`SELECT claim_token, extract(epoch FROM lease_until - now())::float8 AS lease_s FROM report_emails`);
+    expect(rows[0].claim_token).not.toBeNull();
+    expect(rows[0].lease_s).toBeGreaterThan(15 * 60 - 5);
+    expect(rows[0].lease_s).toBeLessThanOrEqual(15 * 60);
+
+    const error = await service().sendReports(attempt()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReportsHeldElsewhereError);
+    expect(readMailbox(sink.dir).map((m) => m.customerId)).toEqual(expected.slice(1));
+    // 15 minutes later (the lease moved back instead of waiting): new code takes it over.
+    await db.pool.query(`UPDATE report_emails SET lease_until = now() - interval '1 second' WHERE claim_token = $1`, [rows[0].claim_token]);
+    expect(await service().sendReports(attempt())).toMatchObject({ sent: expected.length, alreadySent: 0 });
     expect(readMailbox(sink.dir).map((m) => m.customerId)).toEqual(expected);
   });
 
@@ -184,6 +251,36 @@ describe('an attempt told to stop stops, then accounts for everything', () => {
     expect(sentBeforeStop).toBeGreaterThan(0);
     expect(sentBeforeStop).toBeLessThan(expected.length);
     await expectRetryFinishes();
+  });
+
+  it('hands nodemailer no more messages than it has connections: after an abort, no message starts its SMTP exchange', async () => {
+    const replyDelay = 300;
+    sink.delayReplies(replyDelay);
+    const twoConnections = createMailTransport(sink.url, 2);
+    try {
+      const controller = new AbortController();
+      let abortedAt = 0;
+      let progressCalls = 0;
+      // Asked for 8 at once: 6 would wait in nodemailer's queue and go out after the abort.
+      const email = new ReportEmail(db.pool, twoConnections, { from: 'Reports <reports@test>', concurrency: 8, chunkSize: 50 });
+      const stopped = email.sendReports(attempt(), {
+        signal: controller.signal,
+        // The first call accounts for the chunk (customers without orders); each later one is a send.
+        onProgress: () => {
+          if (++progressCalls >= 3 && !abortedAt) {
+            abortedAt = Date.now();
+            controller.abort(new Error('activity cancelled'));
+          }
+        },
+      });
+      await expect(stopped).rejects.toThrow('activity cancelled');
+      await new Promise((resolve) => setTimeout(resolve, 3 * replyDelay));
+      const late = readMailbox(sink.dir).filter((m) => storedAt(m.file) > abortedAt + replyDelay + 100);
+      expect(late.map((m) => m.customerId), 'messages that started their SMTP exchange after the abort').toEqual([]);
+      await expectSentMarkedAndRestReleased();
+    } finally {
+      twoConnections.close();
+    }
   });
 
   it('stops before sendUntil (the attempt running out of time) the same way', async () => {
