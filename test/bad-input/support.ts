@@ -15,16 +15,23 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
  */
 export const WATCHED_TABLES = ['customers', 'orders', 'daily_reports', 'report_emails', 'admin_users', 'admin_sessions', 'admin_audit', 'pgmigrations'] as const;
 
+/**
+ * The admin page records each refusal itself in admin_audit (a refused start, a failed
+ * sign-in or password change): those rows are the only change a bad input may make there.
+ */
+export const AUDIT_ROWS_OTHER_THAN_REFUSALS = { admin_audit: "NOT (outcome LIKE 'refused:%' OR outcome LIKE 'failed:%' OR outcome = 'throttled')" };
+
 export interface StateSnapshot {
   tables: Record<string, { rows: number; md5: string }>;
   mailbox: string[];
 }
 
-export async function snapshotState(pool: Pool, mailDir: string): Promise<StateSnapshot> {
+export async function snapshotState(pool: Pool, mailDir: string, only: Partial<Record<(typeof WATCHED_TABLES)[number], string>> = {}): Promise<StateSnapshot> {
   const tables: StateSnapshot['tables'] = {};
   for (const table of WATCHED_TABLES) {
+    // `only`: an SQL condition limiting which of a table's rows must stay the same.
     const { rows } = await pool.query<{ rows: number; md5: string }>(
-      `SELECT count(*)::int AS rows, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) AS md5 FROM ${table} t`,
+      `SELECT count(*)::int AS rows, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) AS md5 FROM ${table} t WHERE ${only[table] ?? 'true'}`,
     );
     tables[table] = rows[0]!;
   }
