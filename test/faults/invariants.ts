@@ -9,6 +9,8 @@ export interface InvariantReport {
   emailsDuplicated: number;
   /** Extra deliveries of a message with the same Message-ID (an unknowable-outcome resend). */
   sameIdRedeliveries: number;
+  /** Rows marked final, or final emails sent, before their day had ended in the customer's zone. */
+  finalTooEarly: number;
 }
 
 /**
@@ -40,7 +42,18 @@ export async function checkInvariants(pool: Pool, mailDir: string, from: string,
     idsByCustomer.set(message.customerId, ids);
   }
   const distinct = [...idsByCustomer.values()].reduce((sum, ids) => sum + ids.size, 0);
+  // The day ends at the first instant of the next local day, computed by PostgreSQL (not src/dates.ts).
+  const { rows: [early] } = await pool.query<{ n: number }>(
+    `SELECT (SELECT count(*) FROM daily_reports r JOIN customers c ON c.id = r.customer_id
+              WHERE r.report_date BETWEEN $1 AND $2 AND r.final
+                AND r.generated_at < ((r.report_date + 1)::timestamp AT TIME ZONE c.time_zone))
+          + (SELECT count(*) FROM report_emails e JOIN customers c ON c.id = e.customer_id
+              WHERE e.period_to BETWEEN $1 AND $2 AND e.state = 'sent' AND e.idempotency_key NOT LIKE '%:provisional:%'
+                AND e.sent_at < ((e.period_to + 1)::timestamp AT TIME ZONE c.time_zone)) AS n`,
+    [from, to],
+  );
   return {
+    finalTooEarly: Number(early?.n ?? 0),
     rowsWrong: wrong?.n ?? 0,
     emailsMissing: expected.filter((row) => !idsByCustomer.has(Number(row.customer_id))).length,
     emailsDuplicated: [...idsByCustomer.values()].filter((ids) => ids.size > 1).length,

@@ -6,6 +6,7 @@ import type { FaultStack } from './fault-stack.js';
 import { rerunFailedWithCli } from './job-cli.js';
 import type { TcpProxy } from './tcp-proxy.js';
 import type { WorkerProcess } from './worker-process.js';
+import { downtimeThreeDays } from './downtime-scenario.js';
 
 export interface ScenarioWorker extends WorkerProcess {
   /** Its link to Temporal, when the scenario puts workers behind proxies (`workersBehindProxy`). */
@@ -199,6 +200,5 @@ export const SCENARIOS: Scenario[] = [
       return { handles: [main, context.client.workflow.getHandle(rerun)] };
     },
   },
-  // `downtime-3-days` (schedules, per time zone) comes with the schedule work: it starts no main
-  // run; its `run` drives a schedule and returns the scheduled runs and the periods they cover.
+  downtimeThreeDays,
 ];
