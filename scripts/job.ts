@@ -1,7 +1,7 @@
 // `npm run job -- <command>`: start report runs and read report rows from the shell.
 import os from 'node:os';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { hasFailures, InvalidInputError, MAX_LISTED_FAILURES, resolveRegenerateInput, type RegenerateReportsInput, type RegenerateReportsSummary } from '../src/contracts.js';
+import { hasFailures, InvalidInputError, LIMITS, MAX_LISTED_FAILURES, resolveRegenerateInput, type RegenerateReportsInput, type RegenerateReportsSummary } from '../src/contracts.js';
 import { reportTuning } from '../src/config.js';
 import { connectClient } from '../src/temporal/client.js';
 import { createPool } from '../src/db/pool.js';
@@ -201,15 +201,22 @@ async function rerunFailed(workflowId: string, flags: { wait?: boolean }): Promi
     // only who and when change: these customers, the period it ran (so no zone for "yesterday").
     const memoInput = (description.memo?.input ?? {}) as RegenerateReportsInput & { customerTimeZones?: unknown };
     const { customerTimeZones: _zones, timeZone: _zone, ...options } = memoInput;
-    const rawInput: RegenerateReportsInput = {
-      ...reportTuning(config),
-      ...options,
-      customerIds: [...ids].sort((a, b) => a - b),
-      from: summary.from,
-      to: summary.to,
-      dryRun: summary.dryRun,
-    };
-    await startAndReport(services, client, rawInput, Boolean(flags.wait));
+    // A run names at most LIMITS.maxCustomerIds customers: a failed range of an all-customer
+    // run can hold more, so they are re-run in as many runs as that takes, one after another.
+    const sorted = [...ids].sort((a, b) => a - b);
+    const parts = Math.ceil(sorted.length / LIMITS.maxCustomerIds);
+    if (parts > 1) console.log(`${sorted.length} failed customers: re-running them in ${parts} runs of at most ${LIMITS.maxCustomerIds}`);
+    for (let i = 0; i < sorted.length; i += LIMITS.maxCustomerIds) {
+      const rawInput: RegenerateReportsInput = {
+        ...reportTuning(config),
+        ...options,
+        customerIds: sorted.slice(i, i + LIMITS.maxCustomerIds),
+        from: summary.from,
+        to: summary.to,
+        dryRun: summary.dryRun,
+      };
+      await startAndReport(services, client, rawInput, Boolean(flags.wait));
+    }
   });
 }
 

@@ -10,15 +10,16 @@ import type { Pool } from '../db/pool.js';
  * then waits for the sends in flight and releases what it did not send. It must also exceed
  * the heartbeat timeout (10 s), after which a retry starts while the old attempt may still be
  * alive. And it bounds how long a report waits after its worker died: a retry takes over once
- * the lease has run out. 60 s covers the first two many times over and keeps the third short.
+ * the lease has run out. 30 s covers the first two (2 s, 10 s) with room to spare and keeps the
+ * third short: a retry after a worker was killed sends its reports about 30 s later, not a minute.
  */
-export const CLAIM_LEASE_MS = 60_000;
+export const CLAIM_LEASE_MS = 30_000;
 
 /**
  * No send starts later than this before the lease may run out: a send that starts just before
  * that moment has this long to finish before anyone else may take its report over.
  */
-export const LEASE_SAFETY_MARGIN_MS = 15_000;
+export const LEASE_SAFETY_MARGIN_MS = 10_000;
 
 export interface ClaimLease {
   ms: number;

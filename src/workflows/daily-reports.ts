@@ -38,16 +38,18 @@ export async function dailyReports(rawInput?: DailyReportsInput): Promise<DailyR
   for (const due of plan.days) {
     setCurrentDetails(`regenerating ${due.day} for ${due.customers} customers in ${due.timeZones.join(', ')}`);
     const workflowId = `${info.workflowId}:${due.day}`;
+    const args = { ...input.reportOptions, customerTimeZones: due.timeZones, from: due.day, to: due.day };
     try {
       const result = await executeChild(regenerateReports, {
         workflowId,
-        args: [{ ...input.reportOptions, customerTimeZones: due.timeZones, from: due.day, to: due.day }],
+        args: [args],
         typedSearchAttributes: [
           { key: STARTED_FROM, value: 'schedule' },
           { key: CUSTOMER_IDS, value: ['all'] },
           { key: PERIOD, value: `${due.day}..${due.day}` },
         ],
-        memo: { startedBy: `workflow:${info.workflowId}`, startedFrom: 'schedule' },
+        // The input in the memo, as every start of ours records it: rerun-failed reuses its options.
+        memo: { startedBy: `workflow:${info.workflowId}`, startedFrom: 'schedule', input: args },
         staticSummary: `Reports for ${due.day}, customers in ${due.timeZones.join(', ')}`.slice(0, 400),
       });
       summary.days.push({ ...due, workflowId, outcome: 'completed', ...countDay(result) });

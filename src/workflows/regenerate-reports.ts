@@ -182,7 +182,13 @@ async function processBatches(group: BatchGroup, number: number, input: Resolved
     summary.emailsSkippedNoOrders += sent.skippedNoOrders;
     recordFailures(summary, sent.failures);
   } catch (error) {
-    recordBatchFailure(summary, { customerIds: regenerated.customerIds }, 'email', error);
+    // Range batches are recorded as ranges, so rerun-failed can expand every one: a list of
+    // customer ids would be cut at MAX_LISTED_FAILURES, and the rest never re-run.
+    if (group.batches.every((batch) => !('customerIds' in batch))) {
+      for (const batch of group.batches) recordBatchFailure(summary, batch, 'email', error);
+    } else {
+      recordBatchFailure(summary, { customerIds: regenerated.customerIds }, 'email', error);
+    }
   }
 }
 

@@ -98,6 +98,22 @@ describe('regenerateReports on the real dev server', () => {
     expect(await reportRows(env.db.pool, [1, 3], period.from, period.to)).toEqual(await truthRows(env.db.pool, [1, 3], period.from, period.to));
   });
 
+  it('an all-customer run whose email step gave up records id ranges, so rerun-failed can re-run every customer (a list of ids stopped at 100)', async () => {
+    await seedDemo(env.db.pool, { customers: 240 });
+    env.sink.outage(15_000); // every connection refused (421) while the run's single email attempts fail
+    const { summary } = await run({ ...period, batchSize: 50, parallelism: 1, emailMaxAttempts: 1 });
+    env.sink.outage(0);
+    expect(summary.failures).toEqual([]);
+    expect(summary.failuresNotListed).toBe(0);
+    const email = summary.failedRanges.filter((range) => range.step === 'email');
+    expect(email).toHaveLength(5); // 226 active customers, 50 a batch
+    const { CustomerSelection } = await import('../../src/services/customer-selection.js');
+    const selection = new CustomerSelection(env.db.pool);
+    const covered = (await Promise.all(email.map((range) => selection.activeIdsInRange(range.firstId, range.lastId, range.timeZones)))).flat();
+    expect(covered).toEqual(await activeIds());
+    expect(summary.emailsSent).toBe(0);
+  }, 60_000);
+
   it.each([
     [{ from: '2026-11-10', to: '2026-11-01' }, 'from (2026-11-10) must not be after to (2026-11-01)'],
     [{ from: '2026-02-30' }, 'from is not a calendar date'],
