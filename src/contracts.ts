@@ -276,7 +276,12 @@ export function recordFailedRange(summary: RegenerateReportsSummary, range: Fail
 
 /** True when any customer failed, listed or not: the run finished, but not for everyone. */
 export function hasFailures(summary: RegenerateReportsSummary): boolean {
-  return summary.failures.length + summary.failuresNotListed + summary.failedRanges.length + (summary.failedRangesNotListed ?? 0) > 0;
+  return failureCount(summary) > 0;
+}
+
+/** Failed customers, listed or not, plus failed id ranges, listed or not (a range counts once). */
+export function failureCount(summary: RegenerateReportsSummary): number {
+  return summary.failures.length + summary.failuresNotListed + summary.failedRanges.length + (summary.failedRangesNotListed ?? 0);
 }
 
 export function emptySummary(input: Pick<ResolvedRegenerateInput, 'from' | 'to' | 'dryRun'>): RegenerateReportsSummary {

@@ -11,7 +11,7 @@
  * 45 minutes for the next window) and whatever its DST rules.
  */
 import { z } from 'zod';
-import { InvalidInputError, resolveRegenerateInput, type RegenerateReportsInput, type RegenerateReportsSummary } from './contracts.js';
+import { failureCount, InvalidInputError, resolveRegenerateInput, type RegenerateReportsInput, type RegenerateReportsSummary } from './contracts.js';
 
 export const DAILY_REPORTS_WORKFLOW = 'dailyReports';
 
@@ -115,6 +115,6 @@ export function countDay(summary: RegenerateReportsSummary): { customersProcesse
   return {
     customersProcessed: summary.customersProcessed,
     emailsSent: summary.emailsSent,
-    failures: summary.failures.length + summary.failuresNotListed + summary.failedRanges.length,
+    failures: failureCount(summary),
   };
 }

@@ -1,8 +1,8 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { DAILY_REPORTS_WORKFLOW, resolveDailyReportsInput, type DailyReportsInput, type ResolvedDailyReportsInput } from '../daily-reports-contract.js';
 import type { dailyReports } from '../workflows/daily-reports.js';
 import { CUSTOMER_IDS, STARTED_FROM } from './search-attributes.js';
-import type { StartRunOptions } from './report-runs.js';
+import { RunAlreadyRunningError, type StartRunOptions } from './report-runs.js';
 
 /**
  * Starts the nightly job by hand, as if its schedule fired now: validated at the door, a
@@ -16,9 +16,10 @@ export async function startDailyReports(
 ): Promise<{ handle: WorkflowHandle<typeof dailyReports>; input: ResolvedDailyReportsInput }> {
   const input = resolveDailyReportsInput(rawInput, options.now ?? new Date());
   const queue = options.taskQueue === 'reports' ? '' : `@${options.taskQueue}`;
+  const workflowId = `daily-reports:${options.startedFrom}:${input.windowEnd.slice(0, 19)}Z${queue}`;
   const handle = await client.workflow.start<typeof dailyReports>(DAILY_REPORTS_WORKFLOW, {
     taskQueue: options.taskQueue,
-    workflowId: `daily-reports:${options.startedFrom}:${input.windowEnd.slice(0, 19)}Z${queue}`,
+    workflowId,
     args: [rawInput ?? {}],
     typedSearchAttributes: [
       { key: STARTED_FROM, value: options.startedFrom },
@@ -26,6 +27,9 @@ export async function startDailyReports(
     ],
     memo: { startedBy: options.startedBy, startedFrom: options.startedFrom, input: rawInput ?? {} },
     staticSummary: `Daily reports: every customer whose clock passed ${input.at} in the ${input.windowMinutes} minutes before ${input.windowEnd}`,
+  }).catch((error: unknown) => {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) throw new RunAlreadyRunningError(workflowId);
+    throw error;
   });
   return { handle, input };
 }

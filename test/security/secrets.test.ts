@@ -123,7 +123,7 @@ describe.concurrent('secrets stay out of logs, errors and histories', () => {
       const failing = keep('job: a run with a failing customer', await runScript('job', [
         'regenerate-reports', '--customer', '4', '--customer', '5', '--customer', '6', '--customer', '7', '--from', '2026-11-08', '--to', '2026-11-10', '--wait',
       ], secretEnv));
-      expect(failing.code, failing.stderr).toBe(0);
+      expect(failing.code, failing.stderr).toBe(3); // finished, some customers failed (EXIT_CODES.someCustomersFailed)
       expect(failing.stdout).toContain('Nowhere/Atlantis');
 
       // A run refused by the workflow, started through the Temporal CLI with the API key in its environment.

@@ -1,4 +1,4 @@
-import type { RegenerateReportsSummary } from '../../contracts.js';
+import { failureCount, type RegenerateReportsSummary } from '../../contracts.js';
 import { describeProgress, type RegenerateProgress } from '../../workflows/progress.js';
 import type { RunListItem, RunStatus } from '../run-history.js';
 import { assetUrl } from '../static-assets.js';
@@ -15,7 +15,7 @@ export function progressText(progress: RegenerateProgress | null | undefined): s
 
 export function summaryText(summary: RegenerateReportsSummary): string {
   const rows = summary.dryRun ? `${summary.rowsThatWouldChange} rows would change (dry run)` : `${summary.rowsWritten} rows written`;
-  const failures = summary.failures.length + summary.failuresNotListed + summary.failedRanges.length;
+  const failures = failureCount(summary);
   return `${summary.cancelled ? 'cancelled after ' : ''}${summary.customersProcessed} customers, ${rows}, ${summary.emailsSent} emails sent, ${summary.emailsAlreadySent} already sent, ` +
     `${summary.emailsSkippedNoOrders} skipped (no orders), ${failures} failures`;
 }
