@@ -201,7 +201,7 @@ async function rerunFailed(workflowId: string, flags: { wait?: boolean }): Promi
     // only who and when change: these customers, the period it ran (so no zone for "yesterday").
     const memoInput = (description.memo?.input ?? {}) as RegenerateReportsInput & { customerTimeZones?: unknown };
     const { customerTimeZones: _zones, timeZone: _zone, ...options } = memoInput;
-    // A run names at most LIMITS.maxCustomerIds customers: a failed range of an all-customer
+    // A run names at most LIMITS.maxCustomerIds (100) customers: a failed range of an all-customer
     // run can hold more, so they are re-run in as many runs as that takes, one after another.
     const sorted = [...ids].sort((a, b) => a - b);
     const parts = Math.ceil(sorted.length / LIMITS.maxCustomerIds);

@@ -15,7 +15,12 @@ export const REGENERATE_REPORTS_WORKFLOW = 'regenerateReports';
 /** Guard rails on manual input; changing them is a code change, reviewed like one. */
 export const LIMITS = {
   maxRangeDays: 366,
-  maxCustomerIds: 1000,
+  /**
+   * Every run lists its customers in the DjCustomerIds search attribute, and Temporal refuses a
+   * value over 2 KB (a run of 400 customers failed to start): 100 ids of up to 16 digits fit.
+   * Larger sets are all-customer runs (or zone runs); rerun-failed splits its re-runs.
+   */
+  maxCustomerIds: 100,
   /** Time zones one run may be limited to (there are about 600 IANA zones). */
   maxCustomerTimeZones: 100,
   maxBatchSize: 5000,

@@ -77,3 +77,18 @@ describe('run ids', () => {
     }
   });
 });
+
+describe('the most customers a run may name', () => {
+  it('start, with every id in the DjCustomerIds search attribute (Temporal caps a value at 2 KB: 400 ids did not start)', async () => {
+    const { LIMITS } = await import('../../src/contracts.js');
+    const { CUSTOMER_IDS } = await import('../../src/temporal/search-attributes.js');
+    // The longest ids there can be (16 digits), as many as allowed.
+    const ids = Array.from({ length: LIMITS.maxCustomerIds }, (_, i) => Number.MAX_SAFE_INTEGER - i);
+    const { handle } = await startRegenerateReports(env.client, { customerIds: ids, from: '2026-11-09' }, { taskQueue: `${env.taskQueue}-idle`, startedFrom: 'api', startedBy: 'test' });
+    try {
+      expect((await handle.describe()).typedSearchAttributes.get(CUSTOMER_IDS)).toHaveLength(LIMITS.maxCustomerIds);
+    } finally {
+      await handle.terminate('test done');
+    }
+  });
+});
