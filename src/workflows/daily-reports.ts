@@ -52,7 +52,13 @@ export async function dailyReports(rawInput?: DailyReportsInput): Promise<DailyR
         memo: { startedBy: `workflow:${info.workflowId}`, startedFrom: 'schedule', input: args },
         staticSummary: `Reports for ${due.day}, customers in ${due.timeZones.join(', ')}`.slice(0, 400),
       });
-      summary.days.push({ ...due, workflowId, outcome: 'completed', ...countDay(result) });
+      // A day's run cancelled part-way (from the Web UI, say) completes with what it did: its
+      // other customers got nothing, so the day failed, and the run must say so.
+      if (result.cancelled) {
+        summary.days.push({ ...due, workflowId, outcome: 'failed', ...countDay(result), error: `cancelled after ${result.customersProcessed} of ${due.customers} customers; run the day again` });
+      } else {
+        summary.days.push({ ...due, workflowId, outcome: 'completed', ...countDay(result) });
+      }
     } catch (error) {
       if (!(error instanceof ChildWorkflowFailure)) throw error;
       summary.days.push({ ...due, workflowId, outcome: 'failed', customersProcessed: 0, emailsSent: 0, failures: due.customers, error: error.cause?.message ?? error.message });
