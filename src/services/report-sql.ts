@@ -8,9 +8,22 @@
  * orders index usable. Every day of the period gets a row, also days without orders.
  * A row is final when it is generated after its day ended in the customer's zone (now() is
  * the transaction's start, so a row generated across midnight stays provisional); the
- * start of a day is `D::timestamp AT TIME ZONE zone`, which PostgreSQL resolves to the
- * first instant of D also where midnight is skipped (tested against src/dates.ts).
+ * start of a day is dayStartSql, the first instant of D also where midnight is skipped or
+ * repeated (tested against src/dates.ts).
  */
+/**
+ * SQL for the first instant of local day `day` (a date expression) in `zone`, as src/dates.ts
+ * defines it. `day::timestamp AT TIME ZONE zone` alone is wrong where midnight happens twice
+ * (America/Havana on 2026-11-01, Atlantic/Azores on 2026-10-25 turn 01:00 back to 00:00):
+ * PostgreSQL takes the second midnight, an hour after the previous day ended, so the nightly
+ * run made there at DAILY_REPORTS_AT 00:xx wrote provisional rows nothing ever replaced.
+ * 23:00 the evening before, plus an hour, is the first midnight; where midnight is skipped
+ * both give the jump.
+ */
+export function dayStartSql(day: string, zone: string): string {
+  return `least(${day}::timestamp AT TIME ZONE ${zone}, ((${day}::timestamp - interval '1 hour') AT TIME ZONE ${zone}) + interval '1 hour')`;
+}
+
 const freshRows = `
   WITH target AS (
     -- Converting a fixed instant checks every customer's time zone, also one without orders.
@@ -37,7 +50,7 @@ const freshRows = `
          coalesce(a.revenue_cents, 0) AS revenue_cents,
          round(a.revenue_cents::numeric / a.order_count)::bigint AS average_order_cents,
          a.top_sku,
-         now() >= ((d.day::date + 1)::timestamp AT TIME ZONE t.time_zone) AS final
+         now() >= ${dayStartSql('(d.day::date + 1)', 't.time_zone')} AS final
     FROM target t
    CROSS JOIN generate_series($2::date, $3::date, interval '1 day') AS d(day)
     LEFT JOIN agg a ON a.customer_id = t.id AND a.report_date = d.day::date`;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, dayHasEnded, localDate, zonedMidnight } from '../../src/dates.js';
 import { ReportRegeneration } from '../../src/services/report-regeneration.js';
 import { ReportRows } from '../../src/services/report-rows.js';
+import { dayStartSql } from '../../src/services/report-sql.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const ZONES = [
@@ -46,9 +47,13 @@ describe('final and provisional report rows', () => {
     expect(rows.filter((row) => !row.final).length).toBeGreaterThanOrEqual(ZONES.length); // at least every "tomorrow"
   });
 
-  it("agrees with src/dates.ts on where a day starts, also where midnight is skipped", async () => {
-    for (const [day, zone] of [['2026-09-06', 'America/Santiago'], ['2026-03-08', 'America/Havana'], ['2026-11-01', 'America/New_York'], ['2026-11-04', 'Asia/Kathmandu']] as const) {
-      const { rows } = await db.pool.query<{ start: Date }>(`SELECT ($1::date::timestamp AT TIME ZONE $2) AS start`, [day, zone]);
+  it("agrees with src/dates.ts on where a day starts, also where midnight is skipped or happens twice", async () => {
+    for (const [day, zone] of [
+      ['2026-09-06', 'America/Santiago'], ['2026-03-08', 'America/Havana'], ['2026-11-01', 'America/New_York'], ['2026-11-04', 'Asia/Kathmandu'],
+      // Clocks turned back from 01:00 to 00:00: the day before ends at the first midnight.
+      ['2026-11-01', 'America/Havana'], ['2026-10-25', 'Atlantic/Azores'], ['2026-04-05', 'America/Santiago'],
+    ] as const) {
+      const { rows } = await db.pool.query<{ start: Date }>(`SELECT ${dayStartSql('$1::date', '$2::text')} AS start`, [day, zone]);
       expect(rows[0]!.start.toISOString(), `${zone} ${day}`).toBe(zonedMidnight(day, zone).toISOString());
     }
   });
