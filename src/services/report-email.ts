@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import addressparser from 'nodemailer/lib/addressparser/index.js';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from '../db/pool.js';
 import type { CustomerFailure } from '../contracts.js';
@@ -83,6 +85,12 @@ interface Candidate {
   provisional: Pick<Recipient, 'key' | 'recordRunId' | 'recordState'>;
 }
 
+/** A message built ahead of its send: the raw MIME and the SMTP envelope. */
+interface BuiltMessage {
+  raw: Buffer;
+  envelope: { from: string; to: string[] };
+}
+
 /** Successful sends are marked in groups of this many (and at the end). */
 const MARK_EVERY = 50;
 
@@ -135,7 +143,13 @@ export class ReportEmail {
     private readonly options: ReportEmailOptions,
   ) {
     this.reportRows = new ReportRows(pool);
+    // MAIL FROM takes the bare address of the From header ("Daily reports <reports@…>").
+    const [sender] = addressparser(options.from, { flatten: true });
+    if (!sender?.address) throw new Error(`MAIL_FROM must name an email address, got '${options.from}'`);
+    this.envelopeFrom = sender.address;
   }
+
+  private readonly envelopeFrom: string;
 
   async sendReports(request: SendReportEmailsRequest, options: SendReportsOptions = {}): Promise<SendReportEmailsResult> {
     const { onProgress, signal, sendUntil, waitForHeldUntil } = options;
@@ -171,10 +185,14 @@ export class ReportEmail {
       held.otherRuns.push(recipient.id); // its lease lapsed and someone else took it over
       return false;
     };
-    const sendOne = async (recipient: Recipient, rows: ReportLine[]) => {
+    // Messages are built (MIME) ahead, while the connections send; a send is handed to
+    // nodemailer only when a connection is free and this attempt may still send it, so no
+    // message waits in nodemailer's queue past a stop (see sendSlots).
+    const build = pLimit(2 * sendSlots(this.transport, this.options.concurrency));
+    const sendOne = async (recipient: Recipient, message: Promise<BuiltMessage>) => {
       try {
         if (!(await mayStart(recipient))) return;
-        const outcome = await this.send(recipient, rows, request);
+        const outcome = await this.send(await message);
         if (outcome === 'sent') {
           sentNow++;
           result.sent++;
@@ -222,7 +240,11 @@ export class ReportEmail {
         held.otherRuns.push(...chunk.heldByOtherRuns);
         done += chunks[i]!.length - chunk.mine.length - chunk.heldByThisRun.length - chunk.heldByOtherRuns.length;
         onProgress?.(done, total);
-        const sends = Promise.all(chunk.mine.map((recipient) => limit(() => sendOne(recipient, chunk.rows.get(recipient.id) ?? []))));
+        const sends = Promise.all(chunk.mine.map((recipient) => {
+          const message = build(() => this.build(recipient, chunk.rows.get(recipient.id) ?? [], request));
+          message.catch(() => undefined); // awaited by its send; a send that does not start never reads it
+          return limit(() => sendOne(recipient, message));
+        }));
         sending.push(sends);
         await previousSends; // sendOne never rejects
         previousSends = sends;
@@ -334,20 +356,26 @@ export class ReportEmail {
     }));
   }
 
-  private async send(recipient: Recipient, rows: ReportLine[], request: SendReportEmailsRequest): Promise<'sent' | { failed: string }> {
+  /** The whole message as it goes over the wire (nodemailer's own composer), and its envelope. */
+  private async build(recipient: Recipient, rows: ReportLine[], request: SendReportEmailsRequest): Promise<BuiltMessage> {
     const content = composeReportEmail(recipient.name, request.from, request.to, rows);
+    const raw = await new MailComposer({
+      from: this.options.from,
+      to: { name: recipient.name, address: recipient.email },
+      messageId: messageIdFor(recipient.key),
+      headers: {
+        'X-Report-Customer': String(recipient.id),
+        'X-Report-Period': `${request.from}..${request.to}`,
+        'X-Report-Final': rows.every((row) => row.final) ? 'yes' : 'no',
+      },
+      ...content,
+    }).compile().build();
+    return { raw, envelope: { from: this.envelopeFrom, to: [recipient.email] } };
+  }
+
+  private async send(message: BuiltMessage): Promise<'sent' | { failed: string }> {
     try {
-      await this.transport.sendMail({
-        from: this.options.from,
-        to: { name: recipient.name, address: recipient.email },
-        messageId: messageIdFor(recipient.key),
-        headers: {
-          'X-Report-Customer': String(recipient.id),
-          'X-Report-Period': `${request.from}..${request.to}`,
-          'X-Report-Final': rows.every((row) => row.final) ? 'yes' : 'no',
-        },
-        ...content,
-      });
+      await this.transport.sendMail(message);
       return 'sent';
     } catch (error) {
       // A permanent rejection (5xx) of this message is this recipient's failure; anything
