@@ -101,7 +101,7 @@ async function regenerate(flags: RegenerateFlags): Promise<void> {
   try {
     resolveRegenerateInput(rawInput, new Date());
   } catch (error) {
-    if (error instanceof InvalidInputError) usageError(error.problems.join('\n       '));
+    if (error instanceof InvalidInputError) usageError(error.problems.map((problem) => problem.message).join('\n       '));
     throw error;
   }
   await withTemporal(async (services, client) => {
@@ -255,7 +255,7 @@ async function report(flags: { customer: number; from?: string; to?: string; jso
   try {
     period = resolveRegenerateInput({ ...(flags.from ? { from: flags.from } : {}), ...(flags.to ? { to: flags.to } : {}) }, new Date());
   } catch (error) {
-    if (error instanceof InvalidInputError) usageError(error.problems.join('; '));
+    if (error instanceof InvalidInputError) usageError(error.problems.map((problem) => problem.message).join('; '));
     throw error;
   }
   await withPool(async (pool) => {

@@ -7,6 +7,7 @@
  * transaction (each customer stays atomic because the whole batch is).
  */
 import { z } from 'zod';
+import { InvalidInputError, problemsFromZod, type FieldProblem } from './validation.js';
 import { addDays, daysBetween, isCalendarDate, isSupportedDay, isTimeZone, localDate, SUPPORTED_DAY_RULE } from './dates.js';
 
 export const TASK_QUEUE_DEFAULT = 'reports';
@@ -141,12 +142,7 @@ export interface ResolvedRegenerateInput {
   emailAttemptTimeoutSeconds: number;
 }
 
-export class InvalidInputError extends Error {
-  override name = 'InvalidInputError';
-  constructor(readonly problems: string[]) {
-    super(`invalid input: ${problems.join('; ')}`);
-  }
-}
+export { InvalidInputError, type FieldProblem } from './validation.js';
 
 /**
  * Validates raw input (from JSON, flags or a form) and fills defaults.
@@ -157,30 +153,29 @@ export class InvalidInputError extends Error {
 export function resolveRegenerateInput(raw: unknown, now: Date): ResolvedRegenerateInput {
   const parsed = regenerateReportsInputSchema.safeParse(raw ?? undefined);
   if (!parsed.success) {
-    throw new InvalidInputError(
-      parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'input'} ${issue.message.replace(/^Invalid input: /, '')}`),
-    );
+    throw new InvalidInputError(problemsFromZod(parsed.error.issues));
   }
   const input = parsed.data ?? {};
   const yesterday = addDays(localDate(now, input.timeZone ?? 'UTC'), -1);
   const from = input.from ?? input.to ?? yesterday;
   const to = input.to ?? input.from ?? yesterday;
-  const problems: string[] = [];
-  if (from > to) problems.push(`from (${from}) must not be after to (${to})`);
+  const problems: FieldProblem[] = [];
+  const problem = (field: keyof RegenerateReportsInput, message: string) => problems.push({ field, message });
+  if (from > to) problem('from', `from (${from}) must not be after to (${to})`);
   else if (daysBetween(from, to) + 1 > LIMITS.maxRangeDays) {
-    problems.push(`from..to spans ${daysBetween(from, to) + 1} days; the maximum is ${LIMITS.maxRangeDays}`);
+    problem('to', `from..to spans ${daysBetween(from, to) + 1} days; the maximum is ${LIMITS.maxRangeDays}`);
   }
   const ids = input.customerIds ?? null;
-  if (ids && new Set(ids).size !== ids.length) problems.push('customerIds must not repeat an id');
+  if (ids && new Set(ids).size !== ids.length) problem('customerIds', 'customerIds must not repeat an id');
   const zones = input.customerTimeZones;
-  if (zones && ids) problems.push('customerTimeZones limits a run over all active customers; leave it out when customerIds names the customers');
-  if (zones && new Set(zones).size !== zones.length) problems.push('customerTimeZones must not repeat a zone');
-  if (input.resend && input.sendEmail === false) problems.push('resend needs sendEmail: resend=true with sendEmail=false sends nothing');
+  if (zones && ids) problem('customerTimeZones', 'customerTimeZones limits a run over all active customers; leave it out when customerIds names the customers');
+  if (zones && new Set(zones).size !== zones.length) problem('customerTimeZones', 'customerTimeZones must not repeat a zone');
+  if (input.resend && input.sendEmail === false) problem('resend', 'resend needs sendEmail: resend=true with sendEmail=false sends nothing');
   const batchSize = input.batchSize ?? DEFAULTS.batchSize;
   // The default shrinks for large batches; an explicit value over the limit is an error.
   const batchesPerActivity = input.batchesPerActivity ?? Math.min(DEFAULTS.batchesPerActivity, Math.floor(LIMITS.maxCustomersPerActivity / batchSize));
   if (batchSize * batchesPerActivity > LIMITS.maxCustomersPerActivity) {
-    problems.push(`batchSize × batchesPerActivity is ${batchSize * batchesPerActivity} customers per activity; the maximum is ${LIMITS.maxCustomersPerActivity}`);
+    problem('batchesPerActivity', `batchSize × batchesPerActivity is ${batchSize * batchesPerActivity} customers per activity; the maximum is ${LIMITS.maxCustomersPerActivity}`);
   }
   if (problems.length > 0) throw new InvalidInputError(problems);
   return {

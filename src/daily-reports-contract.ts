@@ -11,7 +11,8 @@
  * 45 minutes for the next window) and whatever its DST rules.
  */
 import { z } from 'zod';
-import { failureCount, InvalidInputError, resolveRegenerateInput, type RegenerateReportsInput, type RegenerateReportsSummary } from './contracts.js';
+import { InvalidInputError, nestedProblems, problemsFromZod } from './validation.js';
+import { failureCount, resolveRegenerateInput, type RegenerateReportsInput, type RegenerateReportsSummary } from './contracts.js';
 
 export const DAILY_REPORTS_WORKFLOW = 'dailyReports';
 
@@ -55,20 +56,18 @@ export interface ResolvedDailyReportsInput {
 export function resolveDailyReportsInput(raw: unknown, scheduledAt: Date): ResolvedDailyReportsInput {
   const parsed = dailyReportsInputSchema.safeParse(raw ?? undefined);
   if (!parsed.success) {
-    throw new InvalidInputError(
-      parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'input'} ${issue.message.replace(/^Invalid input: /, '')}`),
-    );
+    throw new InvalidInputError(problemsFromZod(parsed.error.issues));
   }
   const input = parsed.data ?? {};
   const reportOptions = (input.reportOptions ?? {}) as RegenerateReportsInput;
   const decided = DECIDED_PER_DAY.filter((field) => field in reportOptions);
   if (decided.length > 0) {
-    throw new InvalidInputError([`reportOptions.${decided[0]} is decided per due day and zone by the nightly job; leave it out`]);
+    throw new InvalidInputError([{ field: 'reportOptions', message: `reportOptions.${decided[0]} is decided per due day and zone by the nightly job; leave it out` }]);
   }
   try {
     resolveRegenerateInput({ ...reportOptions, from: '2026-01-01' }, scheduledAt); // the options' own rules
   } catch (error) {
-    if (error instanceof InvalidInputError) throw new InvalidInputError(error.problems.map((problem) => `reportOptions.${problem}`));
+    if (error instanceof InvalidInputError) throw new InvalidInputError(nestedProblems('reportOptions', error.problems));
     throw error;
   }
   const windowMinutes = input.windowMinutes ?? DAILY_REPORTS_DEFAULTS.windowMinutes;

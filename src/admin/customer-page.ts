@@ -33,7 +33,7 @@ export function readRange(from: string, to: string, now: Date): { from: string; 
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
     const errors: { from?: string[]; to?: string[] } = {};
-    for (const problem of error.problems) (problem.startsWith('to ') || problem.startsWith('from..to') ? (errors.to ??= []) : (errors.from ??= [])).push(problem);
+    for (const problem of error.problems) (problem.field === 'to' ? (errors.to ??= []) : (errors.from ??= [])).push(problem.message);
     return { ...defaultRange(now), errors };
   }
 }

@@ -61,7 +61,7 @@ export function parseRegenerateForm(customerId: number | null, body: unknown, no
     resolveRegenerateInput(input, now);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
-    for (const problem of error.problems) addError(errors, fieldOf(problem), problem);
+    for (const problem of error.problems) addError(errors, FORM_FIELD_OF[problem.field] ?? 'form', problem.message);
   }
   return { values, input, errors };
 }
@@ -74,20 +74,7 @@ export function hasErrors(errors: FieldErrors): boolean {
   return Object.values(errors).some((list) => list && list.length > 0);
 }
 
-/** The contract's messages start with the field's name ("from is not a calendar date"). */
-function fieldOf(problem: string): RegenerateField {
-  if (problem.startsWith('from..to')) return 'to';
-  const name = /^([A-Za-z]+)/.exec(problem)?.[1];
-  switch (name) {
-    case 'from':
-    case 'to':
-    case 'sendEmail':
-    case 'resend':
-    case 'dryRun':
-      return name;
-    case 'customerIds':
-      return 'customer';
-    default:
-      return 'form';
-  }
-}
+/** Where each input field's problems show on the form (the rest above it). */
+const FORM_FIELD_OF: Partial<Record<string, RegenerateField>> = {
+  customerIds: 'customer', from: 'from', to: 'to', sendEmail: 'sendEmail', resend: 'resend', dryRun: 'dryRun',
+};

@@ -7,7 +7,7 @@ function problemsOf(raw: unknown): string[] {
   try {
     resolveRegenerateInput(raw, now);
   } catch (error) {
-    if (error instanceof InvalidInputError) return error.problems;
+    if (error instanceof InvalidInputError) return error.problems.map((problem) => problem.message);
     throw error;
   }
   throw new Error('expected the input to be rejected');
@@ -68,6 +68,23 @@ describe('batchesPerActivity', () => {
     expect(resolveRegenerateInput({ batchSize: 500 }, now).batchesPerActivity).toBe(10);
     expect(resolveRegenerateInput({ batchSize: LIMITS.maxBatchSize }, now).batchesPerActivity).toBe(LIMITS.maxCustomersPerActivity / LIMITS.maxBatchSize);
     expect(resolveRegenerateInput({ batchSize: 100, batchesPerActivity: 50 }, now).batchesPerActivity).toBe(50);
+  });
+});
+
+describe('validation problems are data', () => {
+  it('name the field each is about, so a form places it without reading the message', () => {
+    try {
+      resolveRegenerateInput({ from: '2026-11-05', to: '2026-11-01', customerIds: [1, 1], sendEmail: 'yes' }, now);
+      throw new Error('expected a refusal');
+    } catch (error) {
+      expect((error as InvalidInputError).problems).toEqual([{ field: 'sendEmail', message: 'sendEmail must be true or false' }]);
+    }
+    try {
+      resolveRegenerateInput({ from: '2025-01-01', to: '2026-11-01', customerIds: [1, 1], batchSize: 5000, batchesPerActivity: 5 }, now);
+      throw new Error('expected a refusal');
+    } catch (error) {
+      expect((error as InvalidInputError).problems.map((problem) => problem.field)).toEqual(['to', 'customerIds', 'batchesPerActivity']);
+    }
   });
 });
 
