@@ -1,7 +1,7 @@
 // `npm run schedules -- <command>`: the schedules declared in src/schedules.ts, and thin
 // calls for operating them. Each command's `temporal schedule …` equivalent is in the README.
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
-import { daysBetween } from '../src/dates.js';
+import { addDays, daysBetween } from '../src/dates.js';
 import { declaredSchedules } from '../src/schedules.js';
 import { loadTemporalSettings } from '../src/temporal/connection-settings.js';
 import { connectClient } from '../src/temporal/client.js';
@@ -127,8 +127,16 @@ program
       if (days > backfill.maxDays) {
         usageError(`--from..--to spans ${days} days; ${id} backfills at most ${backfill.maxDays} at a time: backfill a longer period in parts`);
       }
+      // A day not yet over everywhere would run hours that have not come: provisional rows and
+      // "so far" emails now, and the real run again later.
+      const window = backfill.window(flags.from, flags.to);
+      const now = new Date();
+      if (window.end > now) {
+        let latest = addDays(now.toISOString().slice(0, 10), 1);
+        while (backfill.window(latest, latest).end > now) latest = addDays(latest, -1);
+        usageError(`--to ${flags.to} is not over everywhere yet (its last scheduled time, ${window.end.toISOString()}, is still to come); the latest day a backfill takes now is ${latest}`);
+      }
       return withClient(async (client) => {
-        const window = backfill.window(flags.from, flags.to);
         await client.schedule.getHandle(id).backfill({ ...window, overlap: ScheduleOverlapPolicy.BUFFER_ALL });
         console.log(`backfilling ${id} for days ${flags.from}..${flags.to} (scheduled times ${window.start.toISOString()} .. ${window.end.toISOString()}, run one after another)`);
       });

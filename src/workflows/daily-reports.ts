@@ -6,6 +6,7 @@ import {
   setCurrentDetails,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { DailyReportActivities } from '../activities/daily-report-activities.js';
 import { InvalidInputError } from '../contracts.js';
 import { countDay, resolveDailyReportsInput, type DailyReportsInput, type DailyReportsSummary, type ResolvedDailyReportsInput } from '../daily-reports-contract.js';
@@ -32,6 +33,8 @@ export async function dailyReports(rawInput?: DailyReportsInput): Promise<DailyR
   const input = validate(rawInput, scheduledAt);
   setCurrentDetails(`planning the window ${input.windowStart} .. ${input.windowEnd}`);
   const plan = await planDueReportDays({ windowStart: input.windowStart, windowEnd: input.windowEnd, at: input.at });
+  // The day runs say where their parent came from: the schedule, `npm start`, a manual trigger.
+  const startedFrom = info.typedSearchAttributes.get(STARTED_FROM) ?? 'api';
   const summary: DailyReportsSummary = {
     windowStart: input.windowStart, windowEnd: input.windowEnd, at: input.at, days: [], unknownTimeZones: plan.unknownTimeZones,
   };
@@ -44,12 +47,12 @@ export async function dailyReports(rawInput?: DailyReportsInput): Promise<DailyR
         workflowId,
         args: [args],
         typedSearchAttributes: [
-          { key: STARTED_FROM, value: 'schedule' },
+          { key: STARTED_FROM, value: startedFrom },
           { key: CUSTOMER_IDS, value: ['all'] },
           { key: PERIOD, value: `${due.day}..${due.day}` },
         ],
         // The input in the memo, as every start of ours records it: rerun-failed reuses its options.
-        memo: { startedBy: `workflow:${info.workflowId}`, startedFrom: 'schedule', input: args },
+        memo: { startedBy: `workflow:${info.workflowId}`, startedFrom, input: args },
         staticSummary: `Reports for ${due.day}, customers in ${due.timeZones.join(', ')}`.slice(0, 400),
       });
       // A day's run cancelled part-way (from the Web UI, say) completes with what it did: its
@@ -60,8 +63,13 @@ export async function dailyReports(rawInput?: DailyReportsInput): Promise<DailyR
         summary.days.push({ ...due, workflowId, outcome: 'completed', ...countDay(result) });
       }
     } catch (error) {
-      if (!(error instanceof ChildWorkflowFailure)) throw error;
-      summary.days.push({ ...due, workflowId, outcome: 'failed', customersProcessed: 0, emailsSent: 0, failures: due.customers, error: error.cause?.message ?? error.message });
+      // The day's id already taken by a run still going (started by hand with this id): this
+      // day fails, naming it; the window's other days still run.
+      const reason = error instanceof WorkflowExecutionAlreadyStartedError ? `a run with the id ${workflowId} is already running`
+        : error instanceof ChildWorkflowFailure ? (error.cause?.message ?? error.message)
+        : undefined;
+      if (reason === undefined) throw error;
+      summary.days.push({ ...due, workflowId, outcome: 'failed', customersProcessed: 0, emailsSent: 0, failures: due.customers, error: reason });
     }
   }
   setCurrentDetails(describe(summary));

@@ -1,5 +1,5 @@
 import type { Pool } from '../../src/db/pool.js';
-import { truthRowsSql } from '../support/truth.js';
+import { localDayStart, truthRowsSql } from '../support/truth.js';
 import { readMailbox } from '../support/mailbox.js';
 
 export interface InvariantReport {
@@ -46,10 +46,10 @@ export async function checkInvariants(pool: Pool, mailDir: string, from: string,
   const { rows: [early] } = await pool.query<{ n: number }>(
     `SELECT (SELECT count(*) FROM daily_reports r JOIN customers c ON c.id = r.customer_id
               WHERE r.report_date BETWEEN $1 AND $2 AND r.final
-                AND r.generated_at < ((r.report_date + 1)::timestamp AT TIME ZONE c.time_zone))
+                AND r.generated_at < ${localDayStart('(r.report_date + 1)', 'c.time_zone')})
           + (SELECT count(*) FROM report_emails e JOIN customers c ON c.id = e.customer_id
               WHERE e.period_to BETWEEN $1 AND $2 AND e.state = 'sent' AND e.idempotency_key NOT LIKE '%:provisional:%'
-                AND e.sent_at < ((e.period_to + 1)::timestamp AT TIME ZONE c.time_zone)) AS n`,
+                AND e.sent_at < ${localDayStart('(e.period_to + 1)', 'c.time_zone')}) AS n`,
     [from, to],
   );
   return {

@@ -4,6 +4,7 @@ import { ReportRegeneration } from '../../src/services/report-regeneration.js';
 import { ReportRows } from '../../src/services/report-rows.js';
 import { dayStartSql } from '../../src/services/report-sql.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { localDayStart } from '../support/truth.js';
 
 const ZONES = [
   'UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'Australia/Sydney', 'America/Los_Angeles', 'Asia/Kolkata',
@@ -41,7 +42,7 @@ describe('final and provisional report rows', () => {
     // The invariant, by a query of the test's own: no final row generated before its day ended.
     const { rows: early } = await db.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM daily_reports r JOIN customers c ON c.id = r.customer_id
-        WHERE r.final AND r.generated_at < ((r.report_date + 1)::timestamp AT TIME ZONE c.time_zone)`,
+        WHERE r.final AND r.generated_at < ${localDayStart('(r.report_date + 1)', 'c.time_zone')}`,
     );
     expect(early[0]!.n).toBe(0);
     expect(rows.filter((row) => !row.final).length).toBeGreaterThanOrEqual(ZONES.length); // at least every "tomorrow"

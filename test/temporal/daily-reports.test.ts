@@ -37,16 +37,18 @@ const justPassedInUtc = () => localTime(new Date(Date.now() - 3 * 60_000), 'UTC'
 
 describe('dailyReports on the real dev server', () => {
   it.each([
-    [{ at: '25:00' }, 'at must be a time of day written HH:MM'],
-    [{ windowMinutes: 0 }, 'windowMinutes must be a whole number of minutes from 1 to 1440'],
-    [{ reportOptions: { from: '2026-11-01' } }, 'reportOptions.from is decided per due day and zone by the nightly job'],
-    [{ reportOptions: { batchSize: 0 } }, 'reportOptions.batchSize must be a whole number'],
-    [{ when: 'now' }, 'unknown field(s): when'],
-  ])('refuses %j as InvalidInput naming the field, writing nothing', async (input, message) => {
+    [{ at: '25:00' }, 'at', 'at must be a time of day written HH:MM'],
+    [{ windowMinutes: 0 }, 'windowMinutes', 'windowMinutes must be a whole number of minutes from 1 to 1440'],
+    [{ reportOptions: { from: '2026-11-01' } }, 'reportOptions', 'reportOptions.from is decided per due day and zone by the nightly job'],
+    [{ reportOptions: { batchSize: 0 } }, 'reportOptions', 'reportOptions.batchSize must be a whole number'],
+    [{ when: 'now' }, 'input', 'input unknown field(s): when'],
+  ])('refuses %j as InvalidInput naming the field (%s), writing nothing', async (input, field, message) => {
     const failure = await failureOf(input);
     expect(failure.type).toBe('InvalidInput');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain(message);
+    // The problems travel as data in the failure's details: { field, message }, nothing to parse.
+    expect(failure.details?.[0]).toEqual([{ field, message: expect.stringContaining(message) }]);
     const { rows } = await env.db.pool.query('SELECT count(*)::int AS n FROM daily_reports');
     expect(rows[0].n).toBe(0);
   });
@@ -72,6 +74,35 @@ describe('dailyReports on the real dev server', () => {
     expect(failure.message).toContain(`npm run job -- rerun-failed '${day!.workflowId}'`);
     const child = await env.client.workflow.getHandle(day!.workflowId).result();
     expect(child.failures).toEqual([expect.objectContaining({ step: 'email', reason: 'SMTP rejected the message (550)' })]);
+  });
+});
+
+describe('the day runs of the nightly job', () => {
+  it('say where their parent came from, and a day whose run id is taken fails that day, naming it, instead of the whole run', async () => {
+    const { STARTED_FROM } = await import('../../src/temporal/search-attributes.js');
+    const parentId = `daily-test-${crypto.randomBytes(4).toString('hex')}`;
+    const at = justPassedInUtc();
+    const yesterday = addDays(localDate(new Date(Date.now() - 3 * 60_000), 'UTC'), -1);
+    // Someone started a run under the day's id by hand, on a queue nobody polls: it stays running.
+    const squatter = await env.client.workflow.start('regenerateReports', { taskQueue: `${env.taskQueue}-idle`, workflowId: `${parentId}:${yesterday}`, args: [{}] });
+    try {
+      const parent = await env.client.workflow.start('dailyReports', {
+        taskQueue: env.taskQueue, workflowId: parentId, args: [{ at }], typedSearchAttributes: [{ key: STARTED_FROM, value: 'cli' }],
+      });
+      const error = await parent.result().then(() => undefined, (e: unknown) => e);
+      const failure = (error as WorkflowFailedError).cause as ApplicationFailure;
+      expect(failure.type).toBe('ReportDaysFailed');
+      expect(failure.message).toContain(`a run with the id ${parentId}:${yesterday} is already running`);
+    } finally {
+      await squatter.terminate('test done');
+    }
+    // Another parent, unhindered: its day run carries the parent's DjStartedFrom, not 'schedule'.
+    const other = await env.client.workflow.start('dailyReports', {
+      taskQueue: env.taskQueue, workflowId: `${parentId}-2`, args: [{ at }], typedSearchAttributes: [{ key: STARTED_FROM, value: 'cli' }],
+    });
+    const summary = (await other.result()) as DailyReportsSummary;
+    const child = await env.client.workflow.getHandle(summary.days[0]!.workflowId).describe();
+    expect(child.typedSearchAttributes.get(STARTED_FROM)).toBe('cli');
   });
 });
 

@@ -8,6 +8,7 @@ import { applySchedules } from '../../src/temporal/schedule-sync.js';
 import type { DailyReportsSummary } from '../../src/daily-reports-contract.js';
 import { reportRows, seedDemo, truthRows } from '../support/database.js';
 import { readMailbox } from '../support/mailbox.js';
+import { localDayStart } from '../support/truth.js';
 import { temporalCli } from '../support/temporal-cli.js';
 import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
 
@@ -48,7 +49,7 @@ async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolea
 async function finalRowsBeforeTheirDayEnded(): Promise<number> {
   const { rows } = await env.db.pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM daily_reports r JOIN customers c ON c.id = r.customer_id
-      WHERE r.final AND r.generated_at < ((r.report_date + 1)::timestamp AT TIME ZONE c.time_zone)`,
+      WHERE r.final AND r.generated_at < ${localDayStart('(r.report_date + 1)', 'c.time_zone')}`,
   );
   return rows[0]!.n;
 }
@@ -137,7 +138,9 @@ describe('the nightly schedule, declared in code', () => {
       expect(rows[0], zone).toEqual({ final: true, n: customers.length });
       expect(await finalRowsBeforeTheirDayEnded()).toBe(0);
     }
-    expect(readMailbox(env.sink.dir).every((m) => m.final)).toBe(true);
+    const mail = readMailbox(env.sink.dir);
+    expect(mail.length).toBeGreaterThan(0);
+    expect(mail.every((m) => m.final)).toBe(true);
   }, 120_000);
 
   it('a backfill of two days reports every zone\'s every day exactly once, and emails each once', async () => {
@@ -182,6 +185,5 @@ describe('the nightly schedule, declared in code', () => {
         WHERE r.report_date BETWEEN '2026-11-08' AND '2026-11-09' AND r.order_count > 0`,
     );
     expect(perCustomerDay.size).toBe(withOrders[0]!.n);
-    expect(addDays('2026-11-09', 1)).toBe('2026-11-10');
   }, 240_000);
 });
