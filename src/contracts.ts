@@ -7,7 +7,7 @@
  * transaction (each customer stays atomic because the whole batch is).
  */
 import { z } from 'zod';
-import { InvalidInputError, problemsFromZod, type FieldProblem } from './validation.js';
+import { InvalidInputError, parseInput, type FieldProblem } from './validation.js';
 import { addDays, daysBetween, isCalendarDate, isSupportedDay, isTimeZone, localDate, SUPPORTED_DAY_RULE } from './dates.js';
 
 export const TASK_QUEUE_DEFAULT = 'reports';
@@ -151,11 +151,7 @@ export { InvalidInputError, type FieldProblem } from './validation.js';
  * cover that day in the customer's own time zone.
  */
 export function resolveRegenerateInput(raw: unknown, now: Date): ResolvedRegenerateInput {
-  const parsed = regenerateReportsInputSchema.safeParse(raw ?? undefined);
-  if (!parsed.success) {
-    throw new InvalidInputError(problemsFromZod(parsed.error.issues));
-  }
-  const input = parsed.data ?? {};
+  const input = parseInput(regenerateReportsInputSchema, raw) ?? {};
   const yesterday = addDays(localDate(now, input.timeZone ?? 'UTC'), -1);
   const from = input.from ?? input.to ?? yesterday;
   const to = input.to ?? input.from ?? yesterday;

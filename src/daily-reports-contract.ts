@@ -11,7 +11,7 @@
  * 45 minutes for the next window) and whatever its DST rules.
  */
 import { z } from 'zod';
-import { InvalidInputError, nestedProblems, problemsFromZod } from './validation.js';
+import { InvalidInputError, nestedProblems, parseInput } from './validation.js';
 import { failureCount, resolveRegenerateInput, type RegenerateReportsInput, type RegenerateReportsSummary } from './contracts.js';
 
 export const DAILY_REPORTS_WORKFLOW = 'dailyReports';
@@ -54,11 +54,7 @@ export interface ResolvedDailyReportsInput {
 
 /** Validates the nightly job's input; `scheduledAt` (the schedule's time for this run) ends the window. */
 export function resolveDailyReportsInput(raw: unknown, scheduledAt: Date): ResolvedDailyReportsInput {
-  const parsed = dailyReportsInputSchema.safeParse(raw ?? undefined);
-  if (!parsed.success) {
-    throw new InvalidInputError(problemsFromZod(parsed.error.issues));
-  }
-  const input = parsed.data ?? {};
+  const input = parseInput(dailyReportsInputSchema, raw) ?? {};
   const reportOptions = (input.reportOptions ?? {}) as RegenerateReportsInput;
   const decided = DECIDED_PER_DAY.filter((field) => field in reportOptions);
   if (decided.length > 0) {

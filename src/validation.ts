@@ -19,6 +19,13 @@ export class InvalidInputError extends Error {
   }
 }
 
+/** The schema's reading of `raw` (absent: undefined), or an InvalidInputError listing every problem. */
+export function parseInput<T>(schema: z.ZodType<T>, raw: unknown): T {
+  const parsed = schema.safeParse(raw ?? undefined);
+  if (!parsed.success) throw new InvalidInputError(problemsFromZod(parsed.error.issues));
+  return parsed.data;
+}
+
 /** Zod's issues as problems: the field is the path's first key, the message names the whole path. */
 export function problemsFromZod(issues: z.core.$ZodIssue[]): FieldProblem[] {
   return issues.map((issue) => {
