@@ -50,12 +50,11 @@ export class WorkerProcess {
       LOG_LEVEL: 'info',
       LOG_PRETTY: 'false',
     };
-    if (options.cpuProfileDir) {
-      fs.mkdirSync(options.cpuProfileDir, { recursive: true });
-      env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.resolve(options.cpuProfileDir)}`.trim();
-    }
+    // Node refuses --cpu-prof in NODE_OPTIONS: it goes on the command line, with the worker's own flags.
+    const profileFlags = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.cpuProfileDir)}`] : [];
+    if (options.cpuProfileDir) fs.mkdirSync(options.cpuProfileDir, { recursive: true });
     if (!fs.existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} is missing: run \`npm run build\` first`);
-    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_SCRIPT], { env, stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...profileFlags, WORKER_SCRIPT], { env, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const worker = new WorkerProcess(child, options.logFile);
     await worker.waitForLog('worker polling', 120_000);
