@@ -85,7 +85,7 @@ export interface DueDay {
 
 export interface DueDayPlan {
   days: DueDay[];
-  /** Active customers whose time zone no one knows: never due anywhere, so reported instead. */
+  /** Active customers whose time zone no one knows: never due anywhere, so listed instead, in the window where UTC's day falls due. */
   unknownTimeZones: Array<{ timeZone: string; customers: number }>;
 }
 

@@ -36,9 +36,12 @@ export class DueReportDays {
     const days: DueDay[] = [...due.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([day, timeZones]) => ({ day, timeZones, customers: timeZones.reduce((sum, zone) => sum + (customersIn.get(zone) ?? 0), 0) }));
+    // Customers with a zone nobody knows are never due: they are reported instead, once a day,
+    // in the window where UTC's day falls due.
+    const utcDue = dueDaysInWindow(['UTC'], new Date(request.windowStart), new Date(request.windowEnd), request.at).size > 0;
     return {
       days,
-      unknownTimeZones: rows.filter((row) => !isTimeZone(row.time_zone)).map((row) => ({ timeZone: row.time_zone, customers: row.customers })),
+      unknownTimeZones: utcDue ? rows.filter((row) => !isTimeZone(row.time_zone)).map((row) => ({ timeZone: row.time_zone, customers: row.customers })) : [],
     };
   }
 }

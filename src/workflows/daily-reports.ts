@@ -74,11 +74,10 @@ export async function dailyReports(rawInput?: DailyReportsInput): Promise<DailyR
   }
   setCurrentDetails(describe(summary));
   const failed = summary.days.filter((day) => day.outcome === 'failed' || day.failures > 0);
-  // Customers with a zone nobody knows are never due; say so once a day, in the window of `at` UTC.
-  const unknownDueNow = plan.unknownTimeZones.length > 0 && windowHoldsUtc(input);
-  if (failed.length > 0 || unknownDueNow) {
+  const unknownZones = plan.unknownTimeZones.length > 0; // listed once a day by the plan
+  if (failed.length > 0 || unknownZones) {
     const parts = failed.map((day) => `${day.day} (${day.workflowId}): ${day.outcome === 'failed' ? `run failed: ${day.error}` : `${day.failures} customers failed; npm run job -- rerun-failed '${day.workflowId}'`}`);
-    if (unknownDueNow) parts.push(`customers with unknown time zones get no reports: ${plan.unknownTimeZones.map((z) => `${z.timeZone} (${z.customers})`).join(', ')}; fix customers.time_zone`);
+    if (unknownZones) parts.push(`customers with unknown time zones get no reports: ${plan.unknownTimeZones.map((z) => `${z.timeZone} (${z.customers})`).join(', ')}; fix customers.time_zone`);
     throw ApplicationFailure.create({ type: 'ReportDaysFailed', nonRetryable: true, message: parts.join('; '), details: [summary] });
   }
   return summary;
@@ -93,15 +92,6 @@ function validate(rawInput: unknown, scheduledAt: Date): ResolvedDailyReportsInp
     }
     throw error;
   }
-}
-
-/** True when the window holds `at` on a UTC clock (a pure calculation: no time-zone data). */
-function windowHoldsUtc(input: ResolvedDailyReportsInput): boolean {
-  const [hour, minute] = input.at.split(':').map(Number) as [number, number];
-  const end = Date.parse(input.windowEnd);
-  const day = Math.floor(end / 86_400_000) * 86_400_000;
-  const atUtc = [day - 86_400_000, day].map((d) => d + (hour * 60 + minute) * 60_000);
-  return atUtc.some((instant) => instant > Date.parse(input.windowStart) && instant <= end);
 }
 
 function describe(summary: DailyReportsSummary): string {
