@@ -110,7 +110,7 @@ export async function runScenario(stack: FaultStack, scenario: Scenario, custome
       ),
     ).finally(() => clearTimeout(deadline)); // a pending timer would keep the process alive for minutes
     completed = outcomes.every(Boolean);
-    if (!completed) error ??= 'a run did not finish in time (stuck)';
+    if (!completed) error ??= `a run did not finish in time (stuck): ${await whereStuck(handles)}`;
   } catch (e) {
     error = (e as Error).message;
   }
@@ -159,6 +159,19 @@ async function startScenarioWorker(scenario: Scenario, env: Record<string, strin
       await temporalLink.close();
     },
   };
+}
+
+/** What the runs still open are waiting for: each pending activity, its attempt and last failure. */
+async function whereStuck(handles: WorkflowHandle[]): Promise<string> {
+  const parts: string[] = [];
+  for (const handle of handles) {
+    const description = await handle.describe().catch(() => undefined);
+    if (!description || description.status.name !== 'RUNNING') continue;
+    const pending = description.raw.pendingActivities ?? [];
+    parts.push(`${handle.workflowId}: ${pending.length === 0 ? 'no activity pending' : pending.map((a) =>
+      `${a.activityType?.name} attempt ${a.attempt} (${a.state}${a.lastFailure?.message ? `, last failure: ${a.lastFailure.message}` : ''})`).join('; ')}`);
+  }
+  return parts.join(' | ') || 'every run closed meanwhile';
 }
 
 const daysIn = (period: Period) => (Date.parse(period.to) - Date.parse(period.from)) / 86_400_000 + 1;
