@@ -106,7 +106,7 @@ export async function runScenario(stack: FaultStack, scenario: Scenario, custome
     const timedOut = new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(false), Math.max(0, context.deadline - Date.now()))));
     const outcomes = await Promise.all(
       handles.map((handle) =>
-        Promise.race([handle.result().then(() => true, (e: Error) => ((error = `${handle.workflowId}: ${e.message}`), false)), timedOut]),
+        Promise.race([handle.result().then(() => true, (e: Error) => ((error ??= `${handle.workflowId}: ${e.message}`), false)), timedOut]),
       ),
     ).finally(() => clearTimeout(deadline)); // a pending timer would keep the process alive for minutes
     completed = outcomes.every(Boolean);
@@ -168,7 +168,10 @@ async function whereStuck(handles: WorkflowHandle[]): Promise<string> {
     const description = await handle.describe().catch(() => undefined);
     if (!description || description.status.name !== 'RUNNING') continue;
     const pending = description.raw.pendingActivities ?? [];
-    parts.push(`${handle.workflowId}: ${pending.length === 0 ? 'no activity pending' : pending.map((a) =>
+    // A workflow task failing again and again (nondeterminism on replay, say) shows as its attempt count.
+    const task = description.raw.pendingWorkflowTask;
+    const taskNote = task && (task.attempt ?? 0) > 1 ? ` [workflow task failing, attempt ${task.attempt}]` : '';
+    parts.push(`${handle.workflowId}${taskNote}: ${pending.length === 0 ? 'no activity pending' : pending.map((a) =>
       `${a.activityType?.name} attempt ${a.attempt} (${a.state}${a.lastFailure?.message ? `, last failure: ${a.lastFailure.message}` : ''})`).join('; ')}`);
   }
   return parts.join(' | ') || 'every run closed meanwhile';
