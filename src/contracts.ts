@@ -338,5 +338,3 @@ export function fnv1a64(text: string): string {
   return hash.toString(16).padStart(16, '0');
 }
 
-// The date helpers moved to src/dates.ts; re-exported here for the modules that still import them from the contract.
-export { addDays, daysBetween, isCalendarDate, isTimeZone, localDate, zonedMidnight } from './dates.js';

@@ -1,4 +1,5 @@
-import { addDays, InvalidInputError, resolveRegenerateInput } from '../contracts.js';
+import { InvalidInputError, resolveRegenerateInput } from '../contracts.js';
+import { addDays } from '../dates.js';
 import type { AdminUser } from '../services/admin-users.js';
 import { canStartRuns } from './auth.js';
 import type { AdminContext } from './context.js';

@@ -1,4 +1,5 @@
-import { addDays, InvalidInputError, resolveRegenerateInput, type RegenerateReportsInput } from '../contracts.js';
+import { InvalidInputError, resolveRegenerateInput, type RegenerateReportsInput } from '../contracts.js';
+import { addDays } from '../dates.js';
 
 /**
  * The "Regenerate" form: raw form fields → workflow input, with each problem attached to the

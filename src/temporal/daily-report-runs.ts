@@ -1,4 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { TASK_QUEUE_DEFAULT } from '../contracts.js';
 import { DAILY_REPORTS_WORKFLOW, resolveDailyReportsInput, type DailyReportsInput, type ResolvedDailyReportsInput } from '../daily-reports-contract.js';
 import type { dailyReports } from '../workflows/daily-reports.js';
 import { CUSTOMER_IDS, STARTED_FROM } from './search-attributes.js';
@@ -15,7 +16,7 @@ export async function startDailyReports(
   options: StartRunOptions,
 ): Promise<{ handle: WorkflowHandle<typeof dailyReports>; input: ResolvedDailyReportsInput }> {
   const input = resolveDailyReportsInput(rawInput, options.now ?? new Date());
-  const queue = options.taskQueue === 'reports' ? '' : `@${options.taskQueue}`;
+  const queue = options.taskQueue === TASK_QUEUE_DEFAULT ? '' : `@${options.taskQueue}`;
   const workflowId = `daily-reports:${options.startedFrom}:${input.windowEnd.slice(0, 19)}Z${queue}`;
   const handle = await client.workflow.start<typeof dailyReports>(DAILY_REPORTS_WORKFLOW, {
     taskQueue: options.taskQueue,

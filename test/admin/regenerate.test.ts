@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { addDays, regenerateReportsWorkflowId, resolveRegenerateInput } from '../../src/contracts.js';
+import { regenerateReportsWorkflowId, resolveRegenerateInput } from '../../src/contracts.js';
+import { addDays } from '../../src/dates.js';
 import { reportRows, seedDemo, truthRows } from '../support/database.js';
 import { readMailbox } from '../support/mailbox.js';
 import { buildTestAdmin, createAdminUser, runsOnQueue, signedIn, startAuditRows, startedAuditRows, type Session } from '../support/admin.js';

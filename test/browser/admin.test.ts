@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { addDays } from '../../src/contracts.js';
+import { addDays } from '../../src/dates.js';
 import { startRegenerateReports } from '../../src/temporal/report-runs.js';
 import { reportRows, seedDemo, truthRows } from '../support/database.js';
 import { readMailbox } from '../support/mailbox.js';

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { resolveRegenerateInput, daysBetween, LIMITS } from '../../contracts.js';
+import { resolveRegenerateInput, LIMITS } from '../../contracts.js';
+import { daysBetween } from '../../dates.js';
 import { RunAlreadyRunningError, startRegenerateReports } from '../../temporal/report-runs.js';
 import { canStartRuns } from '../auth.js';
 import { csrfToken, queryField, sendHtml, type AdminContext } from '../context.js';
