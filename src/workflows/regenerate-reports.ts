@@ -82,6 +82,8 @@ export async function regenerateReports(
       message: 'invalid input: regenerateReports takes one argument, the input object; the second is only for its own continue-as-new',
     });
   }
+  // Decided in the first activation, before any local activity: see GROUPING_DECIDED_FIRST.
+  const groupingDecidedFirst = patched(GROUPING_DECIDED_FIRST);
   const input = resume?.input ?? validate(rawInput);
   const summary = resume?.summary ?? emptySummary(input);
   upsertSearchAttributes([
@@ -113,7 +115,7 @@ export async function regenerateReports(
   progress.batchesPlanned += batches.length;
   report();
   // Runs started before batches were grouped replay their history one batch per activity.
-  const groups = patched(GROUPED_BATCHES)
+  const groups = groupingDecidedFirst || patched(GROUPED_BATCHES)
     ? groupBatches(batches, input.parallelism, input.batchesPerActivity ?? DEFAULTS.batchesPerActivity)
     : batches.map((batch, first): BatchGroup => ({ first, batches: [batch], legacy: true }));
   const root = CancellationScope.current();
@@ -138,6 +140,15 @@ export async function regenerateReports(
   return summary;
 }
 
+/**
+ * v0.2 decided grouping with `patched(GROUPED_BATCHES)` right after the planning local activity.
+ * That is unsafe: when the SDK records the activity's marker in one workflow task and the code
+ * after it runs in the next, replay resolves the activity in the first task, before the patch
+ * marker of the second is known, `patched()` answers false and every replay fails with a
+ * nondeterminism error (test/fixtures/histories-unreplayable/). Runs since then decide in their
+ * first activation, whose task always holds the marker; older runs still replay as they were.
+ */
+const GROUPING_DECIDED_FIRST = 'grouping-decided-before-planning';
 const GROUPED_BATCHES = 'several-batches-per-activity';
 
 function describeGroup(group: BatchGroup, number: number): string {
