@@ -2,7 +2,7 @@
 // calls for operating them. Each command's `temporal schedule …` equivalent is in the README.
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { addDays, daysBetween } from '../src/dates.js';
-import { declaredSchedules } from '../src/schedules.js';
+import { backfillOf, declaredSchedules } from '../src/schedules.js';
 import { loadTemporalSettings } from '../src/temporal/connection-settings.js';
 import { connectClient } from '../src/temporal/client.js';
 import { applySchedules } from '../src/temporal/schedule-sync.js';
@@ -119,9 +119,9 @@ program
       // thousands of runs.
       if (flags.from > flags.to) usageError(`--from (${flags.from}) must not be after --to (${flags.to})`);
       const declaration = declaredSchedules(config).find((d) => d.id === id);
-      const backfill = declaration?.backfill;
+      const backfill = declaration && backfillOf(declaration);
       if (!backfill) {
-        usageError(`backfill needs a schedule declared in src/schedules.ts with a backfill rule (which scheduled times cover which days); those: ${declaredSchedules(config).filter((d) => d.backfill).map((d) => d.id).join(', ')}`);
+        usageError(`backfill needs a schedule declared in src/schedules.ts with a backfill rule (which scheduled times cover which days); those: ${declaredSchedules(config).filter((d) => backfillOf(d)).map((d) => d.id).join(', ')}`);
       }
       const days = daysBetween(flags.from, flags.to) + 1;
       if (days > backfill.maxDays) {

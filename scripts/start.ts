@@ -12,8 +12,10 @@ import { resolveServices } from '../src/dev/local-services.js';
 import { DemoData } from '../src/services/demo-data.js';
 import { addDays } from '../src/dates.js';
 import { connectClient } from '../src/temporal/client.js';
-import { workflowUiUrl } from '../src/temporal/report-runs.js';
-import { startDailyReports } from '../src/temporal/daily-report-runs.js';
+import { workflowUiUrl } from '../src/temporal/runs.js';
+import { dailyReportsJob } from '../src/jobs/daily-reports.js';
+import { startJob } from '../src/temporal/start-job.js';
+import type { DailyReportsSummary } from '../src/daily-reports-contract.js';
 import { createReportWorker, workerPoolSize } from '../src/worker.js';
 import { startAdminServer } from '../src/admin/start-admin.js';
 import { declaredSchedules } from '../src/schedules.js';
@@ -88,7 +90,7 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
   logger.info(schedules, 'schedules applied (npm run schedules -- list)');
   // What the hourly schedule does, over the last 24 hours instead of the last hour: each
   // customer's most recent day that has ended where they are, as final reports.
-  const { handle, input } = await startDailyReports(client, { at: config.DAILY_REPORTS_AT, windowMinutes: 24 * 60, reportOptions: reportTuning(config) }, {
+  const { handle, input } = await startJob(client, dailyReportsJob, { at: config.DAILY_REPORTS_AT, windowMinutes: 24 * 60, reportOptions: reportTuning(config) }, {
     taskQueue: config.TEMPORAL_TASK_QUEUE, startedFrom: 'start', startedBy: os.userInfo().username,
   });
   const link = workflowUiUrl(services.temporalUiUrl, services.temporal.namespace, handle.workflowId);
@@ -96,7 +98,7 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
 
   // Ctrl-C (the worker stops on it) or a failing worker ends the wait too, not only the result.
   const summary = await Promise.race([
-    handle.result().catch((error: unknown) => {
+    (handle.result() as Promise<DailyReportsSummary>).catch((error: unknown) => {
       if (!(error instanceof WorkflowFailedError)) throw error;
       throw new Error(`the first run failed: ${error.cause?.message ?? error.message} (${link})`);
     }),

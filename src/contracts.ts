@@ -84,34 +84,48 @@ export const regenerateReportsInputSchema = z
         })
         .min(1, 'must name at least one customer, or be left out for all active customers')
         .max(LIMITS.maxCustomerIds, `may name at most ${LIMITS.maxCustomerIds} customers; leave it out to run all active customers`)
-        .optional(),
+        .optional()
+        .describe('customer ids to run (default: all active customers)'),
       customerTimeZones: z
         .array(z.string({ error: 'must be a list of IANA time zones' }).refine((zone) => isTimeZone(zone), 'must be an IANA time zone such as UTC or Europe/Berlin'), {
           error: 'must be a list of IANA time zones',
         })
         .min(1, 'must name at least one time zone, or be left out for customers in every zone')
         .max(LIMITS.maxCustomerTimeZones, `may name at most ${LIMITS.maxCustomerTimeZones} time zones`)
-        .optional(),
-      from: isoDate.optional(),
-      to: isoDate.optional(),
+        .optional()
+        .describe('limit a run over all active customers to those in these IANA time zones'),
+      from: isoDate.optional()
+        .describe('first local day, YYYY-MM-DD (default: yesterday)'),
+      to: isoDate.optional()
+        .describe('last local day, inclusive (default: from, or yesterday)'),
       timeZone: z
         .string({ error: 'must be an IANA time zone such as UTC or Europe/Berlin' })
         .refine((zone) => isTimeZone(zone), 'must be an IANA time zone such as UTC or Europe/Berlin')
-        .optional(),
-      sendEmail: z.boolean({ error: 'must be true or false' }).optional(),
-      resend: z.boolean({ error: 'must be true or false' }).optional(),
-      dryRun: z.boolean({ error: 'must be true or false' }).optional(),
-      batchSize: wholeNumber(LIMITS.maxBatchSize).optional(),
-      parallelism: wholeNumber(LIMITS.maxParallelism).optional(),
-      batchesPerRun: wholeNumber(LIMITS.maxBatchesPerRun).optional(),
-      batchesPerActivity: wholeNumber(LIMITS.maxBatchesPerActivity).optional(),
-      emailMaxAttempts: wholeNumber(LIMITS.maxEmailAttempts).optional(),
+        .optional()
+        .describe('the IANA zone whose yesterday is the default period (default: UTC)'),
+      sendEmail: z.boolean({ error: 'must be true or false' }).optional()
+        .describe('email each customer its report (default: true)'),
+      resend: z.boolean({ error: 'must be true or false' }).optional()
+        .describe('send the report again even if it was sent before'),
+      dryRun: z.boolean({ error: 'must be true or false' }).optional()
+        .describe('report what would change; write and send nothing'),
+      batchSize: wholeNumber(LIMITS.maxBatchSize).optional()
+        .describe('customers per transaction'),
+      parallelism: wholeNumber(LIMITS.maxParallelism).optional()
+        .describe('batches in flight at once'),
+      batchesPerRun: wholeNumber(LIMITS.maxBatchesPerRun).optional()
+        .describe('batches one workflow run handles before it continues as new'),
+      batchesPerActivity: wholeNumber(LIMITS.maxBatchesPerActivity).optional()
+        .describe('most batches one activity regenerates (default 10, fewer for large batches)'),
+      emailMaxAttempts: wholeNumber(LIMITS.maxEmailAttempts).optional()
+        .describe('attempts of each email activity before its customers are reported failed'),
       emailAttemptTimeoutSeconds: z
         .number({ error: emailAttemptTimeoutRule })
         .int(emailAttemptTimeoutRule)
         .min(LIMITS.minEmailAttemptTimeoutSeconds, emailAttemptTimeoutRule)
         .max(LIMITS.maxEmailAttemptTimeoutSeconds, emailAttemptTimeoutRule)
-        .optional(),
+        .optional()
+        .describe('seconds one email attempt may run before its retry continues where it stopped'),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
   )
@@ -297,32 +311,6 @@ export function emptySummary(input: Pick<ResolvedRegenerateInput, 'from' | 'to' 
     failedRanges: [],
     failedRangesNotListed: 0,
   };
-}
-
-/**
- * Readable ids: what, for whom, which period. Manual runs of the same scope and period get
- * the same id, so Temporal itself refuses a second one while the first is running. Runs on
- * another task queue than the default (a second deployment sharing the namespace) carry it
- * in the id, so deployments never block each other.
- *
- * More than 5 customers are named by count, first and last id, and a hash of the exact
- * sorted id list (`customers-6-1..9-3f2a…`): readable, the same for the same set in any
- * order, different for different sets (count and first id alone made unrelated runs
- * collide, and the second was refused as "already running").
- */
-export function regenerateReportsWorkflowId(input: ResolvedRegenerateInput, taskQueue: string = TASK_QUEUE_DEFAULT): string {
-  const ids = input.customerIds ? [...input.customerIds].sort((a, b) => a - b) : null;
-  const zones = input.customerTimeZones;
-  const scope = !ids
-    ? zones
-      ? zones.length <= 3 ? `all-in-${zones.join(',')}` : `all-in-${zones.length}-zones-${fnv1a64(zones.join(','))}`
-      : 'all'
-    : ids.length <= 5
-      ? `customer-${ids.join(',')}`
-      : `customers-${ids.length}-${ids[0]}..${ids[ids.length - 1]}-${fnv1a64(ids.join(','))}`;
-  const period = input.from === input.to ? input.from : `${input.from}..${input.to}`;
-  const queue = taskQueue === TASK_QUEUE_DEFAULT ? '' : `@${taskQueue}`;
-  return `regenerate-reports:${scope}:${period}${input.dryRun ? ':dry-run' : ''}${queue}`;
 }
 
 /**

@@ -27,15 +27,20 @@ export const dailyReportsInputSchema = z
       at: z
         .string({ error: 'must be a time of day written HH:MM (24-hour)' })
         .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day written HH:MM (24-hour)')
-        .optional(),
+        .optional()
+        .describe('the local time of day at which a customer\'s previous day is reported (default 02:00)'),
       windowMinutes: z
         .number({ error: 'must be a whole number of minutes from 1 to 1440' })
         .int('must be a whole number of minutes from 1 to 1440')
         .min(1, 'must be a whole number of minutes from 1 to 1440')
         .max(1440, 'must be a whole number of minutes from 1 to 1440')
-        .optional(),
+        .optional()
+        .describe('the window before the run\'s time (its scheduled time) in which `at` is looked for (default 60; 1440 reports every customer\'s last day)'),
       /** Passed to every day's report run as it is (batch sizes, email, dry run…); validated by that run's own schema. */
-      reportOptions: z.record(z.string(), z.unknown(), { error: 'must be a JSON object of report run options' }).optional(),
+      reportOptions: z
+        .record(z.string(), z.unknown(), { error: 'must be a JSON object of report run options' })
+        .optional()
+        .describe('options for every day\'s report run (batch sizes, email, dry run), as regenerate-reports takes them'),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
   )
@@ -112,4 +117,10 @@ export function countDay(summary: RegenerateReportsSummary): { customersProcesse
     emailsSent: summary.emailsSent,
     failures: failureCount(summary),
   };
+}
+
+/** One line per due day, for the Web UI's current details and every door's summary. */
+export function describeDailySummary(summary: DailyReportsSummary): string {
+  if (summary.days.length === 0) return `no customer's day ended in ${summary.windowStart} .. ${summary.windowEnd}`;
+  return summary.days.map((day) => `${day.day}: ${day.outcome}, ${day.customersProcessed} customers, ${day.emailsSent} emails${day.failures ? `, ${day.failures} failed` : ''}`).join('; ');
 }

@@ -4,7 +4,7 @@ import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowE
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { REGENERATE_REPORTS_WORKFLOW, type RegenerateReportsSummary } from '../contracts.js';
 import { CUSTOMER_IDS, PERIOD, STARTED_FROM } from '../temporal/search-attributes.js';
-import { workflowUiUrl, type StartedFrom } from '../temporal/report-runs.js';
+import { workflowUiUrl, type StartedFrom } from '../temporal/runs.js';
 import { describeProgress, type RegenerateProgress } from '../workflows/progress.js';
 
 /**

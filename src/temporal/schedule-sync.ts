@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
-import type { ScheduleDeclaration } from '../schedules.js';
+import { jobOf, type ScheduleDeclaration } from '../schedules.js';
 import { CUSTOMER_IDS, STARTED_FROM } from './search-attributes.js';
 
 /** Marks schedules this project manages; only those are ever pruned. */
@@ -18,15 +18,15 @@ export interface ApplyReport {
 function toOptions(declaration: ScheduleDeclaration, taskQueue: string) {
   // The hash of the declaration travels in the action memo, which an update can change:
   // comparing it tells "unchanged" from "changed in code" without normalising Temporal's spec.
-  const { backfill: _backfill, ...declared } = declaration;
-  const revision = crypto.createHash('sha256').update(JSON.stringify({ declared, taskQueue })).digest('hex').slice(0, 12);
+  const job = jobOf(declaration);
+  const revision = crypto.createHash('sha256').update(JSON.stringify({ declared: declaration, workflowType: job.workflowType, taskQueue })).digest('hex').slice(0, 12);
   const customerIds = declaration.input.customerIds;
   return {
     revision,
     spec: { intervals: [declaration.every] },
     action: {
       type: 'startWorkflow' as const,
-      workflowType: declaration.workflowType,
+      workflowType: job.workflowType,
       workflowId: declaration.workflowIdPrefix,
       taskQueue,
       args: [declaration.input],

@@ -9,7 +9,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { DailyReportActivities } from '../activities/daily-report-activities.js';
 import { InvalidInputError } from '../contracts.js';
-import { countDay, resolveDailyReportsInput, type DailyReportsInput, type DailyReportsSummary, type ResolvedDailyReportsInput } from '../daily-reports-contract.js';
+import { countDay, describeDailySummary, resolveDailyReportsInput, type DailyReportsInput, type DailyReportsSummary, type ResolvedDailyReportsInput } from '../daily-reports-contract.js';
 import { CUSTOMER_IDS, PERIOD, SCHEDULED_START_TIME, STARTED_FROM } from '../temporal/search-attributes.js';
 import { regenerateReports } from './regenerate-reports.js';
 
@@ -72,7 +72,7 @@ export async function dailyReports(rawInput?: DailyReportsInput): Promise<DailyR
       summary.days.push({ ...due, workflowId, outcome: 'failed', customersProcessed: 0, emailsSent: 0, failures: due.customers, error: reason });
     }
   }
-  setCurrentDetails(describe(summary));
+  setCurrentDetails(describeDailySummary(summary));
   const failed = summary.days.filter((day) => day.outcome === 'failed' || day.failures > 0);
   const unknownZones = plan.unknownTimeZones.length > 0; // listed once a day by the plan
   if (failed.length > 0 || unknownZones) {
@@ -92,9 +92,4 @@ function validate(rawInput: unknown, scheduledAt: Date): ResolvedDailyReportsInp
     }
     throw error;
   }
-}
-
-function describe(summary: DailyReportsSummary): string {
-  if (summary.days.length === 0) return `no customer's day ended in ${summary.windowStart} .. ${summary.windowEnd}`;
-  return summary.days.map((day) => `${day.day}: ${day.outcome}, ${day.customersProcessed} customers, ${day.emailsSent} emails${day.failures ? `, ${day.failures} failed` : ''}`).join('; ');
 }

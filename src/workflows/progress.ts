@@ -1,3 +1,5 @@
+import { defineQuery } from '@temporalio/workflow';
+
 /** What a running regeneration is doing: served by the `progress` query and shown as current details. */
 export interface RegenerateProgress {
   phase: 'validating' | 'selecting' | 'regenerating' | 'cancelling' | 'done';
@@ -8,6 +10,9 @@ export interface RegenerateProgress {
   customersTotal: number;
   failures: number;
 }
+
+/** The run's progress, for the CLI's bar and the admin page (clients import this, never the string). */
+export const progressQuery = defineQuery<RegenerateProgress>('progress');
 
 export function initialProgress(): RegenerateProgress {
   return { phase: 'validating', batchesDone: 0, batchesPlanned: 0, customersDone: 0, customersTotal: 0, failures: 0 };

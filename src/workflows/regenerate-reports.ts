@@ -3,7 +3,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   continueAsNew,
-  defineQuery,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -29,10 +28,9 @@ import {
 } from '../contracts.js';
 import { CUSTOMER_IDS, PERIOD, SCHEDULED_START_TIME, STARTED_FROM } from '../temporal/search-attributes.js';
 import { groupBatches, type BatchGroup } from './batch-groups.js';
-import { describeProgress, initialProgress, type RegenerateProgress } from './progress.js';
+import { describeProgress, initialProgress, progressQuery, type RegenerateProgress } from './progress.js';
 
-export type { RegenerateProgress } from './progress.js';
-export const progressQuery = defineQuery<RegenerateProgress>('progress');
+export { progressQuery, type RegenerateProgress } from './progress.js';
 
 /** Carried across continue-as-new so one logical run can cover any number of customers. */
 export interface RegenerateResumeState {

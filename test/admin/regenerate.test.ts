@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { regenerateReportsWorkflowId, resolveRegenerateInput } from '../../src/contracts.js';
+import { resolveRegenerateInput } from '../../src/contracts.js';
+import { regenerateReportsWorkflowId } from '../../src/jobs/regenerate-reports.js';
 import { addDays } from '../../src/dates.js';
 import { reportRows, seedDemo, truthRows } from '../support/database.js';
 import { readMailbox } from '../support/mailbox.js';

@@ -1,7 +1,7 @@
 import { ScheduleOverlapPolicy, type WorkflowHandle } from '@temporalio/client';
 import { loadConfig } from '../../src/config.js';
 import { addDays, daysBetween } from '../../src/dates.js';
-import { declaredSchedules } from '../../src/schedules.js';
+import { backfillOf, declaredSchedules } from '../../src/schedules.js';
 import { applySchedules } from '../../src/temporal/schedule-sync.js';
 import type { DailyReportsSummary } from '../../src/daily-reports-contract.js';
 import type { Period, Scenario } from './scenarios.js';
@@ -29,7 +29,7 @@ export const downtimeThreeDays: Scenario = {
     const schedule = { ...daily!, id, workflowIdPrefix: id };
     await applySchedules(context.client, [schedule], { taskQueue: context.taskQueue, prune: false, idPrefix: id });
     const handle = context.client.schedule.getHandle(id);
-    const window = schedule.backfill!.window(FIRST_DAY, LAST_DAY);
+    const window = backfillOf(schedule)!.window(FIRST_DAY, LAST_DAY);
     const due = Math.floor((window.end.getTime() - window.start.getTime()) / 3_600_000) + 1;
     await handle.backfill({ ...window, overlap: ScheduleOverlapPolicy[schedule.overlap] });
     // Down for a while: the first run waits in the task queue, the rest wait behind it.

@@ -202,7 +202,7 @@ async function prepareData(pool: ReturnType<typeof createPool>, customers: numbe
 async function startConcurrentRuns(client: Awaited<ReturnType<typeof connectClient>>['client'], pool: ReturnType<typeof createPool>, taskQueue: string) {
   const scheduleId = `${taskQueue}-daily`;
   await applySchedules(client, [{
-    id: scheduleId, note: 'Fault suite schedule.', every: { every: '1 day', offset: '2 hours' }, workflowType: 'regenerateReports',
+    id: scheduleId, note: 'Fault suite schedule.', every: { every: '1 day', offset: '2 hours' }, job: 'regenerate-reports',
     input: { from: FROM, to: TO, batchSize: 25 }, workflowIdPrefix: `${taskQueue}:scheduled`, overlap: 'BUFFER_ALL', catchupWindow: '1 day',
   }], { taskQueue, prune: false, idPrefix: scheduleId });
   const schedule = client.schedule.getHandle(scheduleId);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addDays, dayHasEnded, localDate, localTime, zonedInstant } from '../../src/dates.js';
 import { dueDaysInWindow } from '../../src/services/due-report-days.js';
-import { declaredSchedules } from '../../src/schedules.js';
+import { backfillOf, declaredSchedules } from '../../src/schedules.js';
 import { loadConfig } from '../../src/config.js';
 
 const DEMO_ZONES = [
@@ -66,7 +66,7 @@ describe('the hourly nightly schedule', () => {
 
   it("the declared backfill window covers exactly the scheduled times at which the days fell due somewhere", () => {
     const [daily] = declaredSchedules(loadConfig({}));
-    const window = daily!.backfill!.window('2026-11-04', '2026-11-06');
+    const window = backfillOf(daily!)!.window('2026-11-04', '2026-11-06');
     // The earliest zone (UTC+14) reaches 02:00 on the 5th at 12:00 UTC on the 4th; the latest
     // (UTC−12) reaches 02:00 on the 7th at 14:00 UTC on the 7th, reported by the 15:00 run.
     expect(window.start.toISOString()).toBe('2026-11-04T12:00:00.000Z');

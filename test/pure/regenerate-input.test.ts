@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError, LIMITS, regenerateReportsWorkflowId, resolveRegenerateInput } from '../../src/contracts.js';
+import { InvalidInputError, LIMITS, resolveRegenerateInput } from '../../src/contracts.js';
+import { regenerateReportsWorkflowId } from '../../src/jobs/regenerate-reports.js';
 
 const now = new Date('2026-11-05T02:00:00Z');
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fnv1a64, regenerateReportsWorkflowId, resolveRegenerateInput } from '../../src/contracts.js';
+import { fnv1a64, resolveRegenerateInput } from '../../src/contracts.js';
+import { regenerateReportsWorkflowId } from '../../src/jobs/regenerate-reports.js';
 
 const now = new Date('2026-11-05T02:00:00Z');
 const idOf = (customerIds: number[]) => regenerateReportsWorkflowId(resolveRegenerateInput({ customerIds, from: '2026-11-04' }, now));

@@ -3,7 +3,8 @@
 // which pages through Temporal with its own paging tokens and answers a bad token with 400.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { regenerateReportsWorkflowId, resolveRegenerateInput } from '../../src/contracts.js';
+import { resolveRegenerateInput } from '../../src/contracts.js';
+import { regenerateReportsWorkflowId } from '../../src/jobs/regenerate-reports.js';
 import { addDays } from '../../src/dates.js';
 import { startRegenerateReports } from '../../src/temporal/report-runs.js';
 import { buildTestAdmin, createAdminUser, Session, signedIn, TEST_ADMIN_SETTINGS } from '../support/admin.js';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunAlreadyRunningError, startRegenerateReports, type StartedFrom } from '../../src/temporal/report-runs.js';
+import { startRegenerateReports } from '../../src/temporal/report-runs.js';
+import { RunAlreadyRunningError, type StartedFrom } from '../../src/temporal/runs.js';
 import type { RegenerateReportsInput, RegenerateReportsSummary } from '../../src/contracts.js';
 import { reportRows, seedDemo, truthRows } from '../support/database.js';
 import { listWorkflowIds, temporalCli } from '../support/temporal-cli.js';

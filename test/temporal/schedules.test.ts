@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { loadConfig } from '../../src/config.js';
 import { addDays, dayHasEnded, localDate, localTime } from '../../src/dates.js';
-import { declaredSchedules, type ScheduleDeclaration } from '../../src/schedules.js';
+import { backfillOf, declaredSchedules, type ScheduleDeclaration } from '../../src/schedules.js';
 import { applySchedules } from '../../src/temporal/schedule-sync.js';
 import type { DailyReportsSummary } from '../../src/daily-reports-contract.js';
 import { reportRows, seedDemo, truthRows } from '../support/database.js';
@@ -148,7 +148,7 @@ describe('the nightly schedule, declared in code', () => {
     const id = `${prefix}backfill`;
     const schedule = declaration({ id });
     await apply([schedule]);
-    const window = schedule.backfill!.window('2026-11-08', '2026-11-09');
+    const window = backfillOf(schedule)!.window('2026-11-08', '2026-11-09');
     await env.client.schedule.getHandle(id).backfill({ ...window, overlap: ScheduleOverlapPolicy.BUFFER_ALL });
 
     const runs = Math.floor((window.end.getTime() - window.start.getTime()) / 3_600_000) + 1;

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { resolveRegenerateInput, LIMITS } from '../../contracts.js';
 import { daysBetween } from '../../dates.js';
-import { RunAlreadyRunningError, startRegenerateReports } from '../../temporal/report-runs.js';
+import { startRegenerateReports } from '../../temporal/report-runs.js';
+import { RunAlreadyRunningError } from '../../temporal/runs.js';
 import { canStartRuns } from '../auth.js';
 import { csrfToken, queryField, sendHtml, type AdminContext } from '../context.js';
 import { defaultRange, loadCustomerPage, readRange } from '../customer-page.js';

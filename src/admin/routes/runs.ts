@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { StartedFrom } from '../../temporal/report-runs.js';
+import type { StartedFrom } from '../../temporal/runs.js';
 import { csrfToken, queryField, sendHtml, type AdminContext } from '../context.js';
 import { InvalidPageTokenError, PageTokens } from '../page-tokens.js';
 import { listRunsPage, runStatus, STARTED_FROM_VALUES, STATUS_FILTERS, type StatusFilter } from '../run-history.js';

@@ -1,4 +1,4 @@
-import type { StartedFrom } from '../../temporal/report-runs.js';
+import type { StartedFrom } from '../../temporal/runs.js';
 import type { AdminUser } from '../../services/admin-users.js';
 import { STARTED_FROM_VALUES, STATUS_FILTERS, type RunListItem, type StatusFilter } from '../run-history.js';
 import { html, queryString, type SafeHtml } from './html.js';
