@@ -36,5 +36,6 @@ export function problemsFromZod(issues: z.core.$ZodIssue[]): FieldProblem[] {
 
 /** The same problems, one level down: `reportOptions.batchSize must…` about the field `reportOptions`. */
 export function nestedProblems(field: string, problems: FieldProblem[]): FieldProblem[] {
-  return problems.map((problem) => ({ field, message: `${field}.${problem.message}` }));
+  // A problem with the nested object as a whole ("input unknown field(s): x") is about `field` itself.
+  return problems.map((problem) => ({ field, message: problem.field === 'input' ? `${field}${problem.message.slice('input'.length)}` : `${field}.${problem.message}` }));
 }

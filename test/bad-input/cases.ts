@@ -112,10 +112,12 @@ export const cliCases: CliCase[] = [
 ];
 
 // ---------------------------------------------------------------------------------------
-// Door 2: `temporal workflow start --type regenerateReports --input '…'` (the real CLI binary).
+// Door 2: `temporal workflow start --type <job's workflow type> --input '…'` (the real CLI binary).
 // ---------------------------------------------------------------------------------------
 
 export interface TemporalInputCase {
+  /** The registered job (src/jobs/index.ts) whose workflow type the run is started as. */
+  job: string;
   label: string;
   /** The `--input` values, as typed (one per argument). */
   inputs: string[];
@@ -125,7 +127,7 @@ export interface TemporalInputCase {
   messages: string[];
 }
 
-export const temporalCases: TemporalInputCase[] = [
+const reportTemporalCases: Array<Omit<TemporalInputCase, 'job'>> = [
   { label: 'customerIds not a list', inputs: ['{"customerIds":"1"}'], messages: ['customerIds must be a list of customer ids (positive integers)'] },
   { label: 'an id as a string', inputs: ['{"customerIds":[1,"2"]}'], messages: ['customerIds.1 must be a list of customer ids (positive integers)'] },
   { label: 'id zero', inputs: ['{"customerIds":[0]}'], messages: ['customerIds.0 must be a list of customer ids (positive integers)'] },
@@ -164,6 +166,25 @@ export const temporalCases: TemporalInputCase[] = [
     messages: ['regenerateReports takes one argument'],
   },
   { label: 'not JSON at all', inputs: ['{customerIds:[1]}'], cliRefuses: true, messages: [] },
+];
+
+const dailyTemporalCases: Array<Omit<TemporalInputCase, 'job'>> = [
+  { label: 'a time of day past 23:59', inputs: ['{"at":"24:00"}'], messages: ['at must be a time of day written HH:MM (24-hour)'] },
+  { label: 'a time without minutes', inputs: ['{"at":"2"}'], messages: ['at must be a time of day written HH:MM (24-hour)'] },
+  { label: 'a window of zero minutes', inputs: ['{"windowMinutes":0}'], messages: ['windowMinutes must be a whole number of minutes from 1 to 1440'] },
+  { label: 'a window longer than a day', inputs: ['{"windowMinutes":1441}'], messages: ['windowMinutes must be a whole number of minutes from 1 to 1440'] },
+  { label: 'report options not an object', inputs: ['{"reportOptions":[1]}'], messages: ['reportOptions must be a JSON object of report run options'] },
+  { label: 'report options naming the customers', inputs: ['{"reportOptions":{"customerIds":[1]}}'], messages: ['reportOptions.customerIds is decided per due day and zone by the nightly job'] },
+  { label: 'report options naming the period', inputs: ['{"reportOptions":{"from":"2026-11-01"}}'], messages: ['reportOptions.from is decided per due day and zone by the nightly job'] },
+  { label: 'a report option breaking its own rule', inputs: ['{"reportOptions":{"batchSize":0}}'], messages: [`reportOptions.batchSize must be a whole number from 1 to ${LIMITS.maxBatchSize}`] },
+  { label: 'an unknown report option', inputs: ['{"reportOptions":{"batchsize":10}}'], messages: ['reportOptions unknown field(s): batchsize'] },
+  { label: 'a misspelt field', inputs: ['{"windowMinute":60}'], messages: ['unknown field(s): windowMinute'] },
+  { label: 'a JSON array', inputs: ['[{"at":"02:00"}]'], messages: ['input must be a JSON object'] },
+];
+
+export const temporalCases: TemporalInputCase[] = [
+  ...reportTemporalCases.map((c) => ({ job: 'regenerate-reports', ...c })),
+  ...dailyTemporalCases.map((c) => ({ job: 'daily-reports', ...c })),
 ];
 
 // ---------------------------------------------------------------------------------------

@@ -75,19 +75,19 @@ export function renderBadInputMatrix(): string {
     '',
     `## 2. \`temporal workflow start --input\` (${temporalCases.length} cases)`,
     '',
-    'The real, pinned `temporal` binary: `temporal workflow start --task-queue <queue> --type regenerateReports',
+    'The real, pinned `temporal` binary: `temporal workflow start --task-queue <queue> --type <the job\'s workflow type>',
     '--workflow-id <id> --input \'…\'`. Nothing checks the input on the way in, so the workflow refuses it: the',
     'run fails at once with a non-retryable `ApplicationFailure` of type `InvalidInput` (seen by a client as',
     '`WorkflowFailedError` whose `cause` is that failure), its message starting `invalid input: ` and naming',
     'the field and the rule. Text that is not JSON is refused by the CLI itself (non-zero exit, no run).',
     '',
-    '| # | case | `--input` | failure message contains | outcome |',
-    '|---|---|---|---|---|',
+    '| # | job | case | `--input` | failure message contains | outcome |',
+    '|---|---|---|---|---|---|',
   );
   temporalCases.forEach((c, i) => {
     const input = c.shown ?? c.inputs.map((value) => `'${value}'`).join(' --input ');
     const outcome = c.cliRefuses ? 'the CLI refuses (non-zero exit); no run' : 'run FAILED: `InvalidInput`, non-retryable';
-    lines.push(`| ${i + 1} | ${cell(c.label)} | ${cell(code(input))} | ${cell(messages(c.messages))} | ${outcome} |`);
+    lines.push(`| ${i + 1} | ${c.job} | ${cell(c.label)} | ${cell(code(input))} | ${cell(messages(c.messages))} | ${outcome} |`);
   });
   lines.push(
     '',

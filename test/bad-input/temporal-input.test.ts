@@ -9,6 +9,7 @@ import { startRegenerateReports } from '../../src/temporal/report-runs.js';
 import { seedDemo } from '../support/database.js';
 import { temporalCli } from '../support/temporal-cli.js';
 import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
+import { jobByKind } from '../../src/jobs/index.js';
 import { temporalCases } from './cases.js';
 import { runsOnQueue, snapshotState, type StateSnapshot } from './support.js';
 
@@ -38,11 +39,11 @@ async function activitiesOf(workflowId: string): Promise<string[]> {
 }
 
 describe.concurrent('bad input through `temporal workflow start --input` fails the run at once, naming the field and the rule', () => {
-  it.each(temporalCases.map((testCase, index) => ({ ...testCase, index })))('$label', async (testCase) => {
+  it.each(temporalCases.map((testCase, index) => ({ ...testCase, index })))('$job: $label', async (testCase) => {
     const workflowId = `${prefix}-${testCase.index}`;
     const cli = await slot(() =>
       temporalCli([
-        'workflow', 'start', '--task-queue', env.taskQueue, '--type', 'regenerateReports', '--workflow-id', workflowId,
+        'workflow', 'start', '--task-queue', env.taskQueue, '--type', jobByKind(testCase.job)!.workflowType, '--workflow-id', workflowId,
         ...testCase.inputs.flatMap((input) => ['--input', input]),
       ]),
     );
