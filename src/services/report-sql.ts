@@ -6,6 +6,8 @@
  * A customer's local day D is [D 00:00, D+1 00:00) in the customer's time zone; every
  * zone is within ±14 h of UTC, so the UTC window [D-1, D+2) covers it and keeps the
  * orders index usable. Every day of the period gets a row, also days without orders.
+ * Only placed orders count: a cancelled order stays in `orders` (the source may revive it)
+ * but leaves the reports.
  * A row is final when it is generated after its day ended in the customer's zone (now() is
  * the transaction's start, so a row generated across midnight stays provisional); the
  * start of a day is dayStartSql, the first instant of D also where midnight is skipped or
@@ -38,7 +40,8 @@ const freshRows = `
            mode() WITHIN GROUP (ORDER BY o.sku) AS top_sku
       FROM orders o
       JOIN target t ON t.id = o.customer_id
-     WHERE o.created_at >= (($2::date - 1)::timestamp AT TIME ZONE 'UTC')
+     WHERE o.status = 'placed'
+       AND o.created_at >= (($2::date - 1)::timestamp AT TIME ZONE 'UTC')
        AND o.created_at <  (($3::date + 2)::timestamp AT TIME ZONE 'UTC')
        AND (o.created_at AT TIME ZONE t.time_zone)::date BETWEEN $2::date AND $3::date
      GROUP BY 1, 2

@@ -55,6 +55,24 @@ describe('ReportRegeneration', () => {
     expect(two.order_count).toBe(twoTruth.order_count - 1);
   });
 
+  it('counts placed orders only: a cancelled order leaves its day\'s row', async () => {
+    const { rows } = await db.pool.query<{ id: number; customer_id: number }>(
+      `UPDATE orders SET status = 'cancelled' WHERE id IN (SELECT min(id) FROM orders WHERE created_at BETWEEN '2026-11-04' AND '2026-11-07' GROUP BY customer_id) RETURNING id, customer_id`,
+    );
+    expect(rows.length).toBeGreaterThan(10);
+    await run(allIds);
+    const report = await reportRows(db.pool, allIds, from, to);
+    expect(report).toEqual(await truthRows(db.pool, allIds, from, to));
+    const placed = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE status = 'placed' AND created_at BETWEEN '2026-10-30' AND '2026-11-12'`);
+    const all = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE created_at BETWEEN '2026-10-30' AND '2026-11-12'`);
+    expect(all.rows[0]!.n - placed.rows[0]!.n).toBe(rows.length);
+    // Every order of the period is in exactly one row, so the rows add up to the placed ones.
+    expect(report.reduce((sum, row) => sum + row.order_count, 0)).toBe(
+      (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders o JOIN customers c ON c.id = o.customer_id
+                                           WHERE status = 'placed' AND (o.created_at AT TIME ZONE c.time_zone)::date BETWEEN $1 AND $2`, [from, to])).rows[0]!.n,
+    );
+  });
+
   it('regenerates an id range of active customers only', async () => {
     const result = await regeneration.regenerateBatch({ batch: { firstId: 10, lastId: 20 }, from, to, workflowId: 'range', dryRun: false });
     expect(result.customerIds).toEqual([10, 11, 12, 13, 14, 15, 16, 18, 19, 20]); // 17 is inactive

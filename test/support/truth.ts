@@ -1,10 +1,11 @@
 /**
  * The expected report rows, computed independently of the service's SQL: one correlated
- * aggregate per customer and local day, the simplest statement of what a report is.
+ * aggregate per customer and local day, the simplest statement of what a report is: placed
+ * orders only (a cancelled order leaves the reports).
  * $1 first day, $2 last day; `customerFilter` is a condition on `c` (customers).
  */
 export function truthRowsSql(customerFilter: string): string {
-  const ordersOfDay = `FROM orders o WHERE o.customer_id = c.id
+  const ordersOfDay = `FROM orders o WHERE o.customer_id = c.id AND o.status = 'placed'
                 AND o.created_at >= ${localDayStart('d::date', 'c.time_zone')}
                 AND o.created_at < ${localDayStart('(d::date + 1)', 'c.time_zone')}`;
   return `SELECT c.id AS customer_id, d::date::text AS report_date, c.currency,
