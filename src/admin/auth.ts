@@ -49,11 +49,6 @@ export function registerAuthentication(app: FastifyInstance, sessions: AdminSess
   });
 }
 
-/** Operators may start runs; viewers may only look. */
-export function canStartRuns(user: AdminUser | null): boolean {
-  return user?.role === 'operator';
-}
-
 export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string, expires: Date, secure: CookieSecureSetting): void {
   reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: cookieSecure(request, secure), expires });
 }

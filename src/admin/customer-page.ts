@@ -1,9 +1,8 @@
 import { InvalidInputError, resolveRegenerateInput } from '../contracts.js';
 import { addDays } from '../dates.js';
 import type { AdminUser } from '../services/admin-users.js';
-import { canStartRuns } from './auth.js';
 import type { AdminContext } from './context.js';
-import { defaultRegenerateValues, type FieldErrors, type RegenerateFormValues } from './regenerate-form.js';
+import { defaultState, mayStart, startForms, type FormState } from './job-forms.js';
 import { listRuns, runStatus, type RunStatus } from './run-history.js';
 import type { CustomerPageView } from './views/customer.js';
 
@@ -16,7 +15,8 @@ export interface CustomerPageRequest {
   customerId: number | null;
   range: { from: string; to: string };
   watchWorkflowId?: string;
-  form?: { values: RegenerateFormValues; errors: FieldErrors };
+  /** A form posted back with its problems (the other forms show their defaults). */
+  posted?: FormState;
 }
 
 /** The default range: the last two weeks up to yesterday (UTC). */
@@ -42,11 +42,11 @@ export function readRange(from: string, to: string, now: Date): { from: string; 
 /** Gathers what the customer page shows; Temporal being unreachable degrades to a notice. */
 export async function loadCustomerPage(ctx: AdminContext, request: CustomerPageRequest, rangeErrors: { from?: string[]; to?: string[] } = {}): Promise<CustomerPageView | null> {
   const customer = request.customerId === null ? null : await ctx.directory.find(request.customerId);
-  if (!customer && !request.form) return null;
+  if (!customer && !request.posted) return null;
   const [rows, runs, audit, watch] = customer
     ? await Promise.all([
         ctx.reportRows.forCustomers([customer.id], request.range.from, request.range.to),
-        listRuns(ctx.temporal, { customerId: customer.id, limit: 10, withProgress: true }).catch((error: Error) => ({ error: error.message })),
+        listRuns(ctx.temporal, { customerId: customer.id, limit: 10, withProgress: true, withSummaries: true }).catch((error: Error) => ({ error: error.message })),
         ctx.audit.forCustomer(customer.id, 10),
         watched(ctx, request.watchWorkflowId),
       ])
@@ -60,8 +60,10 @@ export async function loadCustomerPage(ctx: AdminContext, request: CustomerPageR
     rows,
     runs,
     audit,
-    form: request.form ?? { values: defaultRegenerateValues(ctx.now()), errors: {} },
-    canStart: canStartRuns(request.user),
+    forms: startForms().map((form) => ({
+      ...(request.posted?.form.job === form.job ? request.posted : defaultState(form, ctx.now())),
+      allowed: mayStart(request.user, form.job),
+    })),
     watch,
   };
 }

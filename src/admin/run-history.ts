@@ -2,15 +2,16 @@ import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowE
 // The client's own decoder for a raw visibility row (memo, search attributes): its list() iterator
 // hides the nextPageToken that paging needs, so the admin page calls the service directly.
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
-import { REGENERATE_REPORTS_WORKFLOW, type RegenerateReportsSummary } from '../contracts.js';
+import { JOBS, jobByKind, jobByWorkflowType } from '../jobs/index.js';
+import type { AnyJob } from '../jobs/job-definition.js';
 import { CUSTOMER_IDS, PERIOD, STARTED_FROM } from '../temporal/search-attributes.js';
 import { workflowUiUrl, type StartedFrom } from '../temporal/runs.js';
-import { describeProgress, type RegenerateProgress } from '../workflows/progress.js';
 
 /**
- * What the admin page reads from Temporal: recent `regenerateReports` runs from visibility,
- * and one run's live status. Every value that goes into a visibility query comes from a
- * fixed list or is an integer, so a query string can never be injected.
+ * What the admin page reads from Temporal: recent runs of every registered job from
+ * visibility, and one run's live status, each shown through its job's own progress and
+ * summary views. Every value that goes into a visibility query comes from the registry or a
+ * fixed list, or is an integer, so a query string can never be injected.
  */
 export const STARTED_FROM_VALUES: readonly StartedFrom[] = ['schedule', 'cli', 'admin', 'start', 'api'];
 
@@ -33,6 +34,8 @@ export interface RunTarget {
 }
 
 export interface RunListItem {
+  /** The registered job the run belongs to. */
+  kind: string;
   workflowId: string;
   runId: string;
   status: string;
@@ -43,32 +46,45 @@ export interface RunListItem {
   customers: string;
   period: string | null;
   uiUrl: string;
-  /** Only for running runs, and only when asked for (one query each). */
-  progress?: RegenerateProgress | null;
+  /** Running runs, when asked for (one query each): the job's progress line, or why there is none. */
+  progressText?: string;
+  /** Completed runs, when asked for (one read of the close event each): the job's summary line. */
+  summaryText?: string | null;
 }
 
 export interface RunStatus {
+  kind: string;
   workflowId: string;
   runId: string;
   status: string;
   done: boolean;
   startedAt: string;
   closedAt: string | null;
-  progress: RegenerateProgress | null;
+  /** The job's progress query's answer, as the workflow sent it. */
+  progress: unknown;
   /** The progress as one line, worded like the Web UI's current details. */
   progressText: string;
-  summary: RegenerateReportsSummary | null;
+  /** How much is done of how much, for the progress bar (the job's `progress.bar`). */
+  bar: { done: number; total: number; unit: string; detail: string } | null;
+  /** The run's result, as the workflow returned it. */
+  summary: unknown;
+  /** The result as one line, by the job's own summary view. */
+  summaryText: string | null;
   failure: string | null;
   uiUrl: string;
 }
 
 export interface RunFilter {
+  /** One job's runs; a kind the registry does not know is ignored (every job's runs). */
+  kind?: string;
   customerId?: number;
   startedFrom?: StartedFrom;
   status?: StatusFilter;
   limit: number;
   /** Ask each running run for its progress (one query per running run). */
   withProgress?: boolean;
+  /** Read each completed run's summary (one close-event read per completed run). */
+  withSummaries?: boolean;
 }
 
 /** A page of runs, and Temporal's opaque token for the next (older) page, if any. */
@@ -89,7 +105,9 @@ export async function listRuns(target: RunTarget, filter: RunFilter): Promise<Ru
  * returned: Temporal answers a damaged one with a retryable internal error, not a 400.
  */
 export async function listRunsPage(target: RunTarget, filter: RunFilter & { pageToken?: Buffer }): Promise<RunPage> {
-  const clauses = [`WorkflowType = '${REGENERATE_REPORTS_WORKFLOW}'`, `TaskQueue = '${quote(target.taskQueue)}'`];
+  const only = filter.kind === undefined ? undefined : jobByKind(filter.kind);
+  const types = (only ? [only] : JOBS).map((one) => `'${quote(one.workflowType)}'`);
+  const clauses = [`WorkflowType IN (${types.join(', ')})`, `TaskQueue = '${quote(target.taskQueue)}'`];
   if (filter.customerId !== undefined) clauses.push(`${CUSTOMER_IDS.name} = '${Math.trunc(filter.customerId)}'`);
   if (filter.startedFrom && STARTED_FROM_VALUES.includes(filter.startedFrom)) clauses.push(`${STARTED_FROM.name} = '${filter.startedFrom}'`);
   clauses.push(filter.status ? `ExecutionStatus = '${STATUS_FILTERS[filter.status]}'` : `ExecutionStatus != 'ContinuedAsNew'`);
@@ -97,24 +115,30 @@ export async function listRunsPage(target: RunTarget, filter: RunFilter & { page
     namespace: target.namespace, query: clauses.join(' AND '), pageSize: filter.limit, nextPageToken: filter.pageToken ?? Buffer.alloc(0),
   });
   const dataConverter = target.client.options.loadedDataConverter;
-  const runs = await Promise.all(
-    response.executions.slice(0, filter.limit).map(async (raw) => toListItem(target, await executionInfoFromRaw(raw, dataConverter, raw, target.namespace))),
-  );
-  if (filter.withProgress) {
-    await Promise.all(
-      runs.filter((run) => run.status === 'RUNNING').map(async (run) => {
-        run.progress = await queryProgress(target, run.workflowId);
-      }),
-    );
-  }
+  const infos = await Promise.all(response.executions.slice(0, filter.limit).map((raw) => executionInfoFromRaw(raw, dataConverter, raw, target.namespace)));
+  const listed = await Promise.all(infos.map(async (info): Promise<RunListItem | null> => {
+    const job = jobByWorkflowType(info.type);
+    if (!job) return null; // the query names registered types only; this keeps the lookup honest
+    const run = toListItem(target, job, info);
+    if (filter.withProgress && run.status === 'RUNNING') {
+      const progress = await queryProgress(target, job, run.workflowId);
+      run.progressText = progress === null || !job.progress ? runningText(job) : job.progress.describe(progress);
+    }
+    if (filter.withSummaries && run.status === 'COMPLETED') {
+      const summary = await readResult(target, run.workflowId, run.runId).catch(() => null);
+      run.summaryText = summary === null ? null : job.summary.describe(summary);
+    }
+    return run;
+  }));
+  const runs = listed.filter((run): run is RunListItem => run !== null);
   const next = response.nextPageToken;
   return { runs, nextPageToken: next && next.length > 0 ? Buffer.from(next) : null };
 }
 
 /**
- * One run's status for the live progress panel: `describe()` for the status, the workflow's
- * `progress` query while it runs, the summary or failure once it ended. Null when there is
- * no such run or it is not a report run.
+ * One run's status for the live progress panel: `describe()` for the status, the job's
+ * progress query while it runs, its summary or failure once it ended. Null when there is no
+ * such run, or it is not a run of a registered job on this task queue.
  */
 export async function runStatus(target: RunTarget, workflowId: string): Promise<RunStatus | null> {
   const handle = target.client.workflow.getHandle(workflowId);
@@ -125,22 +149,25 @@ export async function runStatus(target: RunTarget, workflowId: string): Promise<
     if (error instanceof WorkflowNotFoundError) return null;
     throw error;
   }
-  if (description.type !== REGENERATE_REPORTS_WORKFLOW || description.taskQueue !== target.taskQueue) return null;
+  const job = jobByWorkflowType(description.type);
+  if (!job || description.taskQueue !== target.taskQueue) return null;
   const status = description.status.name;
-  let progress: RegenerateProgress | null = null;
-  let summary: RegenerateReportsSummary | null = null;
+  let progress: unknown = null;
+  let summary: unknown = null;
   let failure: string | null = null;
   if (status === 'RUNNING') {
-    progress = await queryProgress(target, workflowId);
+    progress = await queryProgress(target, job, workflowId);
   } else if (status === 'COMPLETED') {
-    summary = (await handle.result()) as RegenerateReportsSummary;
+    summary = await handle.result();
   } else if (status === 'FAILED') {
     failure = await handle.result().then(
       () => null,
       (error: unknown) => (error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : String(error)),
     );
   }
+  const known = progress !== null && job.progress ? job.progress : null;
   return {
+    kind: job.kind,
     workflowId: description.workflowId,
     runId: description.runId,
     status,
@@ -148,23 +175,39 @@ export async function runStatus(target: RunTarget, workflowId: string): Promise<
     startedAt: description.startTime.toISOString(),
     closedAt: description.closeTime?.toISOString() ?? null,
     progress,
-    progressText: progress ? describeProgress(progress) : status === 'RUNNING' ? 'waiting for a worker' : '',
+    progressText: known ? known.describe(progress) : status === 'RUNNING' ? runningText(job) : '',
+    bar: known ? known.bar(progress) : null,
     summary,
+    summaryText: status === 'COMPLETED' ? job.summary.describe(summary) : null,
     failure,
     uiUrl: workflowUiUrl(target.temporalUiUrl, target.namespace, description.workflowId),
   };
 }
 
-/** The workflow's `progress` query; a query needs a worker, so it gets a short deadline. */
-async function queryProgress(target: RunTarget, workflowId: string): Promise<RegenerateProgress | null> {
-  const handle = target.client.workflow.getHandle(workflowId);
-  return target.client.withDeadline(Date.now() + 3_000, () => handle.query<RegenerateProgress>('progress')).catch(() => null);
+/** What a running run without an answer to show says: no worker answered, or the job reports no progress. */
+export function runningText(job: AnyJob): string {
+  return job.progress ? 'waiting for a worker' : 'running';
 }
 
-function toListItem(target: RunTarget, info: WorkflowExecutionInfo): RunListItem {
+/** The job's progress query (its definition, not the name); a query needs a worker, so it gets a short deadline. */
+async function queryProgress(target: RunTarget, job: AnyJob, workflowId: string): Promise<unknown> {
+  const query = job.progress?.query;
+  if (!query) return null;
+  const handle = target.client.workflow.getHandle(workflowId);
+  return target.client.withDeadline(Date.now() + 3_000, () => handle.query(query)).catch(() => null);
+}
+
+/** A completed run's result: Temporal reads only the close event, so one short call per run. */
+async function readResult(target: RunTarget, workflowId: string, runId: string): Promise<unknown> {
+  const handle = target.client.workflow.getHandle(workflowId, runId, { followRuns: false });
+  return target.client.withDeadline(Date.now() + 3_000, () => handle.result());
+}
+
+function toListItem(target: RunTarget, job: AnyJob, info: WorkflowExecutionInfo): RunListItem {
   const ids = info.typedSearchAttributes.get(CUSTOMER_IDS) ?? [];
   const memo = info.memo ?? {};
   return {
+    kind: job.kind,
     workflowId: info.workflowId,
     runId: info.runId,
     status: info.status.name,

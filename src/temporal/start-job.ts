@@ -15,12 +15,25 @@ export async function startJob<Input extends object, Resolved, Summary, Progress
   options: StartRunOptions,
 ): Promise<{ handle: WorkflowHandle; input: Resolved }> {
   const input = job.resolve(rawInput, options.now ?? new Date());
+  return { handle: await startResolvedJob(client, job, input, options), input };
+}
+
+/**
+ * `startJob` for a door that has already resolved the input itself (the admin page places
+ * the problems next to its fields first): the input is validated once at the door, not again here.
+ */
+export async function startResolvedJob<Input extends object, Resolved, Summary, Progress>(
+  client: Client,
+  job: JobDefinition<Input, Resolved, Summary, Progress>,
+  input: Resolved,
+  options: StartRunOptions,
+): Promise<WorkflowHandle> {
   // The resolved input, every field of it: the run does what was validated here, and the memo
   // shows it (a default period fixed, so a run that starts late still covers the same days).
   const workflowInput = job.workflowInput(input);
   const workflowId = job.workflowId(input, { taskQueue: options.taskQueue, startedFrom: options.startedFrom });
   try {
-    const handle = await client.workflow.start(job.workflowType, {
+    return await client.workflow.start(job.workflowType, {
       taskQueue: options.taskQueue,
       workflowId,
       args: [workflowInput],
@@ -29,7 +42,6 @@ export async function startJob<Input extends object, Resolved, Summary, Progress
       staticSummary: job.staticSummary(input),
       ...(job.staticDetails ? { staticDetails: `Started from **${options.startedFrom}** (who: see the memo).\n\n${job.staticDetails(input)}` } : {}),
     });
-    return { handle, input };
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) throw new RunAlreadyRunningError(workflowId);
     throw error;

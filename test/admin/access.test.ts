@@ -27,13 +27,13 @@ afterAll(async () => {
 });
 
 /** A concrete URL for a route pattern: every parameter filled with a plausible value. */
-const concrete = (url: string) => url.replace(':id', '1').replace(':workflowId', 'regenerate-reports:customer-1:2026-11-10:abcd');
+const concrete = (url: string) => url.replace(':id', '1').replace(':kind', 'regenerate-reports').replace(':workflowId', 'regenerate-reports:customer-1:2026-11-10:abcd');
 
 describe('nobody sees or starts anything without signing in', () => {
   it('registers the pages and the JSON API, and only the sign-in form and the static files are public', () => {
     const keys = routes.map((r) => `${r.method} ${r.url}`);
     expect(keys).toEqual(expect.arrayContaining([
-      'GET /customers', 'GET /customers/:id', 'POST /customers/:id/regenerate', 'GET /runs', 'GET /api/runs/:workflowId', 'POST /sign-out',
+      'GET /customers', 'GET /customers/:id', 'POST /customers/:id/runs/:kind', 'GET /runs', 'GET /api/runs/:workflowId', 'POST /sign-out',
     ]));
     expect(routes.filter((r) => r.public).map((r) => `${r.method} ${r.url}`).sort()).toEqual([
       'GET /assets/admin.css', 'GET /assets/admin.js', 'GET /sign-in', 'HEAD /assets/admin.css', 'HEAD /assets/admin.js', 'HEAD /sign-in', 'POST /sign-in',

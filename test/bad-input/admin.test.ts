@@ -34,7 +34,7 @@ beforeAll(async () => {
   await fresh.get('/account/password');
   sessions['fresh-user'] = fresh;
   // A real run started from the page, so rows, an email and an audit row exist to be left alone.
-  const started = await sessions.operator.post('/customers/2/regenerate', { from: '2026-11-08', to: '2026-11-10', sendEmail: 'on' });
+  const started = await sessions.operator.post('/customers/2/runs/regenerate-reports', { from: '2026-11-08', to: '2026-11-10', sendEmail: 'on' });
   expect(started.statusCode).toBe(303);
   await env.client.workflow.getHandle(new URL(started.headers.location as string, 'http://admin').searchParams.get('run')!).result();
   await startRegenerateReports(env.client, { customerIds: [1, 3], from: '2026-11-08', to: '2026-11-10' }, { taskQueue: env.taskQueue, startedFrom: 'api', startedBy: 'test' })
@@ -50,7 +50,7 @@ afterAll(async () => {
   await env?.close();
 });
 
-/** The text of the error element next to a form field (`regen-from` → `regen-from-error`), unescaped. */
+/** The text of the error element next to a form field (`regenerate-reports-from` → `regenerate-reports-from-error`), unescaped. */
 function errorNextTo(body: string, fieldId: string): string {
   const match = new RegExp(`<p class="error" id="${fieldId}-error"[^>]*>([\\s\\S]*?)</p>`).exec(body);
   return unescape(match?.[1]?.replace(/<br>/g, ' ').trim() ?? '');

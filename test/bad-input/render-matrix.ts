@@ -95,7 +95,7 @@ export function renderBadInputMatrix(): string {
     '',
     'The real fastify app through `app.inject`, signed in as an operator unless the row says otherwise. Form',
     'errors come back as the page again (400) with the message in the `<p class="error">` next to the field',
-    '(`#regen-from` → `#regen-from-error`, input marked `aria-invalid`); the JSON API answers 4xx with',
+    '(`#regenerate-reports-from` → `#regenerate-reports-from-error`, input marked `aria-invalid`); the JSON API answers 4xx with',
     '`{"error": …}`. Nothing starts: no run, no email, no `admin_audit` row of a start (the refusal is recorded).',
     '',
     '| # | case | request | message | status, where |',

@@ -100,9 +100,9 @@ describe('the admin page in chromium', () => {
     expect(await page.locator('svg[role=img] rect').count()).toBe(13);
 
     // The form defaults to yesterday with email.
-    expect(await page.inputValue('#regen-from')).toBe(yesterday);
-    expect(await page.isChecked('#regen-sendEmail')).toBe(true);
-    await Promise.all([page.waitForURL(/run=/), page.click('#regenerate button[type=submit]')]);
+    expect(await page.inputValue('#regenerate-reports-from')).toBe(yesterday);
+    expect(await page.isChecked('#regenerate-reports-sendEmail')).toBe(true);
+    await Promise.all([page.waitForURL(/run=/), page.click('#start-regenerate-reports button[type=submit]')]);
     const workflowId = new URL(page.url()).searchParams.get('run')!;
     expect(workflowId).toBe(`regenerate-reports:customer-${customerId}:${yesterday}@${env.taskQueue}`);
 
@@ -120,11 +120,15 @@ describe('the admin page in chromium', () => {
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
     await page.click('header a[href="/runs"]');
+    await page.selectOption('#kind', 'regenerate-reports');
     await page.selectOption('#startedFrom', 'admin');
     await Promise.all([page.waitForURL(/startedFrom=admin/), page.click('main form button')]);
+    expect(new URL(page.url()).searchParams.get('kind')).toBe('regenerate-reports');
     const row = page.locator(`tr[data-workflow-id="${workflowId}"]`);
     expect(await row.count()).toBe(1);
     expect(await row.textContent()).toContain('operator@example.com');
+    expect(await row.textContent()).toContain('regenerate-reports');
+    expect(await row.locator('.run-line').textContent()).toContain('1 customers, 1 rows written, 1 emails sent');
     expect(await row.locator('a[target=_blank]').getAttribute('href')).toBe(
       `http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${await env.client.workflow.getHandle(workflowId).describe().then((d) => d.runId)}/history`,
     );
@@ -155,13 +159,13 @@ describe('the admin page in chromium', () => {
     await signIn(page, 'viewer@example.com');
     await page.goto(`${baseUrl}/customers/${customerId}`);
     expect(await page.locator('#report-rows').count()).toBe(1);
-    expect(await page.locator('#regenerate').count()).toBe(0);
+    expect(await page.locator('form[action^="/customers/"][method=post]').count()).toBe(0);
     expect(await page.textContent('main')).toContain('can look at reports but not start runs');
     const runsBefore = await runsOnQueue(env);
     const auditBefore = await startedAuditRows(env.db.pool);
     // The viewer posts the form by hand, with the browser's cookies and a valid CSRF token from the sign-out form.
     const csrf = await page.inputValue('input[name=_csrf] >> nth=0');
-    const forged = await page.request.post(`${baseUrl}/customers/${customerId}/regenerate`, {
+    const forged = await page.request.post(`${baseUrl}/customers/${customerId}/runs/regenerate-reports`, {
       form: { _csrf: csrf, from: yesterday, to: yesterday, sendEmail: 'on' }, maxRedirects: 0,
     });
     expect(forged.status()).toBe(403);
@@ -181,7 +185,7 @@ describe('the admin page in chromium', () => {
     expect(await page.textContent('body')).not.toContain('Customer 1');
     const api = await page.request.get(`${baseUrl}/api/runs/anything`);
     expect(api.status()).toBe(401);
-    const post = await page.request.post(`${baseUrl}/customers/${customerId}/regenerate`, { form: { from: yesterday }, maxRedirects: 0 });
+    const post = await page.request.post(`${baseUrl}/customers/${customerId}/runs/regenerate-reports`, { form: { from: yesterday }, maxRedirects: 0 });
     expect(post.status()).toBe(303);
     expect(post.headers().location).toMatch(/^\/sign-in/);
   });

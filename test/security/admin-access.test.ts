@@ -4,6 +4,7 @@
 // mid-session, and methods a route does not have.
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startForms } from '../../src/admin/job-forms.js';
 import { AdminUsers } from '../../src/services/admin-users.js';
 import { buildTestAdmin, createAdminUser, runsOnQueue, Session, signedIn, startedAuditRows } from '../support/admin.js';
 import { seedDemo } from '../support/database.js';
@@ -33,7 +34,7 @@ const ACCESS: Record<string, Access> = {
   'HEAD /customers': 'signed-in',
   'GET /customers/:id': 'signed-in',
   'HEAD /customers/:id': 'signed-in',
-  'POST /customers/:id/regenerate': 'operator',
+  'POST /customers/:id/runs/:kind': 'operator',
   'GET /runs': 'signed-in',
   'HEAD /runs': 'signed-in',
   'GET /api/runs/:workflowId': 'signed-in',
@@ -67,7 +68,7 @@ afterAll(async () => {
 });
 
 const key = (route: { method: string; url: string }) => `${route.method} ${route.url}`;
-const concrete = (url: string) => url.replace(':id', '1').replace(':workflowId', encodeURIComponent(`regenerate-reports:customer-1:${day}`));
+const concrete = (url: string) => url.replace(':id', '1').replace(':kind', 'regenerate-reports').replace(':workflowId', encodeURIComponent(`regenerate-reports:customer-1:${day}`));
 const routesWith = (access: Access) => routes.filter((route) => ACCESS[key(route)] === access);
 
 async function request(session: Session | null, method: string, url: string, form: Record<string, string> = {}) {
@@ -108,9 +109,13 @@ describe('the wrong role', () => {
     const viewer = await signedIn(app, 'viewer@example.com');
     expect(routesWith('operator').length).toBeGreaterThan(0);
     for (const route of routesWith('operator')) {
-      const response = await request(viewer, route.method, concrete(route.url), goodForm);
-      expect(response.statusCode, key(route)).toBe(403);
-      expect(response.body).toContain('Your role (viewer) can look at reports but not start runs');
+      // A route generic over the job kind is tried with every kind that has a start form.
+      const kinds = route.url.includes(':kind') ? startForms().map((form) => form.job.kind) : ['regenerate-reports'];
+      for (const kind of kinds) {
+        const response = await request(viewer, route.method, concrete(route.url).replace('regenerate-reports', kind), goodForm);
+        expect(response.statusCode, `${key(route)} ${kind}`).toBe(403);
+        expect(response.body).toContain('Your role (viewer) can look at reports but not start runs');
+      }
     }
     await expectNothingStarted();
   });
@@ -127,7 +132,7 @@ describe('the wrong role', () => {
   it('an operator whose role is taken away while signed in is refused at the next start', async () => {
     const session = await signedIn(app, 'demoted@example.com');
     await env.db.pool.query(`UPDATE admin_users SET role = 'viewer' WHERE email = 'demoted@example.com'`);
-    const response = await request(session, 'POST', '/customers/1/regenerate', goodForm);
+    const response = await request(session, 'POST', '/customers/1/runs/regenerate-reports', goodForm);
     expect(response.statusCode).toBe(403);
     await expectNothingStarted();
   });

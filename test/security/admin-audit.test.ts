@@ -95,18 +95,18 @@ describe('sign-in, sign-out and password changes are audited', () => {
 describe('every start is audited, a refused one too', () => {
   it('a start refused by validation records what was asked and why', async () => {
     const operator = await signedIn(app, 'operator@example.com');
-    const rows = await auditedBy(() => operator.post('/customers/1/regenerate', { from: '2026-13-45', to: day, sendEmail: 'on' }));
+    const rows = await auditedBy(() => operator.post('/customers/1/runs/regenerate-reports', { from: '2026-13-45', to: day, sendEmail: 'on' }));
     expect(rows).toEqual([{
       user_email: 'operator@example.com', action: 'regenerate-reports', outcome: 'refused: from is not a calendar date', customer_id: 1,
       parameters: { from: '2026-13-45', to: day, sendEmail: true, resend: false, dryRun: false }, workflow_id: null,
     }]);
-    const tampered = await auditedBy(() => operator.post('/customers/1%20OR%201=1/regenerate', { from: day, to: day, sendEmail: 'on' }));
+    const tampered = await auditedBy(() => operator.post('/customers/1%20OR%201=1/runs/regenerate-reports', { from: day, to: day, sendEmail: 'on' }));
     expect(tampered).toMatchObject([{ outcome: expect.stringContaining("refused: '1 OR 1=1' is not a customer id"), customer_id: null, parameters: { customer: '1 OR 1=1' } }]);
   });
 
   it("a viewer's start is refused and recorded", async () => {
     const viewer = await signedIn(app, 'viewer@example.com');
-    const rows = await auditedBy(() => viewer.post('/customers/1/regenerate', { from: day, to: day, sendEmail: 'on' }));
+    const rows = await auditedBy(() => viewer.post('/customers/1/runs/regenerate-reports', { from: day, to: day, sendEmail: 'on' }));
     expect(rows).toMatchObject([{ user_email: 'viewer@example.com', action: 'regenerate-reports', outcome: 'refused: role viewer may not start runs', customer_id: 1 }]);
   });
 
@@ -117,7 +117,7 @@ describe('every start is audited, a refused one too', () => {
     });
     try {
       const operator = await signedIn(app, 'operator@example.com');
-      const rows = await auditedBy(() => operator.post('/customers/4/regenerate', { from: day, to: day, sendEmail: 'on' }));
+      const rows = await auditedBy(() => operator.post('/customers/4/runs/regenerate-reports', { from: day, to: day, sendEmail: 'on' }));
       expect(rows).toMatchObject([{ action: 'regenerate-reports', outcome: 'refused: already running', customer_id: 4, workflow_id: running.workflowId }]);
     } finally {
       await running.terminate('test cleanup');
@@ -130,7 +130,7 @@ describe('every start is audited, a refused one too', () => {
     await relay.close(); // Temporal is gone
     let response!: Awaited<ReturnType<Session['post']>>;
     const rows = await auditedBy(async () => {
-      response = await operator.post('/customers/5/regenerate', { from: day, to: day, sendEmail: 'on' });
+      response = await operator.post('/customers/5/runs/regenerate-reports', { from: day, to: day, sendEmail: 'on' });
     });
     expect(response.statusCode).toBe(503);
     expect(response.body).toContain('Temporal could not be reached, so nothing was started.');
@@ -144,7 +144,7 @@ describe('every start is audited, a refused one too', () => {
     const last = (await env.db.pool.query<{ last: number }>('SELECT coalesce(max(id), 0)::int AS last FROM admin_audit')).rows[0]!.last;
     const startRows = async () => (await env.db.pool.query('SELECT * FROM admin_audit WHERE id > $1 ORDER BY id', [last])).rows;
     relay.hold();
-    const posting = operator.post('/customers/6/regenerate', { from: day, to: day, sendEmail: 'on' });
+    const posting = operator.post('/customers/6/runs/regenerate-reports', { from: day, to: day, sendEmail: 'on' });
     try {
       const deadline = Date.now() + 10_000;
       while (relay.heldBytes() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -7,7 +7,7 @@ import { resolveRegenerateInput } from '../../src/contracts.js';
 import { regenerateReportsWorkflowId } from '../../src/jobs/regenerate-reports.js';
 import { addDays } from '../../src/dates.js';
 import { startRegenerateReports } from '../../src/temporal/report-runs.js';
-import { buildTestAdmin, createAdminUser, Session, signedIn, TEST_ADMIN_SETTINGS } from '../support/admin.js';
+import { adminSignedInAs, Session, TEST_ADMIN_SETTINGS } from '../support/admin.js';
 import { seedDemo } from '../support/database.js';
 import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
 
@@ -19,10 +19,7 @@ const RUNS = 30;
 beforeAll(async () => {
   env = await startTemporalTestEnv();
   await seedDemo(env.db.pool);
-  await createAdminUser(env.db.pool, 'viewer@example.com', 'viewer');
-  app = buildTestAdmin(env);
-  await app.ready();
-  viewer = await signedIn(app, 'viewer@example.com');
+  ({ app, session: viewer } = await adminSignedInAs(env, 'viewer@example.com', 'viewer'));
   // More runs than one page: one per day, through the real client, each to its end.
   const handles = [];
   for (let i = 0; i < RUNS; i++) {
@@ -161,11 +158,23 @@ describe('the runs page pages', () => {
     const token = new URL(older, 'http://admin').searchParams.get('page')!;
     const [body, mac] = token.split('~') as [string, string];
     const edited = `${body.slice(0, -2)}${body.endsWith('AA') ? 'BB' : 'AA'}~${mac}`;
-    for (const url of [`/runs?page=${edited}`, `/runs?page=${body.slice(0, Math.floor(body.length / 2))}~${mac}`, `/runs?page=${body}`, `/runs?status=failed&page=${token}`, `/runs?size=10&page=${token}`]) {
+    for (const url of [`/runs?page=${edited}`, `/runs?page=${body.slice(0, Math.floor(body.length / 2))}~${mac}`, `/runs?page=${body}`, `/runs?status=failed&page=${token}`, `/runs?size=10&page=${token}`, `/runs?kind=regenerate-reports&page=${token}`]) {
       const response = await viewer.get(url);
       expect(response.statusCode, url).toBe(400);
       expect(response.body, url).toContain('This page link is not valid');
     }
     expect((await viewer.get(`/runs?page=${token}`)).statusCode).toBe(200);
+    // A kind outside the registry is ignored, so the token of the unfiltered list still fits.
+    expect((await viewer.get(`/runs?kind=no-such-job&page=${token}`)).statusCode).toBe(200);
+  });
+
+  it('the kind filter keeps itself in the paging links, and its tokens are its own', async () => {
+    const page = await viewer.get('/runs?kind=regenerate-reports&size=10');
+    expect(idsOn(page.body)).toHaveLength(10);
+    const older = linkBefore(page.body, 'older-runs')!;
+    expect(older).toMatch(/kind=regenerate-reports/);
+    expect(idsOn((await viewer.get(older)).body)).toHaveLength(10);
+    const token = new URL(older, 'http://admin').searchParams.get('page')!;
+    expect((await viewer.get(`/runs?size=10&page=${token}`)).statusCode).toBe(400);
   });
 });

@@ -3,6 +3,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Logger } from 'pino';
 import { buildAdminServer } from '../../src/admin/server.js';
 import type { AdminSettings } from '../../src/admin/context.js';
+import { JOBS } from '../../src/jobs/index.js';
 import { AdminUsers, type AdminRole } from '../../src/services/admin-users.js';
 import type { Pool } from '../../src/db/pool.js';
 import { testLogger } from './database.js';
@@ -89,6 +90,14 @@ export async function signedIn(app: FastifyInstance, email: string): Promise<Ses
   return session;
 }
 
+/** A test file's admin app, ready, with one user of this role created and signed in. */
+export async function adminSignedInAs(env: TemporalTestEnv, email: string, role: AdminRole): Promise<{ app: FastifyInstance; session: Session }> {
+  await createAdminUser(env.db.pool, email, role);
+  const app = buildTestAdmin(env);
+  await app.ready();
+  return { app, session: await signedIn(app, email) };
+}
+
 /** Runs started on this test file's task queue, from Temporal visibility. */
 export async function runsOnQueue(env: TemporalTestEnv): Promise<string[]> {
   const ids: string[] = [];
@@ -101,9 +110,10 @@ export async function auditRows(pool: Pool): Promise<Array<Record<string, unknow
   return rows;
 }
 
-/** The audit rows of starts (refused ones too), oldest first. */
-export async function startAuditRows(pool: Pool): Promise<Array<Record<string, unknown>>> {
-  return (await auditRows(pool)).filter((row) => row.action === 'regenerate-reports');
+/** The audit rows of starts (refused ones too) of one job kind, or of every registered job, oldest first. */
+export async function startAuditRows(pool: Pool, kind?: string): Promise<Array<Record<string, unknown>>> {
+  const kinds: string[] = kind ? [kind] : JOBS.map((job) => job.kind);
+  return (await auditRows(pool)).filter((row) => kinds.includes(String(row.action)));
 }
 
 /** Audit rows of starts that reached Temporal: none may exist after a refused request. */

@@ -19,8 +19,8 @@ export const RUN_PANEL_SCRIPT = `'use strict';
       const run = await response.json();
       status.textContent = run.status.toLowerCase();
       line.textContent = run.progressText;
-      const p = run.progress;
-      if (p && p.customersTotal > 0) bar.value = p.customersDone / p.customersTotal;
+      const b = run.bar;
+      if (b && b.total > 0) bar.value = b.done / b.total;
       if (run.done) { line.textContent = 'finished, loading the new rows…'; bar.value = 1; location.reload(); return; }
     } catch (error) { line.textContent = 'cannot reach the server, retrying…'; }
     setTimeout(tick, 1000);

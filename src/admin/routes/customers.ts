@@ -1,12 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import { resolveRegenerateInput, LIMITS } from '../../contracts.js';
-import { daysBetween } from '../../dates.js';
-import { startRegenerateReports } from '../../temporal/report-runs.js';
+import { LIMITS } from '../../contracts.js';
+import { daysBetween, isCalendarDate } from '../../dates.js';
+import type { AnyJob } from '../../jobs/job-definition.js';
+import type { AuditAction } from '../../services/audit-log.js';
 import { RunAlreadyRunningError } from '../../temporal/runs.js';
-import { canStartRuns } from '../auth.js';
+import { startResolvedJob } from '../../temporal/start-job.js';
+import { InvalidInputError } from '../../validation.js';
 import { csrfToken, queryField, sendHtml, type AdminContext } from '../context.js';
 import { defaultRange, loadCustomerPage, readRange } from '../customer-page.js';
-import { addError, hasErrors, parseRegenerateForm } from '../regenerate-form.js';
+import {
+  allMessages, CUSTOMER_FIELD, hasErrors, mayStart, noErrors, placeProblems, readForm, startedParameters, startFormFor, type FormState,
+} from '../job-forms.js';
 import { customerPage } from '../views/customer.js';
 import { customersPage } from '../views/customers.js';
 import { errorPage } from '../views/error.js';
@@ -40,45 +44,66 @@ export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
     return sendHtml(reply, customerPage(view));
   });
 
-  app.post<{ Params: { id: string } }>('/customers/:id/regenerate', async (request, reply) => {
+  /**
+   * Starts a run of the job `kind` from its form on a customer's page: any registered job that
+   * declares `doors.form`, by the roles it names. The input is validated here once, by the
+   * job's `resolve` (and once more by the workflow); each problem goes next to its field.
+   */
+  app.post<{ Params: { id: string; kind: string } }>('/customers/:id/runs/:kind', async (request, reply) => {
     const user = request.user!;
     const actor = { userId: user.id, email: user.email };
     const token = csrfToken(request, reply, ctx.settings);
+    const form = startFormFor(request.params.kind);
+    if (!form) {
+      return sendHtml(reply.code(404), errorPage({ status: 404, message: `No job '${request.params.kind}' can be started from this page.`, user, csrfToken: token }));
+    }
+    const { job } = form;
+    const action = auditAction(job);
     const now = ctx.now();
     const customerId = parseCustomerId(request.params.id);
     // Every start asked for is audited, a refused one too, with what was asked.
     const refused = (reason: string, parameters: Record<string, unknown>) =>
-      ctx.audit.record({ actor, email: user.email, action: 'regenerate-reports', outcome: `refused: ${reason}`, customerId, parameters });
-    if (!canStartRuns(user)) {
+      ctx.audit.record({ actor, email: user.email, action, outcome: `refused: ${reason}`, customerId, parameters });
+    if (!mayStart(user, job)) {
       await refused(`role ${user.role} may not start runs`, {});
-      return sendHtml(reply.code(403), errorPage({ status: 403, message: `Your role (${user.role}) can look at reports but not start runs; ask an operator.`, user, csrfToken: token }));
+      const roles = job.doors.form!.roles.join(' or ');
+      return sendHtml(reply.code(403), errorPage({
+        status: 403, message: `Your role (${user.role}) can look at reports but not start runs of ${job.kind}; ask someone with the role ${roles}.`, user, csrfToken: token,
+      }));
     }
     // The id is checked here, not trusted from the page it came from: an edited form is just input.
-    const form = parseRegenerateForm(customerId, request.body, now);
-    if (customerId === null) addError(form.errors, 'customer', `'${request.params.id}' is not a customer id (a positive whole number)`);
-    else {
+    const posted = readForm(form, request.body);
+    const { errors } = posted;
+    if (customerId === null) errors.customer.push(`'${request.params.id}' is not a customer id (a positive whole number)`);
+    else if (form.forCustomer) {
       for (const unavailable of await ctx.selection.findUnavailable([customerId])) {
-        addError(form.errors, 'customer', unavailable.reason === 'unknown'
+        errors.customer.push(unavailable.reason === 'unknown'
           ? `customer ${customerId} does not exist`
           : `customer ${customerId} is inactive; inactive customers get no reports`);
       }
     }
-    if (hasErrors(form.errors)) {
-      await refused(Object.values(form.errors).flat().join('; '), { ...form.values, ...(customerId === null ? { customer: request.params.id } : {}) });
-      const view = await loadCustomerPage(ctx, {
-        user, csrfToken: token, customerIdText: request.params.id, customerId, range: defaultRange(now), form: { values: form.values, errors: form.errors },
-      });
-      return sendHtml(reply.code(400), customerPage(view!));
+    let resolved: unknown;
+    try {
+      resolved = job.resolve({ ...posted.input, ...(form.forCustomer && customerId !== null ? { [CUSTOMER_FIELD]: [customerId] } : {}) }, now);
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      placeProblems(form, error.problems, errors);
     }
-    const resolved = resolveRegenerateInput(form.input, now);
-    const parameters = { from: resolved.from, to: resolved.to, sendEmail: resolved.sendEmail, resend: resolved.resend, dryRun: resolved.dryRun };
+    const formPage = async (state: FormState, watchWorkflowId?: string) => customerPage((await loadCustomerPage(ctx, {
+      user, csrfToken: token, customerIdText: request.params.id, customerId, range: defaultRange(now), posted: state, ...(watchWorkflowId ? { watchWorkflowId } : {}),
+    }))!);
+    if (hasErrors(errors)) {
+      await refused(allMessages(errors).join('; '), { ...posted.values, ...(customerId === null ? { customer: request.params.id } : {}) });
+      return sendHtml(reply.code(400), await formPage({ form, values: posted.values, errors }));
+    }
+    const workflowInput = job.workflowInput(resolved) as Record<string, unknown>;
     let workflowId: string;
     try {
       workflowId = await ctx.audit.recordStart(
-        { actor, action: 'regenerate-reports', customerId, parameters },
+        { actor, action, customerId, parameters: startedParameters(form, workflowInput) },
         // A deadline, so an unreachable Temporal is answered in seconds rather than after the client's retries.
         () => ctx.temporal.client.withDeadline(Date.now() + START_DEADLINE_MS, async () => {
-          const { handle } = await startRegenerateReports(ctx.temporal.client, { customerIds: [customerId!], ...parameters }, {
+          const handle = await startResolvedJob(ctx.temporal.client, job, resolved, {
             taskQueue: ctx.temporal.taskQueue, startedFrom: 'admin', startedBy: user.email, now,
           });
           return handle.workflowId;
@@ -89,30 +114,40 @@ export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
       );
     } catch (error) {
       const running = error instanceof RunAlreadyRunningError;
-      // One manual run per customer and period at a time: show the one that is running.
+      // One manual run per job, scope and period at a time: show the one that is running.
       const message = running
-        ? `A run for this customer and period is already running (${error.workflowId}); its progress is shown above. Start again once it has finished.`
+        ? `A run of ${job.kind} for the same scope and period is already running (${error.workflowId}); its progress is shown above. Start again once it has finished.`
         : 'Temporal could not be reached, so nothing was started. Try again in a minute; if it keeps failing, the details are in the server log.';
-      if (!running) request.log.error({ err: error, userId: user.id, customerId }, 'regeneration from the admin page not started: Temporal call failed');
-      const view = await loadCustomerPage(ctx, {
-        user, csrfToken: token, customerIdText: request.params.id, customerId, range: defaultRange(now), ...(running ? { watchWorkflowId: error.workflowId } : {}),
-        form: { values: form.values, errors: { form: [message] } },
-      });
-      return sendHtml(reply.code(running ? 409 : 503), customerPage(view!));
+      if (!running) request.log.error({ err: error, userId: user.id, customerId, kind: job.kind }, 'start from the admin page failed: Temporal call failed');
+      const state = { form, values: posted.values, errors: { ...noErrors(), form: [message] } };
+      return sendHtml(reply.code(running ? 409 : 503), await formPage(state, running ? error.workflowId : undefined));
     }
-    request.log.info({ userId: user.id, customerId, workflowId }, 'regeneration started from the admin page');
-    const range = viewRangeAround(defaultRange(now), resolved);
+    request.log.info({ userId: user.id, customerId, kind: job.kind, workflowId }, 'run started from the admin page');
+    const range = viewRangeAround(defaultRange(now), workflowInput);
     return reply.redirect(`/customers/${customerId}?from=${range.from}&to=${range.to}&run=${encodeURIComponent(workflowId)}`, 303);
   });
+}
+
+/**
+ * The audit action of a start is the job's kind. The audit log's type names the report job's
+ * only (src/services/audit-log.ts); the column is text, so other kinds are recorded as they are.
+ */
+function auditAction(job: AnyJob): AuditAction {
+  return job.kind as AuditAction;
 }
 
 function parseCustomerId(text: string): number | null {
   return /^\d{1,15}$/.test(text) && Number(text) > 0 ? Number(text) : null;
 }
 
-/** Shows the regenerated period: the default range widened to include it, or just the period if that gets too long. */
-function viewRangeAround(view: { from: string; to: string }, period: { from: string; to: string }): { from: string; to: string } {
+/**
+ * Shows the period a run covers, when its input has one (`from`..`to` days): the default range
+ * widened to include it, or just the period if that gets too long. Other runs: the default range.
+ */
+function viewRangeAround(view: { from: string; to: string }, input: Record<string, unknown>): { from: string; to: string } {
+  const period = { from: input.from, to: input.to };
+  if (typeof period.from !== 'string' || typeof period.to !== 'string' || !isCalendarDate(period.from) || !isCalendarDate(period.to)) return view;
   const from = period.from < view.from ? period.from : view.from;
   const to = period.to > view.to ? period.to : view.to;
-  return daysBetween(from, to) + 1 > LIMITS.maxRangeDays ? { from: period.from, to: period.to } : { from, to };
+  return daysBetween(from, to) + 1 > LIMITS.maxRangeDays ? { from: period.from, to: period.to! } : { from, to };
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { jobByKind } from '../../jobs/index.js';
 import type { StartedFrom } from '../../temporal/runs.js';
 import { csrfToken, queryField, sendHtml, type AdminContext } from '../context.js';
 import { InvalidPageTokenError, PageTokens } from '../page-tokens.js';
@@ -22,7 +23,9 @@ export function runRoutes(app: FastifyInstance, ctx: AdminContext): void {
     const startedFrom = STARTED_FROM_VALUES.find((value) => value === from) as StartedFrom | undefined;
     const statusText = queryField(request.query, 'status');
     const status = Object.hasOwn(STATUS_FILTERS, statusText) ? (statusText as StatusFilter) : undefined;
-    const view = { user: request.user!, csrfToken: csrfToken(request, reply, ctx.settings), startedFrom, status };
+    // The registry's own value, never the text as given.
+    const kind = jobByKind(queryField(request.query, 'kind'))?.kind;
+    const view = { user: request.user!, csrfToken: csrfToken(request, reply, ctx.settings), kind, startedFrom, status };
     const sizeText = queryField(request.query, 'size');
     const pageText = queryField(request.query, 'page');
     const trail = pageText === '' ? [] : pageText.split('.');
@@ -34,7 +37,7 @@ export function runRoutes(app: FastifyInstance, ctx: AdminContext): void {
     if (trail.length > MAX_PAGE_DEPTH) return badPaging(`This link goes more than ${MAX_PAGE_DEPTH} pages back; narrow the list with the filters instead.`);
     const size = sizeText === '' ? RUNS_PAGE_SIZE : Number(sizeText);
     // Every token of the trail is checked, so "Newer" never leads to a page that cannot be shown.
-    const list = JSON.stringify([startedFrom ?? '', status ?? '', size]);
+    const list = JSON.stringify([kind ?? '', startedFrom ?? '', status ?? '', size]);
     let pageToken: Buffer | undefined;
     try {
       for (const token of trail) pageToken = pageTokens.verify(list, token);
@@ -44,7 +47,8 @@ export function runRoutes(app: FastifyInstance, ctx: AdminContext): void {
     }
     try {
       const page = await listRunsPage(ctx.temporal, {
-        ...(startedFrom ? { startedFrom } : {}), ...(status ? { status } : {}), limit: size, withProgress: true, ...(pageToken ? { pageToken } : {}),
+        ...(kind ? { kind } : {}), ...(startedFrom ? { startedFrom } : {}), ...(status ? { status } : {}),
+        limit: size, withProgress: true, withSummaries: true, ...(pageToken ? { pageToken } : {}),
       });
       const paging: RunsPaging = { size, trail, nextPageToken: page.nextPageToken ? pageTokens.sign(list, page.nextPageToken) : null };
       return sendHtml(reply, runsPage({ ...view, runs: page.runs, paging }));
@@ -54,12 +58,12 @@ export function runRoutes(app: FastifyInstance, ctx: AdminContext): void {
     }
   });
 
-  /** The live progress panel polls this: describe() plus the workflow's `progress` query. */
+  /** The live progress panel polls this: describe() plus the job's progress query. */
   app.get<{ Params: { workflowId: string } }>('/api/runs/:workflowId', async (request, reply) => {
     const { workflowId } = request.params;
     const run = workflowId.length <= 400 ? await runStatus(ctx.temporal, workflowId) : null;
     reply.header('cache-control', 'no-store');
-    if (!run) return reply.code(404).send({ error: `no report run with id ${workflowId}` });
+    if (!run) return reply.code(404).send({ error: `no run of a registered job with id ${workflowId}` });
     return run;
   });
 }

@@ -2,7 +2,7 @@ import type { AdminUser } from '../../services/admin-users.js';
 import type { AuditEntry } from '../../services/audit-log.js';
 import type { CustomerSummary } from '../../services/customer-directory.js';
 import type { ReportRow } from '../../services/report-rows.js';
-import { hasErrors, type FieldErrors, type RegenerateFormValues } from '../regenerate-form.js';
+import { hasErrors, humanize, startFormFor, type FormField, type FormState } from '../job-forms.js';
 import type { RunListItem, RunStatus } from '../run-history.js';
 import { html, type SafeHtml } from './html.js';
 import { fieldError, layout } from './layout.js';
@@ -19,8 +19,8 @@ export interface CustomerPageView {
   rows: ReportRow[];
   runs: RunListItem[] | { error: string };
   audit: AuditEntry[];
-  form: { values: RegenerateFormValues; errors: FieldErrors };
-  canStart: boolean;
+  /** A start form per job that declares one; `allowed`: the user's role may use it. */
+  forms: Array<FormState & { allowed: boolean }>;
   watch: RunStatus | null;
 }
 
@@ -36,7 +36,7 @@ ${customer
       : html`<p class="notice bad">There is no customer with id ${view.customerId}.</p>`}
 ${view.watch ? runPanel(view.watch) : ''}
 ${customer ? reportSection(view, customer) : ''}
-${regenerateSection(view)}
+${startSections(view)}
 ${customer ? html`<h2>Recent runs for this customer</h2>
 ${'error' in view.runs ? html`<p class="notice bad">Cannot list runs: ${view.runs.error}</p>` : runsTable(view.runs, { showCustomers: false })}
 ${auditSection(view.audit)}` : ''}`,
@@ -68,46 +68,69 @@ ${revenueChart(rows)}
 </section>`;
 }
 
-function regenerateSection(view: CustomerPageView): SafeHtml {
-  const { customer, form } = view;
-  if (!view.canStart) {
-    return html`<section class="card"><h2>Regenerate</h2><p class="muted">Your role (${view.user.role}) can look at reports but not start runs.</p></section>`;
+function startSections(view: CustomerPageView): SafeHtml {
+  const allowed = view.forms.filter((state) => state.allowed);
+  if (view.forms.length > 0 && allowed.length === 0) {
+    return html`<section class="card"><h2>Start a run</h2><p class="muted">Your role (${view.user.role}) can look at reports but not start runs.</p></section>`;
   }
-  if (customer && !customer.active && !hasErrors(form.errors)) {
-    return html`<section class="card"><h2>Regenerate</h2><p class="muted">This customer is inactive; inactive customers get no reports.</p></section>`;
+  return html`${allowed.map((state) => startSection(view, state))}`;
+}
+
+/** One job's start form: its fields from the registry, each problem next to its field. */
+function startSection(view: CustomerPageView, { form, values, errors }: FormState): SafeHtml {
+  const { customer } = view;
+  const { kind, description } = form.job;
+  const title = humanize(kind);
+  if (form.forCustomer && customer && !customer.active && !hasErrors(errors)) {
+    return html`<section class="card" id="start-${kind}"><h2>${title}</h2><p class="muted">This customer is inactive; inactive customers get no reports.</p></section>`;
   }
-  const { values, errors } = form;
-  const check = (name: 'sendEmail' | 'resend' | 'dryRun', label: string, hint: string) => html`<div class="field">
-  <label class="check"><input type="checkbox" name="${name}" id="regen-${name}" ${values[name] ? 'checked' : ''}
-    aria-invalid="${errors[name] ? 'true' : 'false'}" aria-describedby="regen-${name}-error"> ${label}</label><span class="muted hint">${hint}</span>
-  ${fieldError(errors[name], `regen-${name}-error`)}</div>`;
-  return html`<section class="card" id="regenerate">
-<h2>Regenerate reports</h2>
-${errors.form ? html`<p class="notice bad" role="alert">${errors.form.join('; ')}</p>` : ''}
-<form method="post" action="/customers/${view.customerId}/regenerate" novalidate>
+  const id = (name: string) => `${kind}-${name}`;
+  return html`<section class="card" id="start-${kind}">
+<h2>${title}</h2>
+<p class="muted">${description}${form.forCustomer ? ', for this customer only' : ''}.</p>
+${errors.form.length > 0 ? html`<p class="notice bad" role="alert" id="${id('form-error')}">${errors.form.join('; ')}</p>` : ''}
+${form.forCustomer
+    ? html`<div class="field"><label>Customer</label><strong>${customer ? `${customer.name} (#${customer.id})` : view.customerId}</strong>
+  ${fieldError(errors.customer, `${id('customerIds')}-error`)}</div>`
+    : fieldError(errors.customer, `${id('customerIds')}-error`)}
+<form method="post" action="/customers/${encodeURIComponent(view.customerId)}/runs/${encodeURIComponent(kind)}" novalidate>
   <input type="hidden" name="_csrf" value="${view.csrfToken}">
-  <div class="field"><label>Customer</label><strong>${customer ? `${customer.name} (#${customer.id})` : view.customerId}</strong>
-    ${fieldError(errors.customer, 'regen-customer-error')}</div>
   <div class="row">
-    ${dateField('regen-from', 'from', 'From', values.from, errors.from)}
-    ${dateField('regen-to', 'to', 'To (inclusive)', values.to, errors.to)}
+    ${form.fields.map((field) => formControl(field, id(field.name), values[field.name] ?? '', errors.fields[field.name]))}
   </div>
-  <div class="row">
-    ${check('sendEmail', 'Send email', 'the report for the period, once')}
-    ${check('resend', 'Resend', 'even if it was sent before')}
-    ${check('dryRun', 'Dry run', 'count changes, write and send nothing')}
-  </div>
-  <button class="primary" type="submit">Regenerate</button>
+  <button class="primary" type="submit">${title}</button>
 </form>
 </section>`;
 }
 
-function dateField(id: string, name: string, label: string, value: string, errors: string[] | undefined): SafeHtml {
+function formControl(field: FormField, id: string, value: string | boolean, errors: string[] | undefined): SafeHtml {
+  const invalid = errors && errors.length > 0 ? 'true' : 'false';
+  switch (field.control) {
+    case 'checkbox':
+      return html`<div class="field">
+  <label class="check"><input type="checkbox" name="${field.name}" id="${id}" ${value === true ? 'checked' : ''}
+    aria-invalid="${invalid}" aria-describedby="${id}-error"> ${field.label}</label><span class="muted hint">${field.help}</span>
+  ${fieldError(errors, `${id}-error`)}</div>`;
+    case 'date':
+      return dateField(id, field.name, field.label, String(value), errors, field.help);
+    case 'number':
+      return html`<div class="field"><label for="${id}">${field.label}</label>
+  <input type="number" id="${id}" name="${field.name}" value="${String(value)}"${field.min !== undefined ? html` min="${field.min}"` : ''}${field.max !== undefined ? html` max="${field.max}"` : ''}
+    aria-invalid="${invalid}" aria-describedby="${id}-error"><span class="muted hint">${field.help}</span>
+  ${fieldError(errors, `${id}-error`)}</div>`;
+    case 'text':
+      return html`<div class="field"><label for="${id}">${field.label}</label>
+  <input type="text" id="${id}" name="${field.name}" value="${String(value)}" aria-invalid="${invalid}" aria-describedby="${id}-error"><span class="muted hint">${field.help}</span>
+  ${fieldError(errors, `${id}-error`)}</div>`;
+  }
+}
+
+function dateField(id: string, name: string, label: string, value: string, errors: string[] | undefined, help?: string): SafeHtml {
   // type=text with a pattern hint rather than type=date: the server's message is the one
   // that explains the rule, and a browser date picker would hide malformed input.
   return html`<div class="field"><label for="${id}">${label}</label>
   <input type="text" id="${id}" name="${name}" value="${value}" placeholder="YYYY-MM-DD" inputmode="numeric"
-    aria-invalid="${errors && errors.length > 0 ? 'true' : 'false'}" aria-describedby="${id}-error">
+    aria-invalid="${errors && errors.length > 0 ? 'true' : 'false'}" aria-describedby="${id}-error">${help ? html`<span class="muted hint">${help}</span>` : ''}
   ${fieldError(errors, `${id}-error`)}</div>`;
 }
 
@@ -116,14 +139,13 @@ function auditSection(audit: AuditEntry[]): SafeHtml {
   return html`<h2>Starts asked for on this page</h2>
 <table><thead><tr><th>When (UTC)</th><th>Who</th><th>Parameters</th><th>Outcome</th><th>Run</th></tr></thead><tbody>
 ${audit.map((entry) => html`<tr><td>${entry.at.replace('T', ' ').slice(0, 19)}</td><td>${entry.userEmail}</td>
-<td><code>${describeParameters(entry.parameters)}</code></td><td>${entry.outcome}</td><td>${entry.workflowId ?? '–'}</td></tr>`)}
+<td><code>${describeParameters(entry.action, entry.parameters)}</code></td><td>${entry.outcome}</td><td>${entry.workflowId ?? '–'}</td></tr>`)}
 </tbody></table>`;
 }
 
-// jsonb does not keep key order; a fixed order reads the same on every row.
-const PARAMETER_ORDER = ['from', 'to', 'sendEmail', 'resend', 'dryRun'];
-
-function describeParameters(parameters: Record<string, unknown>): string {
-  const keys = [...PARAMETER_ORDER.filter((key) => key in parameters), ...Object.keys(parameters).filter((key) => !PARAMETER_ORDER.includes(key))];
+// jsonb does not keep key order; the form's field order reads the same on every row.
+function describeParameters(kind: string, parameters: Record<string, unknown>): string {
+  const order = startFormFor(kind)?.fields.map((field) => field.name) ?? [];
+  const keys = [...order.filter((key) => key in parameters), ...Object.keys(parameters).filter((key) => !order.includes(key))];
   return keys.map((key) => `${key}=${String(parameters[key])}`).join(' ');
 }
