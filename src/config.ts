@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULTS, LIMITS, type RegenerateReportsInput } from './contracts.js';
 import { parseTrustProxy, TRUST_PROXY_RULE } from './admin/trust-proxy.js';
+import { PURGE_DEFAULTS, PURGE_LIMITS } from './purge-old-reports-contract.js';
 
 /**
  * Every setting the project reads from the environment, parsed in one place.
@@ -16,6 +17,9 @@ const withinLimit = (max: number) =>
     .int(`must be a whole number from 1 to ${max}`)
     .min(1, `must be a whole number from 1 to ${max}`)
     .max(max, `must be a whole number from 1 to ${max}`);
+
+/** The purge input's own rule for retentionDays, so a bad setting fails at start-up, not every run. */
+const RETENTION_RULE = `must be a whole number of days from ${PURGE_LIMITS.minRetentionDays} to ${PURGE_LIMITS.maxRetentionDays}`;
 
 const booleanFlag = (fallback: boolean) =>
   z
@@ -38,6 +42,13 @@ const envSchema = z.object({
   REPORT_PARALLELISM: withinLimit(LIMITS.maxParallelism).default(DEFAULTS.parallelism),
   /** Unset: the input's default, which shrinks for large batches (see resolveRegenerateInput). */
   REPORT_BATCHES_PER_ACTIVITY: withinLimit(LIMITS.maxBatchesPerActivity).optional(),
+  /** Days of reports and email records the purge-old-reports job keeps (its runs and its weekly schedule). */
+  REPORT_RETENTION_DAYS: z.coerce
+    .number({ error: RETENTION_RULE })
+    .int(RETENTION_RULE)
+    .min(PURGE_LIMITS.minRetentionDays, RETENTION_RULE)
+    .max(PURGE_LIMITS.maxRetentionDays, RETENTION_RULE)
+    .default(PURGE_DEFAULTS.retentionDays),
   WORKER_MAX_ACTIVITIES: positiveInt(8),
   WORKER_MAX_CACHED_WORKFLOWS: positiveInt(100),
   SMTP_MAX_CONNECTIONS: positiveInt(8),

@@ -8,6 +8,7 @@ import type { Duration } from '@temporalio/common';
 import { reportTuning, type Config } from './config.js';
 import type { DailyReportsInput } from './daily-reports-contract.js';
 import { jobByKind } from './jobs/index.js';
+import { purgeSettings } from './jobs/purge-old-reports.js';
 import type { AnyJob } from './jobs/job-definition.js';
 
 export interface ScheduleDeclaration {
@@ -32,7 +33,9 @@ export interface ScheduleDeclaration {
   catchupWindow: Duration;
 }
 
-export function declaredSchedules(config: Pick<Config, 'DAILY_REPORTS_AT' | 'REPORT_BATCH_SIZE' | 'REPORT_PARALLELISM' | 'REPORT_BATCHES_PER_ACTIVITY'>): ScheduleDeclaration[] {
+export function declaredSchedules(
+  config: Pick<Config, 'DAILY_REPORTS_AT' | 'REPORT_BATCH_SIZE' | 'REPORT_PARALLELISM' | 'REPORT_BATCHES_PER_ACTIVITY' | 'REPORT_RETENTION_DAYS'>,
+): ScheduleDeclaration[] {
   const at = config.DAILY_REPORTS_AT;
   const minute = Number(at.slice(3, 5));
   const input: DailyReportsInput = { at, windowMinutes: 60, reportOptions: reportTuning(config) };
@@ -47,6 +50,19 @@ export function declaredSchedules(config: Pick<Config, 'DAILY_REPORTS_AT' | 'REP
       overlap: 'BUFFER_ALL',
       // Long enough for a lost weekend; each missed hour is run in turn when the server is back.
       catchupWindow: '7 days',
+    },
+    {
+      id: 'purge-old-reports',
+      note: `Every 7 days: deletes report rows and email records of days more than ${config.REPORT_RETENTION_DAYS} days before the run's day (UTC; REPORT_RETENTION_DAYS). Declared in src/schedules.ts.`,
+      // Intervals count from the Unix epoch, a Thursday: an offset of 3 days 3 h 30 min is
+      // Sunday 03:30 UTC, clear of the nightly reports' busiest hours in Europe and the Americas.
+      every: { every: '7 days', offset: '4530 minutes' },
+      job: 'purge-old-reports',
+      input: purgeSettings(config),
+      workflowIdPrefix: 'purge-old-reports',
+      // A run deletes everything before its cutoff: a skipped or missed run leaves nothing the next one does not delete.
+      overlap: 'SKIP',
+      catchupWindow: '1 day',
     },
   ];
 }

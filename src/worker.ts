@@ -4,10 +4,12 @@ import type { Config } from './config.js';
 import type { Pool } from './db/pool.js';
 import { createReportActivities, type ReportServices } from './activities/report-activities.js';
 import { createDailyReportActivities } from './activities/daily-report-activities.js';
+import { createPurgeActivities, type PurgeServices } from './activities/purge-activities.js';
 import { createMailTransport } from './mail-transport.js';
 import { CustomerSelection } from './services/customer-selection.js';
 import { DueReportDays } from './services/due-report-days.js';
 import { ReportEmail } from './services/report-email.js';
+import { ReportPurge } from './services/report-purge.js';
 import { ReportRegeneration } from './services/report-regeneration.js';
 import type { TemporalSettings } from './temporal/connection-settings.js';
 import { ensureWorkflowBundle } from './workflow-bundle.js';
@@ -21,7 +23,7 @@ export interface ReportWorkerDeps {
   temporal: TemporalSettings;
   taskQueue?: string;
   /** Replaces built services; for tests that inject a fault into one. */
-  services?: Partial<ReportServices>;
+  services?: Partial<ReportServices & PurgeServices>;
 }
 
 let loggingInstalled = false;
@@ -61,6 +63,7 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
       ...deps.services,
     }),
     ...createDailyReportActivities({ dueReportDays: new DueReportDays(pool) }),
+    ...createPurgeActivities({ reportPurge: deps.services?.reportPurge ?? new ReportPurge(pool) }),
   };
   const connection = await NativeConnection.connect(deps.temporal.connectionOptions);
   const worker = await Worker.create({

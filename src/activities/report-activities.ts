@@ -1,6 +1,7 @@
 import { Context, log } from '@temporalio/activity';
 import type { CustomerBatch } from '../contracts.js';
 import type { CustomerSelection } from '../services/customer-selection.js';
+import { whileHeartbeating } from './heartbeats.js';
 import { LEASE_SAFETY_MARGIN_MS } from '../services/email-claims.js';
 import type { ReportEmail } from '../services/report-email.js';
 import type { BatchesProgress, RegenerateBatchResult, ReportRegeneration } from '../services/report-regeneration.js';
@@ -15,36 +16,6 @@ function workflowId(): string {
   const execution = Context.current().info.workflowExecution;
   if (!execution) throw new Error('report activities run only inside a workflow');
   return execution.workflowId;
-}
-
-/**
- * Heartbeats while `work` runs, so a worker that dies mid-activity is noticed within the
- * heartbeat timeout instead of the (much longer) start-to-close timeout. `work` may report
- * progress as often as it likes: the latest is sent at most once a second (each heartbeat
- * crosses into the SDK's core and is encoded), and every heartbeat carries the latest,
- * because each one replaces the details a retry will see.
- */
-async function whileHeartbeating<T, D = undefined>(work: (report: (details: D) => void) => Promise<T>): Promise<T> {
-  const context = Context.current();
-  let latest: D | undefined;
-  let sentAt = 0;
-  const send = () => {
-    sentAt = Date.now();
-    context.heartbeat(latest);
-  };
-  send();
-  const timer = setInterval(send, 2_000);
-  try {
-    return await work((details) => {
-      latest = details;
-      if (Date.now() - sentAt >= 1_000) send();
-    });
-  } catch (error) {
-    send(); // the progress of this attempt, for the retry to resume from
-    throw error;
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 /**

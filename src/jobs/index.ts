@@ -5,9 +5,10 @@
  */
 import type { AnyJob } from './job-definition.js';
 import { dailyReportsJob } from './daily-reports.js';
+import { purgeOldReportsJob } from './purge-old-reports.js';
 import { regenerateReportsJob } from './regenerate-reports.js';
 
-export const JOBS: readonly AnyJob[] = [regenerateReportsJob, dailyReportsJob];
+export const JOBS: readonly AnyJob[] = [regenerateReportsJob, dailyReportsJob, purgeOldReportsJob];
 
 export function jobByKind(kind: string): AnyJob | undefined {
   return JOBS.find((job) => job.kind === kind);

@@ -15,7 +15,6 @@ import {
 import type { ReportActivities } from '../activities/report-activities.js';
 import {
   DEFAULTS,
-  InvalidInputError,
   emptySummary,
   recordFailedRange,
   recordFailures,
@@ -26,8 +25,9 @@ import {
   type RegenerateReportsSummary,
   type ResolvedRegenerateInput,
 } from '../contracts.js';
-import { CUSTOMER_IDS, PERIOD, SCHEDULED_START_TIME, STARTED_FROM } from '../temporal/search-attributes.js';
+import { CUSTOMER_IDS, PERIOD, STARTED_FROM } from '../temporal/search-attributes.js';
 import { groupBatches, type BatchGroup } from './batch-groups.js';
+import { resolveAtRunTime } from './run-input.js';
 import { describeProgress, initialProgress, progressQuery, type RegenerateProgress } from './progress.js';
 
 export { progressQuery, type RegenerateProgress } from './progress.js';
@@ -204,16 +204,7 @@ async function processBatches(group: BatchGroup, number: number, input: Resolved
 function validate(rawInput: unknown): ResolvedRegenerateInput {
   // A scheduled or backfilled run computes "yesterday" from its scheduled time, not from
   // when it happens to run: the 2026-11-05 02:00 run regenerates 2026-11-04 even if late.
-  const info = workflowInfo();
-  const scheduledAt = info.typedSearchAttributes.get(SCHEDULED_START_TIME);
-  try {
-    return resolveRegenerateInput(rawInput, scheduledAt ?? new Date(info.startTime));
-  } catch (error) {
-    if (error instanceof InvalidInputError) {
-      throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: error.message, details: [error.problems] });
-    }
-    throw error;
-  }
+  return resolveAtRunTime(resolveRegenerateInput, rawInput);
 }
 
 async function refuseUnavailable(customerIds: number[]): Promise<void> {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { ApplicationFailure, Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -10,6 +10,7 @@ import { startSmtpSink, type SmtpSink } from '../../src/dev/smtp-sink.js';
 import { loadTemporalSettings } from '../../src/temporal/connection-settings.js';
 import { createReportWorker } from '../../src/worker.js';
 import type { ReportServices } from '../../src/activities/report-activities.js';
+import type { PurgeServices } from '../../src/activities/purge-activities.js';
 import { createTestDatabase, testLogger, type TestDatabase } from './database.js';
 
 export interface TemporalTestEnv {
@@ -25,7 +26,7 @@ export interface TemporalTestEnv {
  * A test file's own slice of the real stack: its own database and SMTP sink, and a real
  * worker on its own task queue of the shared dev server, so files never see each other's runs.
  */
-export async function startTemporalTestEnv(options: { services?: (pool: TestDatabase['pool'], sink: SmtpSink) => Partial<ReportServices> } = {}): Promise<TemporalTestEnv> {
+export async function startTemporalTestEnv(options: { services?: (pool: TestDatabase['pool'], sink: SmtpSink) => Partial<ReportServices & PurgeServices> } = {}): Promise<TemporalTestEnv> {
   const db = await createTestDatabase();
   const sink = await startSmtpSink(fs.mkdtempSync(path.join(os.tmpdir(), 'dj-mail-')), 0, testLogger);
   const taskQueue = `reports-test-${crypto.randomBytes(4).toString('hex')}`;
@@ -48,4 +49,18 @@ export async function startTemporalTestEnv(options: { services?: (pool: TestData
       await db.drop();
     },
   };
+}
+
+/** Starts `workflowType` with `input` as `temporal workflow start` would (no validation of ours) and returns the failure it ends with. */
+export async function workflowFailure(env: TemporalTestEnv, workflowType: string, input: unknown): Promise<ApplicationFailure> {
+  const handle = await env.client.workflow.start(workflowType, {
+    taskQueue: env.taskQueue,
+    workflowId: `bad-input-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    args: [input],
+  });
+  const error = await handle.result().then(() => undefined, (e: unknown) => e);
+  if (!(error instanceof WorkflowFailedError) || !(error.cause instanceof ApplicationFailure)) {
+    throw new Error(`expected ${workflowType} to fail with an application failure, got: ${String(error)}`);
+  }
+  return error.cause;
 }

@@ -1,12 +1,10 @@
 import fs from 'node:fs';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRegenerateReports } from '../../src/temporal/report-runs.js';
 import type { RegenerateReportsInput } from '../../src/contracts.js';
 import { reportRows, seedDemo, truthRows } from '../support/database.js';
 import { readMailbox } from '../support/mailbox.js';
-import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
+import { startTemporalTestEnv, workflowFailure, type TemporalTestEnv } from '../support/temporal.js';
 
 let env: TemporalTestEnv;
 const period = { from: '2026-11-08', to: '2026-11-10' };
@@ -37,18 +35,7 @@ async function idsWithOrders(ids: number[]): Promise<number[]> {
 }
 
 /** Starts raw input the way `temporal workflow start --input` does: no client-side validation. */
-async function failureOf(input: unknown): Promise<ApplicationFailure> {
-  const handle = await env.client.workflow.start('regenerateReports', {
-    taskQueue: env.taskQueue,
-    workflowId: `bad-input-${Date.now()}-${Math.random().toString(36).slice(2)}`,
-    args: [input],
-  });
-  const error = await handle.result().then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(WorkflowFailedError);
-  const cause = (error as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
+const failureOf = (input: unknown) => workflowFailure(env, 'regenerateReports', input);
 
 describe('regenerateReports on the real dev server', () => {
   it('regenerates every active customer across batches and continue-as-new, emailing each customer with orders once', async () => {

@@ -1,0 +1,150 @@
+/**
+ * The contract of the purge job, `purgeOldReports`: its input, the rules that resolve it, and
+ * what a run returns. Shared by every door and by the workflow itself. Sandbox-safe: no Node
+ * built-ins.
+ *
+ * The cutoff is a calendar day, counted in UTC: `retentionDays` days before the UTC day of the
+ * run's time (its scheduled time for a scheduled run). Every report row of a day before the
+ * cutoff is deleted, whatever the customer's zone: a row's `report_date` is the customer's own
+ * local day, and comparing it with a UTC day is off by at most the zone's offset (under a day),
+ * which a retention of at least PURGE_LIMITS.minRetentionDays days makes harmless. An email
+ * record is deleted when both its period ended before the cutoff and it was sent before the
+ * cutoff day began (UTC): a resend of an old period today is recent activity, and is kept.
+ */
+import { z } from 'zod';
+import { addDays, localDate } from './dates.js';
+import { InvalidInputError, parseInput, type FieldProblem } from './validation.js';
+import { LIMITS } from './contracts.js';
+
+export { InvalidInputError, type FieldProblem } from './validation.js';
+
+export const PURGE_OLD_REPORTS_WORKFLOW = 'purgeOldReports';
+
+/** Guard rails; changing them is a code change, reviewed like one. */
+export const PURGE_LIMITS = {
+  /** A shorter retention could delete reports customers still look at (and emails whose records stop a resend). */
+  minRetentionDays: 30,
+  maxRetentionDays: 3650,
+  maxBatchSize: 10_000,
+} as const;
+
+export const PURGE_DEFAULTS = {
+  /** The contract's own default; doors pass REPORT_RETENTION_DAYS (src/config.ts), which defaults to the same. */
+  retentionDays: 400,
+  dryRun: false,
+  batchSize: 1000,
+  /** Batches one activity deletes before it reports back, so a cancel takes effect within that many. */
+  batchesPerActivity: 20,
+} as const;
+
+const retentionRule = `must be a whole number of days from ${PURGE_LIMITS.minRetentionDays} to ${PURGE_LIMITS.maxRetentionDays}`;
+const batchSizeRule = `must be a whole number from 1 to ${PURGE_LIMITS.maxBatchSize}`;
+
+export const purgeOldReportsInputSchema = z
+  .strictObject(
+    {
+      retentionDays: z
+        .number({ error: retentionRule })
+        .int(retentionRule)
+        .min(PURGE_LIMITS.minRetentionDays, `${retentionRule} (a shorter retention would delete recent reports)`)
+        .max(PURGE_LIMITS.maxRetentionDays, retentionRule)
+        .optional()
+        .describe(`keep this many days before today (UTC); older reports and email records are deleted (default: REPORT_RETENTION_DAYS, ${PURGE_DEFAULTS.retentionDays})`),
+      customerIds: z
+        .array(z.number({ error: 'must be a list of customer ids (positive integers)' }).int().positive(), {
+          error: 'must be a list of customer ids (positive integers)',
+        })
+        .min(1, 'must name at least one customer, or be left out for every customer')
+        .max(LIMITS.maxCustomerIds, `may name at most ${LIMITS.maxCustomerIds} customers; leave it out to purge every customer`)
+        .optional()
+        .describe('customer ids to purge (default: every customer, active or not)'),
+      dryRun: z.boolean({ error: 'must be true or false' }).optional()
+        .describe('count what would be deleted; delete nothing'),
+      batchSize: z
+        .number({ error: batchSizeRule })
+        .int(batchSizeRule)
+        .min(1, batchSizeRule)
+        .max(PURGE_LIMITS.maxBatchSize, batchSizeRule)
+        .optional()
+        .describe(`rows deleted per transaction (default ${PURGE_DEFAULTS.batchSize})`),
+    },
+    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
+  )
+  .optional();
+
+export type PurgeOldReportsInput = NonNullable<z.input<typeof purgeOldReportsInputSchema>>;
+
+/** The input with every default filled in, and the cutoff it means at the run's time. */
+export interface ResolvedPurgeInput {
+  retentionDays: number;
+  /** Rows of days before this one (YYYY-MM-DD, a UTC calendar day) are deleted; this day and later are kept. */
+  cutoff: string;
+  customerIds: number[] | null;
+  dryRun: boolean;
+  batchSize: number;
+}
+
+/**
+ * Validates raw input (JSON, flags, a form) and fills defaults. `now` is the run's time: its
+ * scheduled time for a scheduled run (the workflow reads it), its start otherwise.
+ */
+export function resolvePurgeInput(raw: unknown, now: Date): ResolvedPurgeInput {
+  const input = parseInput(purgeOldReportsInputSchema, raw) ?? {};
+  const problems: FieldProblem[] = [];
+  const ids = input.customerIds ?? null;
+  if (ids && new Set(ids).size !== ids.length) problems.push({ field: 'customerIds', message: 'customerIds must not repeat an id' });
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  const retentionDays = input.retentionDays ?? PURGE_DEFAULTS.retentionDays;
+  return {
+    retentionDays,
+    cutoff: purgeCutoff(now, retentionDays),
+    customerIds: ids ? [...ids].sort((a, b) => a - b) : null,
+    dryRun: input.dryRun ?? PURGE_DEFAULTS.dryRun,
+    batchSize: input.batchSize ?? PURGE_DEFAULTS.batchSize,
+  };
+}
+
+/** The first day kept: `retentionDays` days before the UTC day of `now`. */
+export function purgeCutoff(now: Date, retentionDays: number): string {
+  return addDays(localDate(now, 'UTC'), -retentionDays);
+}
+
+/**
+ * The workflow input: the options, not the cutoff. The workflow computes the cutoff again
+ * from its own time, so a scheduled run and a manual one read their day the same way.
+ */
+export function purgeWorkflowInput(resolved: ResolvedPurgeInput): PurgeOldReportsInput {
+  return {
+    retentionDays: resolved.retentionDays,
+    ...(resolved.customerIds ? { customerIds: resolved.customerIds } : {}),
+    dryRun: resolved.dryRun,
+    batchSize: resolved.batchSize,
+  };
+}
+
+/** Rows and records a purge found (dry run) or deleted. */
+export interface PurgeCounts {
+  reportRows: number;
+  emailRecords: number;
+}
+
+export interface PurgeOldReportsSummary {
+  cutoff: string;
+  retentionDays: number;
+  dryRun: boolean;
+  /** Counted before anything was deleted: what a run would delete (a dry run's answer). */
+  wouldDelete: PurgeCounts;
+  reportRowsDeleted: number;
+  emailRecordsDeleted: number;
+  /** True when the run was cancelled: it stopped between activities, and the counts say what was deleted. */
+  cancelled: boolean;
+}
+
+export function describePurgeSummary(summary: PurgeOldReportsSummary): string {
+  const before = `before ${summary.cutoff} (${summary.retentionDays} days kept)`;
+  if (summary.dryRun) {
+    return `dry run: would delete ${summary.wouldDelete.reportRows} report rows and ${summary.wouldDelete.emailRecords} email records ${before}`;
+  }
+  return `${summary.cancelled ? 'cancelled after deleting ' : 'deleted '}${summary.reportRowsDeleted} report rows and ` +
+    `${summary.emailRecordsDeleted} email records ${before}`;
+}
