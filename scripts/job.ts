@@ -1,59 +1,69 @@
-// `npm run job -- <command>`: start report runs and read report rows from the shell.
+// `npm run job -- <command>`: start runs of any registered job (src/jobs/index.ts), watch them,
+// re-run their failures, and read report rows from the shell. No job is named here: each
+// job's command, flags and help come from its registry entry.
 import os from 'node:os';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { hasFailures, InvalidInputError, LIMITS, MAX_LISTED_FAILURES, resolveRegenerateInput, type RegenerateReportsInput, type RegenerateReportsSummary } from '../src/contracts.js';
-import { reportTuning } from '../src/config.js';
+import type { Command } from 'commander';
+import { InvalidInputError, resolveRegenerateInput } from '../src/contracts.js';
 import { connectClient } from '../src/temporal/client.js';
 import { createPool } from '../src/db/pool.js';
 import { resolveServices, type Services } from '../src/dev/local-services.js';
+import { JOBS, jobByWorkflowType } from '../src/jobs/index.js';
+import type { AnyJob } from '../src/jobs/job-definition.js';
 import { CustomerSelection } from '../src/services/customer-selection.js';
 import { liveRunClaims } from '../src/services/email-claims.js';
 import { ReportRows } from '../src/services/report-rows.js';
-import { startRegenerateReports } from '../src/temporal/report-runs.js';
+import { startJob } from '../src/temporal/start-job.js';
 import { workflowUiUrl } from '../src/temporal/runs.js';
-import { waitWithProgress } from '../src/cli/wait-for-run.js';
+import { StoppedWatching, waitForRun } from '../src/cli/wait-for-run.js';
+import { addJobFlags, flagName, inputFields, parseInputFlag, problemLines } from '../src/cli/job-flags.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
-import { collectPositiveInts, isoDay, positiveInt, strictProgram, usageError, UsageError } from '../src/cli/flags.js';
+import { isoDay, positiveInt, strictProgram, usageError, UsageError } from '../src/cli/flags.js';
 import { EXIT_CODES } from '../src/cli/exit-codes.js';
+import type { FieldProblem } from '../src/validation.js';
 
 const { config, logger } = bootstrap('job', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-const program = strictProgram('job', 'Start report runs and read report rows.');
+const program = strictProgram('job', 'Start and watch runs of the registered jobs, re-run their failures, read report rows.');
+const withRerun = JOBS.filter((job) => job.rerunFailed).map((job) => job.kind);
 program.addHelpText(
   'after',
   `
+Every job command takes its input fields as flags, any field with --input '<json>', --wait
+(watch the run and print its summary) and --json (JSON on stdout, for scripts).
+
 Exit codes:
-  ${EXIT_CODES.ok}  done (with --wait: the run finished for every customer)
+  ${EXIT_CODES.ok}  done (with --wait: the run finished and every item in it was done)
   ${EXIT_CODES.failed}  an error, or with --wait: the run failed or was cancelled
   ${EXIT_CODES.usage}  bad flags, input or settings: nothing was started
-  ${EXIT_CODES.someCustomersFailed}  with --wait: the run finished but some customers failed;
+  ${EXIT_CODES.someCustomersFailed}  with --wait: the run finished but some of its items (customers) failed;
      re-run just them with: npm run job -- rerun-failed <workflow id> --wait`,
 );
 
-program
-  .command('regenerate-reports')
-  .description('purge and regenerate daily report rows, then email each customer its report')
-  .option('--customer <id>', 'a customer id; repeat for several (default: all active customers)', collectPositiveInts('--customer'))
-  .option('--from <YYYY-MM-DD>', 'first local day (default: yesterday, UTC)', isoDay('--from'))
-  .option('--to <YYYY-MM-DD>', 'last local day, inclusive (default: --from, or yesterday)', isoDay('--to'))
-  .option('--no-email', 'do not send report emails')
-  .option('--resend', 'send the report again even if it was sent before')
-  .option('--dry-run', 'report what would change; write and send nothing')
-  .option('--batch-size <n>', 'customers per transaction', positiveInt('--batch-size'), config.REPORT_BATCH_SIZE)
-  .option('--parallelism <n>', 'batches in flight at once', positiveInt('--parallelism'), config.REPORT_PARALLELISM)
-  .option(
-    '--batches-per-activity <n>',
-    'most batches one activity regenerates (default: REPORT_BATCHES_PER_ACTIVITY, else 10, fewer for large batches)',
-    positiveInt('--batches-per-activity'),
-    config.REPORT_BATCHES_PER_ACTIVITY,
-  )
-  .option('--wait', 'wait for the run to finish and print its summary (exit 3 if some customers failed)')
-  .action((flags) => runMain(() => regenerate(flags)));
+interface RunFlags {
+  wait?: boolean;
+  json?: boolean;
+}
+
+for (const job of JOBS) {
+  const defaults = (job.defaultsFromConfig?.(config) ?? {}) as Record<string, unknown>;
+  const command = program.command(job.kind).description(job.description);
+  const typedFlags = addJobFlags(command, job, defaults);
+  const fields = Object.entries(inputFields(job));
+  const width = Math.max(...fields.map(([field]) => field.length));
+  command
+    .option('--input <json>', 'any input field, as a JSON object (the flags above win over it; fields below)')
+    .option('--wait', `wait for the run to finish and print its summary${job.rerunFailed ? ' (exit 3 if some items failed)' : ''}`)
+    .option('--json', 'print JSON on stdout (one object per run); progress and notes go to stderr')
+    .addHelpText('after', `\nInput fields (--input '{"field": value}'):\n${fields.map(([field, schema]) => `  ${field.padEnd(width)}  ${schema.description ?? ''}`).join('\n')}`)
+    .action((flags: RunFlags & { input?: string }, parsed: Command) => main(() => startFromCli(job, { ...defaults }, typedFlags(parsed), flags)));
+}
 
 program
   .command('rerun-failed <workflowId>')
-  .description('start a new run for just the customers that failed in a finished run (same period and options)')
-  .option('--wait', 'wait for the new run to finish and print its summary (exit 3 if some customers failed)')
-  .action((workflowId: string, flags: { wait?: boolean }) => runMain(() => rerunFailed(workflowId, flags)));
+  .description(`start new runs for just the items that failed in a finished run, same period and options (jobs: ${withRerun.join(', ')})`)
+  .option('--wait', 'wait for the new runs to finish and print their summaries (exit 3 if some items failed again)')
+  .option('--json', 'print JSON on stdout (one object per run); progress and notes go to stderr')
+  .action((workflowId: string, flags: RunFlags) => main(() => rerunFailed(workflowId, flags)));
 
 program
   .command('report')
@@ -62,52 +72,47 @@ program
   .option('--from <YYYY-MM-DD>', 'first day (default: yesterday, UTC)', isoDay('--from'))
   .option('--to <YYYY-MM-DD>', 'last day, inclusive (default: --from, or yesterday)', isoDay('--to'))
   .option('--json', 'print JSON instead of a table')
-  .action((flags) => runMain(() => report(flags)));
+  .action((flags) => main(() => report(flags)));
 
 program
   .command('customers')
   .description('list customers (id, name, time zone, active)')
   .option('--limit <n>', 'how many', positiveInt('--limit'), 50)
-  .action((flags) => runMain(() => customers(flags)));
+  .option('--json', 'print JSON instead of a table')
+  .action((flags) => main(() => customers(flags)));
 
-interface RegenerateFlags {
-  customer?: number[];
-  from?: string;
-  to?: string;
-  email: boolean;
-  resend?: boolean;
-  dryRun?: boolean;
-  batchSize: number;
-  parallelism: number;
-  batchesPerActivity?: number;
-  wait?: boolean;
+/** runMain, plus: Ctrl-C while watching (no terminal) exits 130 once everything is closed. */
+function main(work: () => Promise<void>): void {
+  runMain(async () => {
+    try {
+      await work();
+    } catch (error) {
+      if (!(error instanceof StoppedWatching)) throw error;
+      process.stderr.write(`\n${error.message}\n`);
+      process.exitCode = 130;
+    }
+  });
 }
 
-function regenerateInput(flags: RegenerateFlags): RegenerateReportsInput {
-  return {
-    ...(flags.customer ? { customerIds: flags.customer } : {}),
-    ...(flags.from ? { from: flags.from } : {}),
-    ...(flags.to ? { to: flags.to } : {}),
-    sendEmail: flags.email,
-    resend: Boolean(flags.resend),
-    dryRun: Boolean(flags.dryRun),
-    batchSize: flags.batchSize,
-    parallelism: flags.parallelism,
-    ...(flags.batchesPerActivity !== undefined ? { batchesPerActivity: flags.batchesPerActivity } : {}),
-  };
+/** Bad input, refused before anything is opened: one `error: <flag>: <rule>` line per problem, exit 2. */
+function refuse(job: AnyJob, problems: FieldProblem[], fromInputFlag?: Record<string, unknown>, fromFlags?: Record<string, unknown>): never {
+  usageError(problemLines(job, problems, fromInputFlag, fromFlags).join('\nerror: '));
 }
 
-async function regenerate(flags: RegenerateFlags): Promise<void> {
-  const rawInput = regenerateInput(flags);
+/** The settings' defaults, under `--input`, under the flags; validated before anything connects. */
+async function startFromCli(job: AnyJob, defaults: Record<string, unknown>, fromFlags: Record<string, unknown>, flags: RunFlags & { input?: string }): Promise<void> {
+  const fromJson = parseInputFlag(flags.input);
+  if ('problem' in fromJson) refuse(job, [fromJson.problem]);
+  const rawInput = { ...defaults, ...fromJson.input, ...fromFlags };
   try {
-    resolveRegenerateInput(rawInput, new Date());
+    job.resolve(rawInput, new Date());
   } catch (error) {
-    if (error instanceof InvalidInputError) usageError(error.problems.map((problem) => problem.message).join('\n       '));
+    if (error instanceof InvalidInputError) refuse(job, error.problems, fromJson.input, fromFlags);
     throw error;
   }
   await withTemporal(async (services, client) => {
-    if (flags.customer) await refuseUnavailable(services.databaseUrl, flags.customer);
-    await startAndReport(services, client, rawInput, Boolean(flags.wait));
+    await refuseUnavailable(services.databaseUrl, job, rawInput);
+    await startAndReport(services, client, job, rawInput, flags);
   });
 }
 
@@ -128,96 +133,78 @@ async function withTemporal(work: (services: Services, client: Client) => Promis
 
 /**
  * Starts the run, prints its id and link, and with `wait` its summary; records the exit code
- * (EXIT_CODES): failed or cancelled 1, finished with failed customers 3. A run already running
- * for the same customers and period is an error (RunAlreadyRunningError names it).
+ * (EXIT_CODES) from the job's outcome: cancelled or failed 1, some items failed 3. A run
+ * already running for the same scope and period is an error (RunAlreadyRunningError names it).
  */
-async function startAndReport(services: Services, client: Client, rawInput: RegenerateReportsInput, wait: boolean): Promise<void> {
-  const { handle, input } = await startRegenerateReports(client, rawInput, {
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    startedFrom: 'cli',
-    startedBy: os.userInfo().username,
-  });
-  console.log(`started ${handle.workflowId} (${input.from}..${input.to})`);
-  console.log(`  ${workflowUiUrl(services.temporalUiUrl, services.temporal.namespace, handle.workflowId)}`);
-  if (!wait) return;
+async function startAndReport(services: Services, client: Client, job: AnyJob, rawInput: Record<string, unknown>, flags: RunFlags): Promise<void> {
+  const { handle, input } = await startJob(client, job, rawInput, { taskQueue: config.TEMPORAL_TASK_QUEUE, startedFrom: 'cli', startedBy: os.userInfo().username });
+  const workflowId = handle.workflowId;
+  const url = workflowUiUrl(services.temporalUiUrl, services.temporal.namespace, workflowId);
+  if (flags.json) {
+    process.stderr.write(`started ${workflowId}\n`);
+    if (!flags.wait) console.log(JSON.stringify({ workflowId, url }));
+  } else {
+    console.log(`started ${workflowId}\n  ${job.staticSummary(input)}\n  ${url}`);
+  }
+  if (!flags.wait) return;
+  let summary: unknown;
   try {
-    const summary = await waitWithProgress(handle);
-    console.log(JSON.stringify(summary, null, 2));
-    if (summary.cancelled) {
-      console.error(`cancelled: ${summary.customersProcessed} customers were done before it stopped`);
-      process.exitCode = EXIT_CODES.failed;
-    } else if (hasFailures(summary)) {
-      console.error(`finished with failures: ${describeFailures(summary)}; re-run just them with: npm run job -- rerun-failed '${handle.workflowId}' --wait`);
-      process.exitCode = EXIT_CODES.someCustomersFailed;
-    }
+    summary = await waitForRun(handle, job.progress);
   } catch (error) {
     if (!(error instanceof WorkflowFailedError)) throw error;
-    console.error(`run failed: ${error.cause?.message ?? error.message}`);
+    const reason = error.cause?.message ?? error.message;
+    if (flags.json) console.log(JSON.stringify({ workflowId, url, outcome: 'failed', error: reason }));
+    console.error(`run failed: ${reason}`);
     process.exitCode = EXIT_CODES.failed;
+    return;
+  }
+  const outcome = job.summary.outcome(summary);
+  if (flags.json) console.log(JSON.stringify({ workflowId, url, outcome, summary }));
+  else console.log(`${outcome === 'cancelled' ? 'cancelled' : 'finished'}: ${job.summary.describe(summary)}`);
+  if (outcome === 'cancelled') {
+    console.error(`cancelled: ${workflowId} stopped before it was done`);
+    process.exitCode = EXIT_CODES.failed;
+  } else if (outcome === 'some-failed') {
+    console.error(`finished with failures${job.rerunFailed ? `; re-run just them with: npm run job -- rerun-failed '${workflowId}' --wait` : ''}`);
+    process.exitCode = EXIT_CODES.someCustomersFailed;
   }
 }
 
-function describeFailures(summary: RegenerateReportsSummary): string {
-  const customers = summary.failures.length + summary.failuresNotListed;
-  const ranges = summary.failedRanges.length + (summary.failedRangesNotListed ?? 0);
-  return [
-    ...(customers > 0 ? [`${customers} customer${customers === 1 ? '' : 's'} failed`] : []),
-    ...(ranges > 0 ? [`${ranges} batch${ranges === 1 ? '' : 'es'} of customers (id ranges) failed`] : []),
-  ].join(', ');
-}
-
-async function rerunFailed(workflowId: string, flags: { wait?: boolean }): Promise<void> {
+async function rerunFailed(workflowId: string, flags: RunFlags): Promise<void> {
   await withTemporal(async (services, client) => {
     const handle = client.workflow.getHandle(workflowId);
     const description = await handle.describe();
+    const job = jobByWorkflowType(description.type);
+    if (!job) throw new UsageError(`${workflowId} is a ${description.type} run, which no registered job starts (src/jobs/index.ts)`);
+    if (!job.rerunFailed) {
+      throw new UsageError(`${workflowId} is a ${job.kind} run; ${job.kind} records no per-item failures to re-run (jobs that do: ${withRerun.join(', ')}). Start it again instead: npm run job -- ${job.kind} --help`);
+    }
     if (description.status.name === 'RUNNING') throw new UsageError(`${workflowId} is still running; re-run its failures once it has finished`);
     // Its claims are not released here: an attempt of it the server gave up on may still be
     // sending them. The new run waits for them (the holder releases them when it stops, or
     // its lease runs out); this says so, so a slow rerun is not a mystery.
     await reportHeldEmails(services.databaseUrl, workflowId, description.raw.workflowExecutionInfo?.firstRunId || description.runId);
-    const summary = (await handle.result()) as RegenerateReportsSummary;
+    const summary = await handle.result();
+    const ranInput = (description.memo?.input ?? {}) as Record<string, unknown>;
     const pool = createPool(services.databaseUrl, logger, 2);
-    const ids = new Set(summary.failures.map((failure) => failure.customerId));
+    let rerun: { inputs: Array<Record<string, unknown>>; notes: string[] };
     try {
       const selection = new CustomerSelection(pool);
-      for (const range of summary.failedRanges) for (const id of await selection.activeIdsInRange(range.firstId, range.lastId, range.timeZones)) ids.add(id);
+      rerun = await job.rerunFailed.inputs(summary, ranInput, {
+        activeIdsInRange: (firstId, lastId, timeZones) => selection.activeIdsInRange(firstId, lastId, timeZones),
+        defaults: job.defaultsFromConfig?.(config) ?? {},
+      });
     } finally {
       await pool.end();
     }
-    if (summary.failuresNotListed > 0) {
-      console.error(`note: ${summary.failuresNotListed} failed customers were not listed in the summary (it lists ${MAX_LISTED_FAILURES}); they are not in this re-run: re-run the whole period for those`);
-    }
-    if ((summary.failedRangesNotListed ?? 0) > 0) {
-      console.error(
-        `note: ${summary.failedRangesNotListed} failed id ranges were not listed in the summary (it lists ${MAX_LISTED_FAILURES}); ` +
-          'their customers are not in this re-run: re-run the whole period for those (npm run job -- regenerate-reports --from … --to …)',
-      );
-    }
-    if (ids.size === 0) {
-      console.log(`${workflowId} had no failed customers; nothing to re-run`);
+    for (const note of rerun.notes) console.error(`note: ${note}`);
+    if (rerun.inputs.length === 0) {
+      if (flags.json) console.log(JSON.stringify({ workflowId, rerun: [] }));
+      else console.log(`${workflowId} had no failed items; nothing to re-run`);
       return;
     }
-    await refuseUnavailable(services.databaseUrl, [...ids]);
-    // The original run's options, every one of them (the settings fill what it did not say);
-    // only who and when change: these customers, the period it ran (so no zone for "yesterday").
-    const memoInput = (description.memo?.input ?? {}) as RegenerateReportsInput & { customerTimeZones?: unknown };
-    const { customerTimeZones: _zones, timeZone: _zone, ...options } = memoInput;
-    // A run names at most LIMITS.maxCustomerIds (100) customers: a failed range of an all-customer
-    // run can hold more, so they are re-run in as many runs as that takes, one after another.
-    const sorted = [...ids].sort((a, b) => a - b);
-    const parts = Math.ceil(sorted.length / LIMITS.maxCustomerIds);
-    if (parts > 1) console.log(`${sorted.length} failed customers: re-running them in ${parts} runs of at most ${LIMITS.maxCustomerIds}`);
-    for (let i = 0; i < sorted.length; i += LIMITS.maxCustomerIds) {
-      const rawInput: RegenerateReportsInput = {
-        ...reportTuning(config),
-        ...options,
-        customerIds: sorted.slice(i, i + LIMITS.maxCustomerIds),
-        from: summary.from,
-        to: summary.to,
-        dryRun: summary.dryRun,
-      };
-      await startAndReport(services, client, rawInput, Boolean(flags.wait));
-    }
+    for (const input of rerun.inputs) await refuseUnavailable(services.databaseUrl, job, input);
+    for (const input of rerun.inputs) await startAndReport(services, client, job, input, flags);
   });
 }
 
@@ -236,13 +223,16 @@ async function reportHeldEmails(databaseUrl: string, workflowId: string, runId: 
   }
 }
 
-async function refuseUnavailable(databaseUrl: string, customerIds: number[]): Promise<void> {
+/** For jobs whose input names customers: unknown or inactive ones are refused by id before anything starts. */
+async function refuseUnavailable(databaseUrl: string, job: AnyJob, input: Record<string, unknown>): Promise<void> {
+  const ids = input.customerIds;
+  if (!('customerIds' in inputFields(job)) || !Array.isArray(ids) || ids.length === 0) return;
   const pool = createPool(databaseUrl, logger, 1);
   try {
-    const unavailable = await new CustomerSelection(pool).findUnavailable(customerIds);
+    const unavailable = await new CustomerSelection(pool).findUnavailable(ids as number[]);
     if (unavailable.length > 0) {
       throw new UsageError(
-        `--customer names customers that cannot be run: ${unavailable.map((c) => `${c.customerId} (${c.reason})`).join(', ')}` +
+        `${flagName(job, 'customerIds') ?? 'customerIds'} names customers that cannot be run: ${unavailable.map((c) => `${c.customerId} (${c.reason})`).join(', ')}` +
           ' (list them with: npm run job -- customers)',
       );
     }
@@ -256,7 +246,7 @@ async function report(flags: { customer: number; from?: string; to?: string; jso
   try {
     period = resolveRegenerateInput({ ...(flags.from ? { from: flags.from } : {}), ...(flags.to ? { to: flags.to } : {}) }, new Date());
   } catch (error) {
-    if (error instanceof InvalidInputError) usageError(error.problems.map((problem) => problem.message).join('; '));
+    if (error instanceof InvalidInputError) usageError(error.problems.map((problem) => problem.message).join('\nerror: '));
     throw error;
   }
   await withPool(async (pool) => {
@@ -267,10 +257,11 @@ async function report(flags: { customer: number; from?: string; to?: string; jso
   });
 }
 
-async function customers(flags: { limit: number }): Promise<void> {
+async function customers(flags: { limit: number; json?: boolean }): Promise<void> {
   await withPool(async (pool) => {
     const { rows } = await pool.query('SELECT id, name, time_zone, currency, active FROM customers ORDER BY id LIMIT $1', [flags.limit]);
-    console.table(rows);
+    if (flags.json) console.log(JSON.stringify(rows, null, 2));
+    else console.table(rows);
   });
 }
 

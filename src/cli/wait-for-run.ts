@@ -1,61 +1,99 @@
 import readline from 'node:readline/promises';
 import { SingleBar, Presets } from 'cli-progress';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { RegenerateReportsSummary } from '../contracts.js';
-import type { RegenerateProgress } from '../workflows/progress.js';
+import type { ProgressView } from '../jobs/job-definition.js';
 
 const CTRL_C = 0x03;
 
+/** Ctrl-C without a terminal: the watching stopped, the run goes on. The caller cleans up, then exits 130. */
+export class StoppedWatching extends Error {
+  override name = 'StoppedWatching';
+  constructor(readonly workflowId: string) {
+    super(`stopped watching; ${workflowId} keeps running (cancel it with: npm run temporal -- workflow cancel -w '${workflowId}')`);
+  }
+}
+
+/** What shows while waiting: the job's bar when it has a progress query, else one line. */
+interface Display {
+  show(phase: string): void;
+  stop(): void;
+}
+
+function progressDisplay<Progress>(handle: WorkflowHandle, progress: ProgressView<Progress> | undefined, out: NodeJS.WriteStream): Display & { poll(): Promise<unknown> } {
+  if (!progress) {
+    return {
+      show: (phase) => void out.write(`${phase}: waiting for ${handle.workflowId} to finish (this job reports no progress)\n`),
+      stop: () => undefined,
+      poll: () => Promise.resolve(),
+    };
+  }
+  const bar = new SingleBar({ format: '{bar} {value}/{total} {unit} | {detail}', stream: out, hideCursor: true, notTTYSchedule: 5000 }, Presets.shades_classic);
+  let stopped = true;
+  return {
+    show: (phase) => {
+      bar.start(1, 0, { unit: '', detail: phase });
+      stopped = false;
+    },
+    stop: () => {
+      bar.stop();
+      stopped = true;
+    },
+    poll: () =>
+      handle.query(progress.query).then(
+        (value) => {
+          if (stopped) return;
+          const { done, total, unit, detail } = progress.bar(value);
+          bar.setTotal(Math.max(total, 1));
+          bar.update(done, { unit, detail });
+        },
+        () => undefined, // not started yet, or already closed: the result tells
+      ),
+  };
+}
+
 /**
- * Waits for a run while showing a progress bar fed by the workflow's `progress` query.
- * In a terminal, Ctrl-C asks whether to cancel the run (it then stops between activities) or
- * keep watching; without one, Ctrl-C stops watching and leaves the run going.
+ * Waits for a run and returns its result, showing the job's progress bar (fed by its progress
+ * query) on `out`. In a terminal, Ctrl-C asks whether to cancel the run (it then stops once
+ * the work in flight is done) or keep watching; without one, Ctrl-C stops watching, leaves the
+ * run going and rejects with StoppedWatching, so the caller still cleans up.
  */
-export async function waitWithProgress(handle: WorkflowHandle, out: NodeJS.WriteStream = process.stderr): Promise<RegenerateReportsSummary> {
+export async function waitForRun<Summary, Progress>(
+  handle: WorkflowHandle,
+  progress: ProgressView<Progress> | undefined,
+  out: NodeJS.WriteStream = process.stderr,
+): Promise<Summary> {
   const stdin = process.stdin;
   const interactive = Boolean(out.isTTY && stdin.isTTY);
-  const bar = new SingleBar(
-    { format: '{bar} {value}/{total} customers | batch {batchesDone}/{batchesPlanned} | {phase}', stream: out, hideCursor: true, notTTYSchedule: 5000 },
-    Presets.shades_classic,
-  );
-  const startBar = (phase: string) => bar.start(1, 0, { batchesDone: 0, batchesPlanned: 0, phase });
-  startBar('starting');
+  const display = progressDisplay(handle, progress, out);
+  display.show('starting');
   let asking = false;
   // The query in flight, awaited before returning: the caller closes the connection next,
   // and a query still retrying on a closed channel would throw from a timer.
   let inFlight: Promise<unknown> = Promise.resolve();
   const poll = setInterval(() => {
-    if (asking) return;
-    inFlight = handle.query<RegenerateProgress>('progress').then(
-      (p) => {
-        if (asking) return;
-        bar.setTotal(Math.max(p.customersTotal, 1));
-        bar.update(p.customersDone, { batchesDone: p.batchesDone, batchesPlanned: p.batchesPlanned, phase: p.phase });
-      },
-      () => undefined, // not started yet, or already closed: the result tells
-    );
+    if (!asking) inFlight = display.poll();
   }, 500);
 
   const ask = async () => {
     if (asking) return;
     asking = true;
-    bar.stop();
+    display.stop();
     const rl = readline.createInterface({ input: stdin, output: out });
     // Ctrl-C at the question means "no".
     const answer = await Promise.race([
-      rl.question(`\nCancel ${handle.workflowId}? It stops after the batches in flight. [y/N] `),
+      rl.question(`\nCancel ${handle.workflowId}? It stops once the work in flight is done. [y/N] `),
       new Promise<string>((resolve) => rl.once('SIGINT', () => resolve('n'))),
     ]);
     rl.close();
     if (/^y(es)?$/i.test(answer.trim())) {
       await handle.cancel();
-      out.write('cancellation requested; waiting for the batches in flight to finish...\n');
+      out.write('cancellation requested; waiting for the work in flight to finish...\n');
     } else {
       out.write('\nthe run goes on; still watching (Ctrl-C to ask again)\n');
     }
     stdin.setRawMode(true); // readline restored cooked mode on close
     stdin.resume();
-    startBar('watching');
+    display.show('watching');
     asking = false;
   };
   // In raw mode Ctrl-C arrives as a byte instead of a SIGINT to the whole process group,
@@ -64,11 +102,10 @@ export async function waitWithProgress(handle: WorkflowHandle, out: NodeJS.Write
     // Deferred: this same keystroke must not reach the question's own reader as a Ctrl-C.
     if (!asking && data.includes(CTRL_C)) setImmediate(() => void ask());
   };
-  const onSignal = () => {
-    bar.stop();
-    out.write(`\nstopped watching; ${handle.workflowId} keeps running (cancel it with: npm run temporal -- workflow cancel -w '${handle.workflowId}')\n`);
-    process.exit(130);
-  };
+  let onSignal = () => undefined as void;
+  const stoppedWatching = new Promise<never>((_, reject) => {
+    onSignal = () => reject(new StoppedWatching(handle.workflowId));
+  });
   if (interactive) {
     stdin.setRawMode(true);
     stdin.resume();
@@ -77,11 +114,11 @@ export async function waitWithProgress(handle: WorkflowHandle, out: NodeJS.Write
     process.on('SIGINT', onSignal);
   }
   try {
-    return (await handle.result()) as RegenerateReportsSummary;
+    return (await Promise.race([handle.result(), stoppedWatching])) as Summary;
   } finally {
     clearInterval(poll);
     await inFlight;
-    bar.stop();
+    display.stop();
     if (interactive) {
       stdin.off('data', onKey);
       stdin.setRawMode(false);

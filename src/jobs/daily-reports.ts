@@ -13,6 +13,7 @@ import {
   type DailyReportsSummary,
   type ResolvedDailyReportsInput,
 } from '../daily-reports-contract.js';
+import { reportTuning } from '../config.js';
 import { addDays, zonedInstant } from '../dates.js';
 import { queueSuffix } from '../temporal/runs.js';
 import { CUSTOMER_IDS } from '../temporal/search-attributes.js';
@@ -27,6 +28,8 @@ export const dailyReportsJob: JobDefinition<DailyReportsInput, ResolvedDailyRepo
   workflowType: DAILY_REPORTS_WORKFLOW,
   description: "regenerate and email the day that has just ended for every customer whose local time passed `at` in the window",
   schema: dailyReportsInputSchema,
+  // What the declared schedule passes too (src/schedules.ts), so a manual run batches alike.
+  defaultsFromConfig: (config) => ({ reportOptions: reportTuning(config) }),
   resolve: resolveDailyReportsInput,
   // As given, not resolved: a scheduled run's window ends at its scheduled time (the workflow
   // reads it), and a manual run's at its start.

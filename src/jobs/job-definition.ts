@@ -12,6 +12,7 @@
 import type { SearchAttributePair } from '@temporalio/common';
 import type { QueryDefinition } from '@temporalio/common';
 import type { z } from 'zod';
+import type { Config } from '../config.js';
 import type { AdminRole } from '../services/admin-users.js';
 import type { StartedFrom } from '../temporal/runs.js';
 
@@ -64,11 +65,6 @@ export interface AdminForm<Input> {
   fields: Array<keyof Input & string>;
   /** Roles that may start runs from the form (every start is audited). */
   roles: readonly AdminRole[];
-  /**
-   * What the form shows before anyone typed, when that is not the schema's own `.default()`
-   * (a default that depends on the day, such as yesterday). Fields left out show empty or unticked.
-   */
-  defaults?(now: Date): Partial<Input>;
 }
 
 /** How a schedule's scheduled times relate to the days a run covers: what `schedules backfill --from --to` needs. */
@@ -88,6 +84,11 @@ export interface JobDefinition<Input extends object = Record<string, unknown>, R
   description: string;
   /** The input: the one list of its fields, each with its rule and (`.describe()`) its help text. */
   schema: z.ZodType<Input | undefined>;
+  /**
+   * Input this deployment's settings give every manual run (`REPORT_BATCH_SIZE`…), under what
+   * the person gives: the CLI and `rerun-failed` start from it. Absent: the schema's defaults.
+   */
+  defaultsFromConfig?(config: Config): Partial<Input>;
   /** Validates and fills defaults (throws InvalidInputError): what the run will do, the same at every door and in the workflow. */
   resolve(raw: unknown, now: Date): Resolved;
   /** The workflow input that runs exactly `resolved` (defaults filled, so a late start does the same). */

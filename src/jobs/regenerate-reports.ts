@@ -4,7 +4,6 @@
  * src/activities/report-activities.ts; services: report-regeneration, report-email.
  */
 import {
-  DEFAULTS,
   failureCount,
   fnv1a64,
   LIMITS,
@@ -18,7 +17,7 @@ import {
   type RegenerateReportsSummary,
   type ResolvedRegenerateInput,
 } from '../contracts.js';
-import { addDays } from '../dates.js';
+import { reportTuning } from '../config.js';
 import { CUSTOMER_IDS, PERIOD } from '../temporal/search-attributes.js';
 import { queueSuffix } from '../temporal/runs.js';
 import { describeProgress, progressQuery, type RegenerateProgress } from '../workflows/progress.js';
@@ -29,6 +28,7 @@ export const regenerateReportsJob: JobDefinition<RegenerateReportsInput, Resolve
   workflowType: REGENERATE_REPORTS_WORKFLOW,
   description: 'purge and regenerate daily report rows for a period, then email each customer its report',
   schema: regenerateReportsInputSchema,
+  defaultsFromConfig: reportTuning,
   resolve: resolveRegenerateInput,
   workflowInput: workflowInputOf,
   workflowId: (input, { taskQueue }) => regenerateReportsWorkflowId(input, taskQueue),
@@ -71,15 +71,7 @@ export const regenerateReportsJob: JobDefinition<RegenerateReportsInput, Resolve
         batchesPerActivity: { flag: '--batches-per-activity <n>' },
       },
     },
-    form: {
-      fields: ['from', 'to', 'sendEmail', 'resend', 'dryRun'],
-      roles: ['operator'],
-      // Yesterday (UTC) with email: what a run without input does, shown so the operator sees it.
-      defaults: (now) => {
-        const yesterday = addDays(now.toISOString().slice(0, 10), -1);
-        return { from: yesterday, to: yesterday, sendEmail: DEFAULTS.sendEmail, resend: DEFAULTS.resend, dryRun: DEFAULTS.dryRun };
-      },
-    },
+    form: { fields: ['from', 'to', 'sendEmail', 'resend', 'dryRun'], roles: ['operator'] },
   },
   rerunFailed: {
     async inputs(summary, ranInput, helpers) {

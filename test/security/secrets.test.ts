@@ -110,10 +110,10 @@ describe.concurrent('secrets stay out of logs, errors and histories', () => {
     try {
       await worker.waitFor(/worker polling/);
       const good = keep('job: a run with email', await runScript('job', [
-        'regenerate-reports', '--customer', '1', '--customer', '2', '--customer', '3', '--from', '2026-11-08', '--to', '2026-11-10', '--wait',
+        'regenerate-reports', '--customer', '1', '--customer', '2', '--customer', '3', '--from', '2026-11-08', '--to', '2026-11-10', '--wait', '--json',
       ], secretEnv));
       expect(good.code, good.stderr).toBe(0);
-      expect(good.stdout).toContain('"customersProcessed": 3');
+      expect(good.stdout).toContain('"customersProcessed":3');
       expect(fs.readdirSync(mailDir).length, good.stdout).toBeGreaterThan(0);
       expect(smtp.logins[0]).toEqual({ username: 'reports', password: SECRETS.smtpPassword }); // the password was really used
 
@@ -121,7 +121,7 @@ describe.concurrent('secrets stay out of logs, errors and histories', () => {
       await env.db.pool.query(`UPDATE customers SET time_zone = 'Nowhere/Atlantis' WHERE id = 4`);
       smtp.deferNext(1);
       const failing = keep('job: a run with a failing customer', await runScript('job', [
-        'regenerate-reports', '--customer', '4', '--customer', '5', '--customer', '6', '--customer', '7', '--from', '2026-11-08', '--to', '2026-11-10', '--wait',
+        'regenerate-reports', '--customer', '4', '--customer', '5', '--customer', '6', '--customer', '7', '--from', '2026-11-08', '--to', '2026-11-10', '--wait', '--json',
       ], secretEnv));
       expect(failing.code, failing.stderr).toBe(3); // finished, some customers failed (EXIT_CODES.someCustomersFailed)
       expect(failing.stdout).toContain('Nowhere/Atlantis');

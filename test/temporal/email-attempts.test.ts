@@ -107,11 +107,11 @@ describe('the email step', () => {
     giveUpOnFailure = false;
     env.sink.delayReplies(0);
     const started = Date.now();
-    const rerun = await runScript('job', ['rerun-failed', handle.workflowId, '--wait'], childEnv(env), { timeoutMs: 60_000 });
+    const rerun = await runScript('job', ['rerun-failed', handle.workflowId, '--wait', '--json'], childEnv(env), { timeoutMs: 60_000 });
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stderr).not.toContain('still held');
     expect(Date.now() - started).toBeLessThan(30_000); // not after a lease ran out, nor 15 minutes
-    const summary = JSON.parse(rerun.stdout.slice(rerun.stdout.indexOf('{'))) as { emailsSent: number; emailsAlreadySent: number };
+    const { summary } = JSON.parse(rerun.stdout) as { summary: { emailsSent: number; emailsAlreadySent: number } };
     expect(summary.emailsSent + summary.emailsAlreadySent).toBe(expected.length);
     expect(summary.emailsSent).toBe(expected.length - sentByFirst);
     expectEachExactlyOnce(expected);
@@ -139,7 +139,7 @@ describe('the email step', () => {
     const leaseEnds = Date.now() + lease.ms;
     const sentBefore = readMailbox(env.sink.dir).length;
 
-    const rerun = runScript('job', ['rerun-failed', handle.workflowId, '--wait'], childEnv(env), { timeoutMs: 90_000 });
+    const rerun = runScript('job', ['rerun-failed', handle.workflowId, '--wait', '--json'], childEnv(env), { timeoutMs: 90_000 });
     // Once the rerun is sending, the stalled attempt's send of the first report completes.
     while (readMailbox(env.sink.dir).length === sentBefore) await new Promise((resolve) => setTimeout(resolve, 100));
     const transport = createMailTransport(env.sink.url, 1);
@@ -157,7 +157,7 @@ describe('the email step', () => {
     const second = readMailbox(env.sink.dir).find((m) => m.messageId === rows[1]!.message_id)!;
     expect(Number(/\.(\d{13})-\d+\.eml$/.exec(second.file)![1]), 'sent by the rerun only once the lease lapsed').toBeGreaterThanOrEqual(leaseEnds - 100);
     // One attempt (emailMaxAttempts 1, inherited): the rerun waited for the held reports within it.
-    const summary = JSON.parse(result.stdout.slice(result.stdout.indexOf('{'))) as { emailsAlreadySent: number; failures: unknown[] };
+    const { summary } = JSON.parse(result.stdout) as { summary: { emailsAlreadySent: number; failures: unknown[] } };
     expect(summary.failures).toEqual([]);
     expect(summary.emailsAlreadySent).toBeGreaterThanOrEqual(1);
   }, 150_000);
