@@ -65,6 +65,11 @@ export interface AdminForm<Input> {
   fields: Array<keyof Input & string>;
   /** Roles that may start runs from the form (every start is audited). */
   roles: readonly AdminRole[];
+  /**
+   * What the form shows before anyone typed, when that is not the schema's own `.default()`
+   * (a default that depends on the day, such as yesterday). Fields left out show empty or unticked.
+   */
+  defaults?(now: Date): Partial<Input>;
 }
 
 /** How a schedule's scheduled times relate to the days a run covers: what `schedules backfill --from --to` needs. */

@@ -4,6 +4,7 @@
  * src/activities/report-activities.ts; services: report-regeneration, report-email.
  */
 import {
+  DEFAULTS,
   failureCount,
   fnv1a64,
   LIMITS,
@@ -17,6 +18,7 @@ import {
   type RegenerateReportsSummary,
   type ResolvedRegenerateInput,
 } from '../contracts.js';
+import { addDays } from '../dates.js';
 import { reportTuning } from '../config.js';
 import { CUSTOMER_IDS, PERIOD } from '../temporal/search-attributes.js';
 import { queueSuffix } from '../temporal/runs.js';
@@ -71,7 +73,15 @@ export const regenerateReportsJob: JobDefinition<RegenerateReportsInput, Resolve
         batchesPerActivity: { flag: '--batches-per-activity <n>' },
       },
     },
-    form: { fields: ['from', 'to', 'sendEmail', 'resend', 'dryRun'], roles: ['operator'] },
+    form: {
+      fields: ['from', 'to', 'sendEmail', 'resend', 'dryRun'],
+      roles: ['operator'],
+      // Yesterday (UTC) with email: what a run without input does, shown so the operator sees it.
+      defaults: (now) => {
+        const yesterday = addDays(now.toISOString().slice(0, 10), -1);
+        return { from: yesterday, to: yesterday, sendEmail: DEFAULTS.sendEmail, resend: DEFAULTS.resend, dryRun: DEFAULTS.dryRun };
+      },
+    },
   },
   rerunFailed: {
     async inputs(summary, ranInput, helpers) {
