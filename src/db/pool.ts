@@ -15,8 +15,11 @@ export function createPool(connectionString: string, logger: Logger, max = 10): 
   return pool;
 }
 
-/** Runs `work` in one transaction on one client; rolls back on any error. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` in one transaction on one client; rolls back on any error. With `rollback`, it
+ * rolls back after `work` too: a dry run that makes its writes to count them, then undoes them.
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, options: { rollback?: boolean } = {}): Promise<T> {
   const client = await pool.connect();
   // A checked-out client has no error listener of the pool's: without this one, the server
   // going away mid-transaction would crash the process instead of failing the query.
@@ -26,7 +29,7 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
   try {
     await client.query('BEGIN');
     const result = await work(client);
-    await client.query('COMMIT');
+    await client.query(options.rollback ? 'ROLLBACK' : 'COMMIT');
     return result;
   } catch (error) {
     failure = error as Error;

@@ -1,0 +1,312 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SchemaBreakError } from '../../src/order-record.js';
+import { OrderImport, type AffectedDay } from '../../src/services/order-import.js';
+import { ReportRegeneration } from '../../src/services/report-regeneration.js';
+import { createTestDatabase, reportRows, seedDemo, truthRows, type TestDatabase } from '../support/database.js';
+
+let db: TestDatabase;
+let importer: OrderImport;
+let currencyOf: Map<number, string>;
+const source = 'shop';
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  importer = new OrderImport(db.pool);
+});
+beforeEach(async () => {
+  await seedDemo(db.pool);
+  await db.pool.query('TRUNCATE import_cursors, import_quarantine');
+  const { rows } = await db.pool.query<{ id: number; currency: string }>('SELECT id, currency FROM customers');
+  currencyOf = new Map(rows.map((row) => [row.id, row.currency]));
+});
+afterAll(() => db.drop());
+
+type SourceRecord = Record<string, unknown>;
+
+/** An order as the shop sends it: customer 1's, placed, well inside 2026-11-05 everywhere. */
+function order(id: number, overrides: SourceRecord = {}): SourceRecord {
+  const customerId = (overrides.customer_id as number | undefined) ?? 1;
+  return {
+    id,
+    customer_id: customerId,
+    currency: currencyOf.get(customerId) ?? 'USD',
+    amount: '19.99',
+    sku: 'SKU-SHOP',
+    created_at: '2026-11-05T12:00:00.000Z',
+    updated_at: '2026-11-20T08:00:00.000Z',
+    status: 'placed',
+    ...overrides,
+  };
+}
+
+const apply = (records: unknown[], extra: { cursorAfter?: { updatedAt: string; id: number } | null; dryRun?: boolean } = {}) =>
+  importer.applyPage({ source, records, cursorAfter: extra.cursorAfter ?? null, dryRun: extra.dryRun ?? false });
+
+const stored = async (ids: number[]) =>
+  (await db.pool.query(
+    `SELECT id, customer_id, currency, amount_cents, sku, created_at, updated_at, status FROM orders WHERE id = ANY($1) ORDER BY id`,
+    [ids],
+  )).rows;
+const snapshot = async () => ({
+  orders: (await db.pool.query('SELECT * FROM orders ORDER BY id')).rows,
+  quarantine: (await db.pool.query('SELECT * FROM import_quarantine ORDER BY id')).rows,
+  cursors: (await db.pool.query('SELECT * FROM import_cursors ORDER BY source')).rows,
+});
+const byDay = (a: AffectedDay, b: AffectedDay) => a.customerId - b.customerId || a.day.localeCompare(b.day);
+
+describe('OrderImport.applyPage', () => {
+  it('inserts new orders, updates changed ones and counts the rest unchanged, amounts in exact cents', async () => {
+    const [seeded] = await stored([1]);
+    const [same] = await stored([2]);
+    const result = await apply([
+      order(100001, { amount: '0.10' }),
+      order(100002, { amount: '1234.5', customer_id: 3 }),
+      order(100003, { amount: '99999.99' }),
+      // A correction of a seeded order: newer, another amount.
+      order(1, { customer_id: seeded.customer_id, amount: '7.77', created_at: seeded.created_at.toISOString() }),
+      // The seeded order 2 as it already is (updated when created): nothing newer.
+      order(2, { customer_id: same.customer_id, amount: '1.00', created_at: same.created_at.toISOString(), updated_at: same.updated_at.toISOString() }),
+    ]);
+    expect(result).toMatchObject({ inserted: 3, updated: 1, unchanged: 1, cancelled: 0, quarantined: 0 });
+    expect((await stored([100001, 100002, 100003, 1, 2])).map((row) => [row.id, row.amount_cents])).toEqual([
+      [1, 777], [2, same.amount_cents], [100001, 10], [100002, 123450], [100003, 9999999],
+    ]);
+    expect(await stored([100002])).toEqual([{
+      id: 100002, customer_id: 3, currency: currencyOf.get(3), amount_cents: 123450, sku: 'SKU-SHOP',
+      created_at: new Date('2026-11-05T12:00:00Z'), updated_at: new Date('2026-11-20T08:00:00Z'), status: 'placed',
+    }]);
+  });
+
+  it('applies a version only when it is newer: an older page changes nothing', async () => {
+    await apply([order(100001, { amount: '5.00', updated_at: '2026-11-20T10:00:00.000Z' })]);
+    const older = await apply([order(100001, { amount: '1.00', updated_at: '2026-11-20T09:59:59.999Z' })]);
+    expect(older).toMatchObject({ inserted: 0, updated: 0, unchanged: 1, affected: [] });
+    const sameTime = await apply([order(100001, { amount: '2.00', updated_at: '2026-11-20T10:00:00.000Z' })]);
+    expect(sameTime).toMatchObject({ updated: 0, unchanged: 1 });
+    expect((await stored([100001]))[0].amount_cents).toBe(500);
+    const newer = await apply([order(100001, { amount: '6.00', updated_at: '2026-11-20T10:00:00.001Z' })]);
+    expect(newer).toMatchObject({ updated: 1, unchanged: 0 });
+    expect((await stored([100001]))[0].amount_cents).toBe(600);
+  });
+
+  it('of one order sent twice in a page, keeps the newer version', async () => {
+    const result = await apply([order(100001, { amount: '3.00', updated_at: '2026-11-21T00:00:00.000Z' }), order(100001, { amount: '2.00' })]);
+    expect(result).toMatchObject({ inserted: 1, unchanged: 1 });
+    expect((await stored([100001]))[0].amount_cents).toBe(300);
+  });
+
+  it('is idempotent: the same page applied twice changes nothing the second time', async () => {
+    const page = [order(100001), order(100002, { status: 'cancelled' }), order(1, { amount: '8.00', customer_id: (await stored([1]))[0].customer_id }), order(100003, { customer_id: 9999 })];
+    const cursorAfter = { updatedAt: '2026-11-20T08:00:00.000Z', id: 100003 };
+    const first = await apply(page, { cursorAfter });
+    expect(first).toMatchObject({ inserted: 2, updated: 1, cancelled: 1, quarantined: 1 });
+    const after = await snapshot();
+    const second = await apply(page, { cursorAfter });
+    expect(second).toMatchObject({ inserted: 0, updated: 0, unchanged: 3, cancelled: 0, quarantined: 1, affected: [], cursorAdvanced: false });
+    const again = await snapshot();
+    expect(again.orders).toEqual(after.orders);
+    // The bad record is not added again: it is counted as seen again.
+    expect(again.quarantine).toHaveLength(1);
+    expect(again.quarantine[0]).toMatchObject({ seen_count: 2, first_seen_at: after.quarantine[0].first_seen_at });
+  });
+
+  it('moves the cursor forward only, by (updated_at, id), and commits it with the page', async () => {
+    const at = (updatedAt: string, id: number) => ({ updatedAt, id });
+    expect(await importer.readCursor(source)).toBeNull();
+    expect((await apply([order(100001)], { cursorAfter: at('2026-11-20T08:00:00.000Z', 5) })).cursor).toEqual(at('2026-11-20T08:00:00.000Z', 5));
+    const behind = await apply([order(100002)], { cursorAfter: at('2026-11-20T07:59:59.999Z', 9) });
+    expect(behind).toMatchObject({ inserted: 1, cursorAdvanced: false, cursor: at('2026-11-20T08:00:00.000Z', 5) });
+    const sameTimeLowerId = await apply([], { cursorAfter: at('2026-11-20T08:00:00.000Z', 4) });
+    expect(sameTimeLowerId.cursorAdvanced).toBe(false);
+    expect((await apply([], { cursorAfter: at('2026-11-20T08:00:00.000Z', 6) })).cursorAdvanced).toBe(true);
+    expect((await apply([order(100003)], { cursorAfter: null })).cursor).toEqual(at('2026-11-20T08:00:00.000Z', 6));
+    expect(await importer.readCursor(source)).toMatchObject({
+      source, updatedAt: '2026-11-20T08:00:00.000Z', id: 6, pagesApplied: 5, ordersWritten: 3, recordsQuarantined: 0, committedAt: expect.any(String),
+    });
+  });
+
+  it('a page that fails after writing its rows leaves both the rows and the cursor as they were', async () => {
+    await apply([order(100001)], { cursorAfter: { updatedAt: '2026-11-20T08:00:00.000Z', id: 100001 } });
+    const before = await snapshot();
+    // The failure comes at the very end of the page's transaction: recording the cursor.
+    await db.pool.query(`CREATE FUNCTION fail_cursor_for_test() RETURNS trigger LANGUAGE plpgsql AS $$
+                         BEGIN RAISE EXCEPTION 'the cursor cannot be written'; END $$`);
+    await db.pool.query(`CREATE TRIGGER fail_cursor BEFORE UPDATE ON import_cursors FOR EACH ROW WHEN (NEW.cursor_id = 666) EXECUTE FUNCTION fail_cursor_for_test()`);
+    try {
+      const page = [order(100001, { amount: '1.00', updated_at: '2026-11-21T00:00:00.000Z' }), order(100002), order(100003, { amount: '-1.00' })];
+      await expect(apply(page, { cursorAfter: { updatedAt: '2026-11-21T00:00:00.000Z', id: 666 } })).rejects.toThrow(/cursor cannot be written/);
+      expect(await snapshot()).toEqual(before);
+    } finally {
+      await db.pool.query('DROP TRIGGER fail_cursor ON import_cursors; DROP FUNCTION fail_cursor_for_test()');
+    }
+  });
+
+  it('quarantines each kind of bad record with its reason and raw payload, and imports the rest of the page', async () => {
+    const customer2 = 2;
+    const wrongCurrency = currencyOf.get(customer2) === 'USD' ? 'EUR' : 'USD';
+    const missingSku = order(100006);
+    delete missingSku.sku;
+    const bad: Array<[SourceRecord | string, string, string]> = [
+      [order(100001, { customer_id: 9999, currency: 'USD' }), 'customer_id', 'unknown-customer'],
+      [order(100002, { customer_id: customer2, currency: wrongCurrency }), 'currency', 'wrong-currency'],
+      [order(100003, { amount: '-5.00' }), 'amount', 'negative-amount'],
+      [order(100004, { amount: '12.345' }), 'amount', 'malformed'],
+      [order(100005, { amount: 12.5 }), 'amount', 'malformed'],
+      [missingSku, 'sku', 'missing'],
+      [order(100007, { created_at: '2026-02-30T10:00:00Z' }), 'created_at', 'malformed'],
+      [order(100008, { updated_at: '2026-11-20 08:00' }), 'updated_at', 'malformed'],
+      [order(100009, { status: 'refunded' }), 'status', 'unknown-status'],
+      [order(100010, { id: -4 }), 'id', 'malformed'],
+      ['not an order', 'record', 'not-an-object'],
+    ];
+    const good = [order(100020), order(100021, { amount: '0', status: 'cancelled' })];
+    const result = await apply([good[0], ...bad.map(([record]) => record), good[1]]);
+    expect(result).toMatchObject({ inserted: 2, cancelled: 1, quarantined: bad.length });
+    expect((await stored([100020, 100021])).map((row) => row.id)).toEqual([100020, 100021]);
+    const listed = await importer.listQuarantined({ source, limit: 100 });
+    const expected = bad.map(([record, field, reason]) => ({
+      source, field, reason, payload: record, seenCount: 1, retriedAt: null,
+      sourceOrderId: typeof record === 'string' ? null : String(record.id), message: expect.stringContaining(field === 'record' ? 'record' : field),
+    }));
+    expect(listed).toHaveLength(bad.length);
+    for (const row of expected) expect(listed).toContainEqual(expect.objectContaining(row));
+    expect(listed.find((row) => row.reason === 'unknown-customer')!.message).toMatch(/customer_id 9999 is not a known customer/);
+  });
+
+  it('quarantines a record jsonb cannot hold as it is (a NUL in a string) instead of failing the page', async () => {
+    const result = await apply([order(100001, { sku: 'SKU\u0000X', note: 'a\u0000b' }), order(100002)]);
+    expect(result).toMatchObject({ inserted: 1, quarantined: 1 });
+    const [row] = await importer.listQuarantined({ source, limit: 10 });
+    expect(row).toMatchObject({ field: 'sku', reason: 'malformed', payload: expect.objectContaining({ sku: 'SKU\uFFFDX', note: 'a\uFFFDb' }) });
+  });
+
+  it('fails a page whose every record lacks a required field, naming it, and writes nothing', async () => {
+    const before = await snapshot();
+    const page = [order(100001), order(100002, { customer_id: 9999 })].map(({ sku: _sku, ...rest }) => rest);
+    const failure = await apply(page, { cursorAfter: { updatedAt: '2026-11-20T08:00:00.000Z', id: 100002 } }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SchemaBreakError);
+    expect(failure).toMatchObject({ name: 'SchemaBreakError', field: 'sku', message: expect.stringContaining('lack the required field sku') });
+    expect(await snapshot()).toEqual(before);
+    // One record without it is a bad record, not a changed format.
+    const one = order(100003);
+    delete one.sku;
+    expect(await apply([order(100004), one])).toMatchObject({ inserted: 1, quarantined: 1 });
+  });
+
+  it('dry run: the same counts and days as the real run, and nothing written', async () => {
+    const customerOf1 = (await stored([1]))[0].customer_id;
+    const page = [order(100001), order(1, { customer_id: customerOf1, status: 'cancelled' }), order(100002, { amount: 'x' })];
+    const cursorAfter = { updatedAt: '2026-11-20T08:00:00.000Z', id: 100002 };
+    const before = await snapshot();
+    const dry = await apply(page, { cursorAfter, dryRun: true });
+    expect(await snapshot()).toEqual(before);
+    expect(dry).toMatchObject({ inserted: 1, updated: 1, cancelled: 1, quarantined: 1, cursorAdvanced: true });
+    expect(await apply(page, { cursorAfter })).toEqual(dry);
+  });
+
+  it('a cancelled order leaves the regenerated report, which matches its truth', async () => {
+    const regeneration = new ReportRegeneration(db.pool);
+    const [victim] = (await db.pool.query(`SELECT o.id, o.customer_id, o.amount_cents, o.created_at FROM orders o JOIN customers c ON c.id = o.customer_id
+                                            WHERE c.active AND o.created_at BETWEEN '2026-11-04' AND '2026-11-07' ORDER BY o.id LIMIT 1`)).rows;
+    const regenerate = async (days: AffectedDay[]) => {
+      for (const { customerId, day } of days) {
+        await regeneration.regenerateBatch({ batch: { customerIds: [customerId] }, from: day, to: day, workflowId: 'import-test', dryRun: false });
+      }
+    };
+    const result = await apply([order(victim.id, {
+      customer_id: victim.customer_id, amount: (victim.amount_cents / 100).toFixed(2), created_at: victim.created_at.toISOString(), status: 'cancelled',
+    })]);
+    expect(result).toMatchObject({ updated: 1, cancelled: 1 });
+    expect(result.affected).toHaveLength(1);
+    const { day } = result.affected[0]!;
+    const before = (await truthRows(db.pool, [victim.customer_id], day, day))[0]!;
+    await regenerate(result.affected);
+    const [row] = await reportRows(db.pool, [victim.customer_id], day, day);
+    expect(row).toEqual(before);
+    // Counted against the seed (every order placed): the day has one order and its amount fewer.
+    const { rows: [all] } = await db.pool.query(`SELECT count(*)::int AS n, sum(amount_cents)::bigint AS cents FROM orders o JOIN customers c ON c.id = o.customer_id
+                                                   WHERE o.customer_id = $1 AND (o.created_at AT TIME ZONE c.time_zone)::date = $2`, [victim.customer_id, day]);
+    expect({ n: row!.order_count, cents: row!.revenue_cents }).toEqual({ n: all.n - 1, cents: all.cents - victim.amount_cents });
+    // Placed again (a newer version): back in the report.
+    const revived = await apply([order(victim.id, {
+      customer_id: victim.customer_id, amount: (victim.amount_cents / 100).toFixed(2), created_at: victim.created_at.toISOString(), updated_at: '2026-11-21T00:00:00.000Z',
+    })]);
+    expect(revived.affected).toEqual(result.affected);
+    await regenerate(revived.affected);
+    expect((await reportRows(db.pool, [victim.customer_id], day, day))[0]).toMatchObject({ order_count: all.n, revenue_cents: all.cents });
+  });
+
+  it("names the affected days in each customer's own zone, before and after a change", async () => {
+    await db.pool.query(`UPDATE customers SET time_zone = 'Pacific/Honolulu' WHERE id = 7; UPDATE customers SET time_zone = 'Pacific/Kiritimati' WHERE id = 8`);
+    // 23:30 UTC on the 5th: 13:30 on the 5th in Honolulu (UTC-10), 13:30 on the 6th in Kiritimati (UTC+14).
+    const nearMidnight = '2026-11-05T23:30:00.000Z';
+    const inserted = await apply([order(100001, { customer_id: 7, created_at: nearMidnight }), order(100002, { customer_id: 8, created_at: nearMidnight })]);
+    expect(inserted.affected).toEqual([{ customerId: 7, day: '2026-11-05' }, { customerId: 8, day: '2026-11-06' }]);
+    // Moved to 10:30 UTC on the 6th (00:30 on the 6th in Honolulu, 00:30 on the 7th in Kiritimati): both days change.
+    const moved = await apply([
+      order(100001, { customer_id: 7, created_at: '2026-11-06T10:30:00.000Z', updated_at: '2026-11-21T00:00:00.000Z' }),
+      order(100002, { customer_id: 8, created_at: '2026-11-06T10:30:00.000Z', updated_at: '2026-11-21T00:00:00.000Z' }),
+    ]);
+    expect([...moved.affected].sort(byDay)).toEqual([
+      { customerId: 7, day: '2026-11-05' }, { customerId: 7, day: '2026-11-06' }, { customerId: 8, day: '2026-11-06' }, { customerId: 8, day: '2026-11-07' },
+    ]);
+    // A newer version that changes nothing a report counts touches no day; an order moving to another customer touches both.
+    expect((await apply([order(100001, { customer_id: 7, created_at: '2026-11-06T10:30:00.000Z', updated_at: '2026-11-22T00:00:00.000Z' })]))).toMatchObject({ updated: 1, affected: [] });
+    const rehomed = await apply([order(100002, { customer_id: 7, created_at: '2026-11-06T10:30:00.000Z', updated_at: '2026-11-22T00:00:00.000Z' })]);
+    expect([...rehomed.affected].sort(byDay)).toEqual([{ customerId: 7, day: '2026-11-06' }, { customerId: 8, day: '2026-11-07' }]);
+    // A cancelled order is in no report: inserting one touches no day.
+    expect((await apply([order(100003, { status: 'cancelled' })])).affected).toEqual([]);
+  });
+
+  it("counts an order of a customer whose zone PostgreSQL refuses on its UTC day, instead of failing the page", async () => {
+    await db.pool.query(`UPDATE customers SET time_zone = 'Mars/Olympus_Mons' WHERE id = 5; UPDATE customers SET time_zone = 'Pacific/Kiritimati' WHERE id = 8`);
+    const result = await apply([order(100001, { customer_id: 5, created_at: '2026-11-05T23:30:00.000Z' }), order(100002, { customer_id: 8, created_at: '2026-11-05T23:30:00.000Z' })]);
+    expect(result).toMatchObject({ inserted: 2, affected: [{ customerId: 5, day: '2026-11-05' }, { customerId: 8, day: '2026-11-06' }] });
+  });
+
+  it('serialises pages of one source: a page waits for the one holding the cursor, and no cursor update is lost', async () => {
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`INSERT INTO import_cursors (source) VALUES ($1)`, [source]);
+      await holder.query(`SELECT 1 FROM import_cursors WHERE source = $1 FOR UPDATE`, [source]);
+      let done = false;
+      const waiting = apply([order(100001)], { cursorAfter: { updatedAt: '2026-11-20T08:00:00.000Z', id: 1 } }).then(() => (done = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(done).toBe(false);
+      await holder.query('COMMIT');
+      await waiting;
+    } finally {
+      holder.release();
+    }
+    // Ten pages at once, in no particular order: the cursor ends at the furthest, every page counted.
+    const ids = [7, 3, 10, 1, 9, 2, 8, 4, 6, 5].map((n) => n + 1);
+    await Promise.all(ids.map((id) => apply([order(200000 + id)], { cursorAfter: { updatedAt: '2026-11-20T08:00:00.000Z', id } })));
+    expect(await importer.readCursor(source)).toMatchObject({ id: 11, pagesApplied: 11, ordersWritten: 11 });
+  });
+});
+
+describe('OrderImport.retryQuarantined', () => {
+  it('imports the records a fixed customer makes valid, resolves them, and keeps the others with their reason', async () => {
+    const wrongCurrency = currencyOf.get(2) === 'USD' ? 'EUR' : 'USD';
+    await apply([
+      order(100001, { customer_id: 9999, currency: 'GBP', created_at: '2026-11-05T23:30:00.000Z' }),
+      order(100002, { customer_id: 9999, currency: 'GBP', status: 'cancelled' }),
+      order(100003, { customer_id: 2, currency: wrongCurrency }),
+    ]);
+    const open = await importer.listQuarantined({ source, limit: 10 });
+    expect(open.map((row) => row.reason).sort()).toEqual(['unknown-customer', 'unknown-customer', 'wrong-currency']);
+    // Nothing fixed yet: all stay, marked as retried.
+    expect(await importer.retryQuarantined({ source })).toMatchObject({ retried: 3, resolvedIds: [], stillQuarantined: 3, inserted: 0 });
+
+    await db.pool.query(`INSERT INTO customers (id, name, email, time_zone, currency) VALUES (9999, 'Late', 'late@example.com', 'Pacific/Kiritimati', 'GBP')`);
+    const retried = await importer.retryQuarantined({ source });
+    const fixedIds = open.filter((row) => row.reason === 'unknown-customer').map((row) => row.id);
+    expect(retried).toMatchObject({ retried: 3, resolvedIds: fixedIds, stillQuarantined: 1, inserted: 2, cancelled: 1, affected: [{ customerId: 9999, day: '2026-11-06' }] });
+    expect((await stored([100001, 100002, 100003])).map((row) => [row.id, row.customer_id, row.status])).toEqual([[100001, 9999, 'placed'], [100002, 9999, 'cancelled']]);
+    const left = await importer.listQuarantined({ source, limit: 10 });
+    expect(left).toEqual([expect.objectContaining({ sourceOrderId: '100003', reason: 'wrong-currency', retriedAt: expect.any(String) })]);
+    // Only the ids asked for; a resolved record is not retried again.
+    expect(await importer.retryQuarantined({ source, ids: fixedIds })).toMatchObject({ retried: 0 });
+  });
+});

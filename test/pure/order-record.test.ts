@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { readOrderRecord, schemaBreakField } from '../../src/order-record.js';
+
+const record = (overrides: Record<string, unknown> = {}) => ({
+  id: 1, customer_id: 2, currency: 'USD', amount: '19.99', sku: 'SKU-1',
+  created_at: '2026-11-05T12:00:00Z', updated_at: '2026-11-05T12:00:00.123Z', status: 'placed', ...overrides,
+});
+
+describe('readOrderRecord', () => {
+  it('turns a decimal amount into exact cents, where floating point would be off by one', () => {
+    // 4.35 * 100 is 434.99999999999994 and 1.005-style rounding traps never arise: the string is read as digits.
+    for (const [amount, cents] of [['4.35', 435], ['0.29', 29], ['1.1', 110], ['19.99', 1999], ['0', 0], ['007.50', 750], ['90071992547409.91', 9007199254740991]] as const) {
+      expect(readOrderRecord(record({ amount }))).toMatchObject({ ok: true, order: { amountCents: cents } });
+    }
+    for (const amount of ['1.234', '1.', '.5', '1e3', ' 1.00', '1,00', '90071992547409.92', '']) {
+      expect(readOrderRecord(record({ amount }))).toMatchObject({ ok: false, problem: { field: 'amount', reason: 'malformed' } });
+    }
+    expect(readOrderRecord(record({ amount: '-0.01' }))).toMatchObject({ ok: false, problem: { field: 'amount', reason: 'negative-amount' } });
+  });
+
+  it('reads instants with a zone into UTC with milliseconds, and refuses ones without a zone or not on the calendar', () => {
+    expect(readOrderRecord(record({ created_at: '2026-11-06T00:30:00+14:00' }))).toMatchObject({ ok: true, order: { createdAt: '2026-11-05T10:30:00.000Z', updatedAt: '2026-11-05T12:00:00.123Z' } });
+    for (const created_at of ['2026-11-05T12:00:00', '2026-02-29T00:00:00Z', '2026-11-05T24:00:00Z', '2026-11-05T12:00:00.1234Z', 1793822400000]) {
+      expect(readOrderRecord(record({ created_at }))).toMatchObject({ ok: false, problem: { field: 'created_at', reason: 'malformed' } });
+    }
+  });
+
+  it('names the first field at fault; a missing field beats a malformed one, extra fields are ignored', () => {
+    expect(readOrderRecord(record({ extra: { nested: true } }))).toMatchObject({ ok: true });
+    expect(readOrderRecord(record({ currency: 'usd', sku: null }))).toMatchObject({ ok: false, sourceOrderId: '1', problem: { field: 'sku', reason: 'missing' } });
+    expect(readOrderRecord(record({ currency: 'usd', status: 'lost' }))).toMatchObject({ ok: false, problem: { field: 'currency', reason: 'malformed' } });
+    expect(readOrderRecord(record({ status: 'lost' }))).toMatchObject({ ok: false, problem: { field: 'status', reason: 'unknown-status', message: expect.stringContaining('placed, cancelled') } });
+    expect(readOrderRecord([1, 2])).toMatchObject({ ok: false, sourceOrderId: null, problem: { field: 'record', reason: 'not-an-object' } });
+  });
+});
+
+describe('schemaBreakField', () => {
+  it('is the required field every record of a non-empty page lacks', () => {
+    const { amount: _amount, ...noAmount } = record();
+    expect(schemaBreakField([noAmount, { ...noAmount, amount: null }])).toBe('amount');
+    expect(schemaBreakField([noAmount, record()])).toBeNull();
+    expect(schemaBreakField([])).toBeNull();
+    expect(schemaBreakField(['x', 'y'])).toBe('id');
+  });
+});
