@@ -36,6 +36,11 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   EMBEDDED_POSTGRES_PORT: positiveInt(54329),
   SMTP_SINK_PORT: positiveInt(2525),
+  /** The shop's orders API (the import job's source). Unset: the embedded shop API (src/dev/shop-api.ts) on SHOP_API_PORT. */
+  ORDERS_API_URL: z.string().url().optional(),
+  /** Its bearer key; required with ORDERS_API_URL. Unset: the embedded shop's fixed local key. */
+  ORDERS_API_KEY: z.string().min(1).optional(),
+  SHOP_API_PORT: positiveInt(4010),
   // Every run `npm start`, the schedules and `npm run job` start gets these: checked here
   // against the workflow input's own limits, so a bad value fails at start-up, not every run.
   REPORT_BATCH_SIZE: withinLimit(LIMITS.maxBatchSize).default(DEFAULTS.batchSize),
@@ -88,6 +93,9 @@ const settingsSchema = envSchema.superRefine((settings, ctx) => {
         `REPORT_BATCH_SIZE × REPORT_BATCHES_PER_ACTIVITY is ${settings.REPORT_BATCH_SIZE * perActivity} customers per activity; ` +
         `the maximum is ${LIMITS.maxCustomersPerActivity} (lower one of them, or unset REPORT_BATCHES_PER_ACTIVITY for the default)`,
     });
+  }
+  if (settings.ORDERS_API_URL !== undefined && settings.ORDERS_API_KEY === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['ORDERS_API_KEY'], message: "is required when ORDERS_API_URL is set (the shop's API key, sent as Authorization: Bearer <key>)" });
   }
 });
 

@@ -26,7 +26,7 @@ const TIME_ZONES = [
   'UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'Australia/Sydney', 'America/Los_Angeles', 'Asia/Kolkata',
   'Pacific/Honolulu', 'Pacific/Kiritimati', 'Asia/Kathmandu', 'America/Santiago',
 ];
-const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY'];
+export const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY'];
 
 /**
  * Customers 1..count with the demo mix: 11 time zones, 4 currencies, every 17th inactive.
