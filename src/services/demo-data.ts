@@ -8,7 +8,7 @@ export interface DemoDataOptions {
   ordersPerCustomerPerDay: number;
   /** Last day with orders (UTC); the data set is a pure function of the options. */
   endDate: string;
-  /** Delete existing customers, orders, reports and the email record first. */
+  /** Delete existing customers, orders, reports, the email record and the import's cursor and quarantine first. */
   reset: boolean;
 }
 
@@ -62,7 +62,9 @@ export class DemoData {
       const existing = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM customers');
       if ((existing.rows[0]?.n ?? 0) > 0) {
         if (!options.reset) throw new DemoDataExistsError('the database already has customers; pass --reset to replace all demo data');
-        await client.query('TRUNCATE report_emails, daily_reports, orders, customers RESTART IDENTITY');
+        // The import's cursor and quarantine describe the orders being deleted: an import after
+        // the reset starts from the beginning of the source again.
+        await client.query('TRUNCATE report_emails, daily_reports, orders, customers, import_cursors, import_quarantine RESTART IDENTITY');
       }
       // Parallel workers would draw random() in a different order and break determinism.
       await client.query('SET LOCAL max_parallel_workers_per_gather = 0');

@@ -15,7 +15,6 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   await seedDemo(db.pool);
-  await db.pool.query('TRUNCATE import_cursors, import_quarantine');
   const { rows } = await db.pool.query<{ id: number; currency: string }>('SELECT id, currency FROM customers');
   currencyOf = new Map(rows.map((row) => [row.id, row.currency]));
 });
