@@ -69,7 +69,8 @@ const wholeNumber = (max: number) =>
 
 const emailAttemptTimeoutRule = `must be a whole number of seconds from ${LIMITS.minEmailAttemptTimeoutSeconds} to ${LIMITS.maxEmailAttemptTimeoutSeconds}`;
 
-const isoDate = z
+/** A calendar day, YYYY-MM-DD, in the years a report can be about. */
+export const isoDate = z
   .string({ error: 'must be a date written YYYY-MM-DD' })
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD')
   .refine((value) => isCalendarDate(value), 'is not a calendar date')

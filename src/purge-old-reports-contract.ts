@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import { addDays, localDate } from './dates.js';
 import { InvalidInputError, parseInput, type FieldProblem } from './validation.js';
-import { LIMITS } from './contracts.js';
+import { isoDate, LIMITS } from './contracts.js';
 
 export { InvalidInputError, type FieldProblem } from './validation.js';
 
@@ -58,6 +58,9 @@ export const purgeOldReportsInputSchema = z
         .max(LIMITS.maxCustomerIds, `may name at most ${LIMITS.maxCustomerIds} customers; leave it out to purge every customer`)
         .optional()
         .describe('customer ids to purge (default: every customer, active or not)'),
+      asOf: isoDate
+        .optional()
+        .describe('the UTC day the retention counts back from (default: today; a scheduled run: its scheduled day); the doors fix it when they start a run'),
       dryRun: z.boolean({ error: 'must be true or false' }).optional()
         .describe('count what would be deleted; delete nothing'),
       batchSize: z
@@ -77,6 +80,8 @@ export type PurgeOldReportsInput = NonNullable<z.input<typeof purgeOldReportsInp
 /** The input with every default filled in, and the cutoff it means at the run's time. */
 export interface ResolvedPurgeInput {
   retentionDays: number;
+  /** The UTC day the retention counts back from. */
+  asOf: string;
   /** Rows of days before this one (YYYY-MM-DD, a UTC calendar day) are deleted; this day and later are kept. */
   cutoff: string;
   customerIds: number[] | null;
@@ -93,11 +98,17 @@ export function resolvePurgeInput(raw: unknown, now: Date): ResolvedPurgeInput {
   const problems: FieldProblem[] = [];
   const ids = input.customerIds ?? null;
   if (ids && new Set(ids).size !== ids.length) problems.push({ field: 'customerIds', message: 'customerIds must not repeat an id' });
+  // A day after today would make the cutoff delete recent reports: refused (an hour's grace
+  // for a door whose clock runs ahead of the worker's).
+  const latest = localDate(new Date(now.getTime() + 3_600_000), 'UTC');
+  if (input.asOf !== undefined && input.asOf > latest) problems.push({ field: 'asOf', message: `asOf (${input.asOf}) must not be after today (${localDate(now, 'UTC')}, UTC)` });
   if (problems.length > 0) throw new InvalidInputError(problems);
   const retentionDays = input.retentionDays ?? PURGE_DEFAULTS.retentionDays;
+  const asOf = input.asOf ?? localDate(now, 'UTC');
   return {
     retentionDays,
-    cutoff: purgeCutoff(now, retentionDays),
+    asOf,
+    cutoff: addDays(asOf, -retentionDays),
     customerIds: ids ? [...ids].sort((a, b) => a - b) : null,
     dryRun: input.dryRun ?? PURGE_DEFAULTS.dryRun,
     batchSize: input.batchSize ?? PURGE_DEFAULTS.batchSize,
@@ -110,12 +121,13 @@ export function purgeCutoff(now: Date, retentionDays: number): string {
 }
 
 /**
- * The workflow input: the options, not the cutoff. The workflow computes the cutoff again
- * from its own time, so a scheduled run and a manual one read their day the same way.
+ * The workflow input, `asOf` fixed: a run started at 23:59:59 that the worker takes up after
+ * midnight still deletes what its id and the door said (`before-<cutoff>`).
  */
 export function purgeWorkflowInput(resolved: ResolvedPurgeInput): PurgeOldReportsInput {
   return {
     retentionDays: resolved.retentionDays,
+    asOf: resolved.asOf,
     ...(resolved.customerIds ? { customerIds: resolved.customerIds } : {}),
     dryRun: resolved.dryRun,
     batchSize: resolved.batchSize,

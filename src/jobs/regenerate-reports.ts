@@ -18,8 +18,8 @@ import {
   type RegenerateReportsSummary,
   type ResolvedRegenerateInput,
 } from '../contracts.js';
-import { addDays } from '../dates.js';
 import { reportTuning } from '../config.js';
+import { addDays, localDate, zonedMidnight } from '../dates.js';
 import { CUSTOMER_IDS, PERIOD } from '../temporal/search-attributes.js';
 import { queueSuffix } from '../temporal/runs.js';
 import { describeProgress, progressQuery, type RegenerateProgress } from '../workflows/progress.js';
@@ -80,6 +80,23 @@ export const regenerateReportsJob: JobDefinition<RegenerateReportsInput, Resolve
       defaults: (now) => {
         const yesterday = addDays(now.toISOString().slice(0, 10), -1);
         return { from: yesterday, to: yesterday, sendEmail: DEFAULTS.sendEmail, resend: DEFAULTS.resend, dryRun: DEFAULTS.dryRun };
+      },
+    },
+    // A schedule of this job (the nightly job is the usual one) reports, at each scheduled time,
+    // the day before it in the input's `timeZone`: its default period reads the scheduled time.
+    schedule: {
+      covers: (scheduledAt, input) => {
+        if (typeof input.from === 'string' || typeof input.to === 'string') return `${input.from ?? input.to}..${input.to ?? input.from}, the period its input fixes`;
+        const zone = typeof input.timeZone === 'string' ? input.timeZone : 'UTC';
+        return `${addDays(localDate(scheduledAt, zone), -1)}, the day before its scheduled time in ${zone} (each customer's rows cover that day in the customer's own zone)`;
+      },
+      backfill: {
+        maxDays: LIMITS.maxRangeDays,
+        // Day D is reported by the runs scheduled on D + 1 in the zone: every time of that day.
+        window: (from, to, input) => {
+          const zone = typeof input.timeZone === 'string' ? input.timeZone : 'UTC';
+          return { start: zonedMidnight(addDays(from, 1), zone), end: new Date(zonedMidnight(addDays(to, 2), zone).getTime() - 1000) };
+        },
       },
     },
   },

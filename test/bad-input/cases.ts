@@ -87,6 +87,12 @@ export const cliCases: CliCase[] = [
   { script: 'job', label: 'daily-reports: report options it decides itself', args: ['daily-reports', '--input', '{"reportOptions":{"from":"2026-11-01"}}'], exitCode: 2, messages: ['--input: reportOptions.from is decided per due day and zone by the nightly job'] },
   { script: 'job', label: 'daily-reports: a bad report option', args: ['daily-reports', '--input', '{"reportOptions":{"batchSize":0}}'], exitCode: 2, messages: [`--input: reportOptions.batchSize must be a whole number from 1 to ${LIMITS.maxBatchSize}`] },
   { script: 'job', label: 'daily-reports: a flag of another job', args: ['daily-reports', '--customer', '1'], exitCode: 2, messages: ["unknown option '--customer'"] },
+  // npm run job -- purge-old-reports
+  { script: 'job', label: 'purge-old-reports: a retention shorter than 30 days', args: ['purge-old-reports', '--retention-days', '7'], exitCode: 2, messages: ['--retention-days: retentionDays must be a whole number of days from 30 to 3650 (a shorter retention would delete recent reports)'] },
+  { script: 'job', label: 'purge-old-reports: a retention that is not a number', args: ['purge-old-reports', '--retention-days', 'a year'], exitCode: 2, messages: ['--retention-days: retentionDays must be a whole number of days from 30 to 3650'] },
+  { script: 'job', label: 'purge-old-reports: the same customer twice', args: ['purge-old-reports', '--customer', '3', '--customer', '3'], exitCode: 2, messages: ['customerIds must not repeat an id'] },
+  { script: 'job', label: 'purge-old-reports: a day after today to count back from', args: ['purge-old-reports', '--input', '{"asOf":"9999-12-31"}'], exitCode: 2, messages: ['--input: asOf (9999-12-31) must not be after today'] },
+  { script: 'job', label: 'purge-old-reports: batch size zero', args: ['purge-old-reports', '--batch-size', '0'], exitCode: 2, messages: ['--batch-size: batchSize must be a whole number from 1 to 10000'] },
   { script: 'job', label: 'an unknown flag', args: ['regenerate-reports', '--customers', '5'], exitCode: 2, messages: ["unknown option '--customers'", 'Did you mean --customer?'] },
   { script: 'job', label: 'a flag without its value', args: ['regenerate-reports', '--from'], exitCode: 2, messages: ["option '--from <YYYY-MM-DD>' argument missing"] },
   { script: 'job', label: 'an unknown command', args: ['regenrate-reports'], exitCode: 2, messages: ["unknown command 'regenrate-reports'", 'Did you mean regenerate-reports?'] },
@@ -202,9 +208,19 @@ const dailyTemporalCases: Array<Omit<TemporalInputCase, 'job'>> = [
   { label: 'a JSON array', inputs: ['[{"at":"02:00"}]'], messages: ['input must be a JSON object'] },
 ];
 
+const purgeTemporalCases: Array<Omit<TemporalInputCase, 'job'>> = [
+  { label: 'a retention shorter than 30 days', inputs: ['{"retentionDays":1}'], messages: ['retentionDays must be a whole number of days from 30 to 3650 (a shorter retention would delete recent reports)'] },
+  { label: 'a retention as a string', inputs: ['{"retentionDays":"400"}'], messages: ['retentionDays must be a whole number of days from 30 to 3650'] },
+  { label: 'a day after today to count back from', inputs: ['{"asOf":"9999-12-31"}'], messages: ['asOf (9999-12-31) must not be after today'] },
+  { label: 'asOf not a calendar date', inputs: ['{"asOf":"2026-02-30"}'], messages: ['asOf is not a calendar date'] },
+  { label: 'customerIds not a list', inputs: ['{"customerIds":5}'], messages: ['customerIds must be a list of customer ids (positive integers)'] },
+  { label: 'a misspelt field', inputs: ['{"retention":30}'], messages: ['unknown field(s): retention'] },
+];
+
 export const temporalCases: TemporalInputCase[] = [
   ...reportTemporalCases.map((c) => ({ job: 'regenerate-reports', ...c })),
   ...dailyTemporalCases.map((c) => ({ job: 'daily-reports', ...c })),
+  ...purgeTemporalCases.map((c) => ({ job: 'purge-old-reports', ...c })),
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -261,6 +277,9 @@ export const adminCases: AdminCase[] = [
     label: 'a non-numeric id in the URL, a real one in the form', method: 'POST', url: '/customers/abc/runs/regenerate-reports', form: { ...goodForm, customer: '2', customerId: '2' },
     status: 400, field: 'regenerate-reports-customerIds', messages: ["'abc' is not a customer id"],
   },
+  { label: 'purge: a retention shorter than 30 days', method: 'POST', url: '/customers/1/runs/purge-old-reports', form: { retentionDays: '7' }, status: 400, field: 'purge-old-reports-retentionDays', messages: ['retentionDays must be a whole number of days from 30 to 3650'] },
+  { label: 'purge: a retention that is not a number', method: 'POST', url: '/customers/1/runs/purge-old-reports', form: { retentionDays: 'forever' }, status: 400, field: 'purge-old-reports-retentionDays', messages: ['retentionDays must be a whole number of days from 30 to 3650'] },
+  { label: 'purge: a viewer posting the form', method: 'POST', url: '/customers/1/runs/purge-old-reports', form: { retentionDays: '400' }, as: 'viewer', status: 403, messages: ['Your role (viewer) can look at reports but not start runs'] },
   { label: 'no CSRF token', method: 'POST', url: '/customers/1/runs/regenerate-reports', form: { ...goodForm, _csrf: null }, status: 403, messages: ['This form expired or did not come from this site'] },
   { label: 'a forged CSRF token', method: 'POST', url: '/customers/1/runs/regenerate-reports', form: { ...goodForm, _csrf: 'forged-token' }, status: 403, messages: ['This form expired or did not come from this site'] },
   { label: "another browser's CSRF token", method: 'POST', url: '/customers/1/runs/regenerate-reports', form: goodForm, as: 'operator-with-another-csrf', status: 403, messages: ['This form expired or did not come from this site'] },

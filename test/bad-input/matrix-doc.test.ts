@@ -17,8 +17,8 @@ describe('docs/bad-input-matrix.md', () => {
       expect(c.messages.length, c.label).toBeGreaterThan(0);
     }
     const labels = (list: Array<{ label: string }>) => list.map((c) => c.label);
-    for (const list of [cliCases.map((c) => ({ label: `${c.script} ${c.label}` })), temporalCases, adminCases.map((c) => ({ label: `${c.url} ${c.label}` }))]) {
-      expect(new Set(labels(list)).size, 'case labels are test names: unique per door').toBe(list.length);
+    for (const list of [cliCases.map((c) => ({ label: `${c.script} ${c.label}` })), temporalCases.map((c) => ({ label: `${c.job}: ${c.label}` })), adminCases.map((c) => ({ label: `${c.url} ${c.label}` }))]) {
+      expect(new Set(labels(list)).size, 'case labels are test names: unique per door (and job)').toBe(list.length);
     }
   });
 });

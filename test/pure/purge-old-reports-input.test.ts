@@ -18,7 +18,7 @@ function problemsOf(raw: unknown) {
 
 describe('resolvePurgeInput', () => {
   it('fills every default: 400 days before the UTC day of `now`, every customer, deleting in batches of 1000', () => {
-    expect(resolvePurgeInput(undefined, now)).toEqual({ retentionDays: 400, cutoff: '2025-10-01', customerIds: null, dryRun: false, batchSize: 1000 });
+    expect(resolvePurgeInput(undefined, now)).toEqual({ retentionDays: 400, asOf: '2026-11-05', cutoff: '2025-10-01', customerIds: null, dryRun: false, batchSize: 1000 });
   });
 
   it("counts the cutoff from the UTC day, whatever the hour: 23:59 and 00:00 UTC are a day apart", () => {
@@ -28,7 +28,7 @@ describe('resolvePurgeInput', () => {
 
   it('sorts customer ids and keeps the rest as given', () => {
     expect(resolvePurgeInput({ customerIds: [9, 2], dryRun: true, batchSize: 10, retentionDays: 3650 }, now))
-      .toEqual({ retentionDays: 3650, cutoff: '2016-11-07', customerIds: [2, 9], dryRun: true, batchSize: 10 });
+      .toEqual({ retentionDays: 3650, asOf: '2026-11-05', cutoff: '2016-11-07', customerIds: [2, 9], dryRun: true, batchSize: 10 });
   });
 
   it.each([
@@ -50,10 +50,22 @@ describe('resolvePurgeInput', () => {
     expect(problem!.message.startsWith(message)).toBe(true);
   });
 
+  it('fixes the day at the door: a run started at 23:59:59 and taken up after midnight deletes what its id says', () => {
+    const atDoor = resolvePurgeInput({ retentionDays: 30 }, new Date('2026-11-05T23:59:59Z'));
+    const inWorkflow = resolvePurgeInput(purgeWorkflowInput(atDoor), new Date('2026-11-06T00:00:02Z'));
+    expect(inWorkflow.cutoff).toBe(atDoor.cutoff);
+    expect(purgeOldReportsWorkflowId(inWorkflow)).toBe(purgeOldReportsWorkflowId(atDoor));
+  });
+
+  it('refuses an asOf after today (UTC): it would delete recent reports', () => {
+    expect(problemsOf({ asOf: '2026-11-07' })).toEqual([{ field: 'asOf', message: 'asOf (2026-11-07) must not be after today (2026-11-05, UTC)' }]);
+    expect(resolvePurgeInput({ asOf: '2026-11-01', retentionDays: 30 }, now).cutoff).toBe('2026-10-02');
+  });
+
   it('round-trips: the workflow input resolves to the same run at the same time', () => {
     const resolved = resolvePurgeInput({ customerIds: [4], retentionDays: 90 }, now);
     expect(resolvePurgeInput(purgeWorkflowInput(resolved), now)).toEqual(resolved);
-    expect(purgeWorkflowInput(resolvePurgeInput({}, now))).toEqual({ retentionDays: 400, dryRun: false, batchSize: 1000 });
+    expect(purgeWorkflowInput(resolvePurgeInput({}, now))).toEqual({ retentionDays: 400, asOf: '2026-11-05', dryRun: false, batchSize: 1000 });
   });
 });
 

@@ -128,12 +128,9 @@ export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
   });
 }
 
-/**
- * The audit action of a start is the job's kind. The audit log's type names the report job's
- * only (src/services/audit-log.ts); the column is text, so other kinds are recorded as they are.
- */
+/** The audit action of a start is its job's kind. */
 function auditAction(job: AnyJob): AuditAction {
-  return job.kind as AuditAction;
+  return job.kind;
 }
 
 function parseCustomerId(text: string): number | null {
