@@ -1,19 +1,21 @@
-// `npm start`: the whole stack on embedded defaults, one nightly run over the last 24 hours
-// (every customer's last finished day, in their own zone), then a running worker until Ctrl-C. Whatever is configured (DATABASE_URL, SMTP_URL,
-// TEMPORAL_ADDRESS) is used instead of the embedded default.
+// `npm start`: the whole stack on embedded defaults: an import of the shop's orders, one nightly
+// run over the last 24 hours (every customer's last finished day, in their own zone, regenerated
+// and emailed), then a running worker until Ctrl-C. Whatever is configured (DATABASE_URL,
+// SMTP_URL, ORDERS_API_URL, TEMPORAL_ADDRESS) is used instead of the embedded default.
 import os from 'node:os';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config.js';
 import { reportTuning } from '../src/config.js';
-import { createPool } from '../src/db/pool.js';
+import { createPool, inTransaction } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
 import { resolveServices } from '../src/dev/local-services.js';
-import { DemoData } from '../src/services/demo-data.js';
-import { addDays } from '../src/dates.js';
+import { insertDemoCustomers } from '../src/services/demo-data.js';
 import { connectClient } from '../src/temporal/client.js';
 import { workflowUiUrl } from '../src/temporal/runs.js';
 import { dailyReportsJob } from '../src/jobs/daily-reports.js';
+import { importOrdersJob } from '../src/jobs/import-orders.js';
+import type { ImportOrdersSummary } from '../src/import-orders-contract.js';
 import { startJob } from '../src/temporal/start-job.js';
 import type { DailyReportsSummary } from '../src/daily-reports-contract.js';
 import { createReportWorker, workerPoolSize } from '../src/worker.js';
@@ -21,6 +23,9 @@ import { startAdminServer } from '../src/admin/start-admin.js';
 import { declaredSchedules } from '../src/schedules.js';
 import { applySchedules } from '../src/temporal/schedule-sync.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
+
+/** The shop's demo data set has 200 customers (src/dev/shop/shop-data.ts); these are they. */
+const DEMO_CUSTOMERS = 200;
 
 /** What this process started, each with how to stop it; stopped in reverse order, whatever happened. */
 type Started = Array<{ what: string; stop: () => Promise<void> }>;
@@ -57,14 +62,13 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
   await migrate(services.databaseUrl, logger);
   const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM customers');
   if (rows[0]?.n === 0) {
-    const seeded = await new DemoData(pool).seed({
-      customers: 200, days: 30, ordersPerCustomerPerDay: 3,
-      endDate: addDays(new Date().toISOString().slice(0, 10), -1), reset: false,
-    });
-    logger.info(seeded, 'demo data created (npm run seed -- --help for other sizes)');
+    // The customers live here; their orders live in the shop (src/dev/shop-api.ts, the same
+    // demo data set) and come in through the import below, as in production.
+    await inTransaction(pool, (db) => insertDemoCustomers(db, DEMO_CUSTOMERS));
+    logger.info({ customers: DEMO_CUSTOMERS }, 'demo customers created; their orders come from the shop API (npm run seed -- --help puts orders straight into PostgreSQL instead)');
   }
 
-  const { worker, close: closeWorker } = await createReportWorker({ config, logger, pool, smtpUrl: services.smtpUrl, temporal: services.temporal });
+  const { worker, close: closeWorker } = await createReportWorker({ config, logger, pool, smtpUrl: services.smtpUrl, ordersApi: services.ordersApi, temporal: services.temporal });
   const running = worker.run();
   running.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
   // The worker's connection can only close once the worker has stopped: shut down, wait, close.
@@ -88,22 +92,28 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
   started.push({ what: 'Temporal client', stop: closeClient });
   const schedules = await applySchedules(client, declaredSchedules(config), { taskQueue: config.TEMPORAL_TASK_QUEUE, prune: false });
   logger.info(schedules, 'schedules applied (npm run schedules -- list)');
+  const startedBy = os.userInfo().username;
+  // First the orders: what the 15-minute schedule does, now. On a fresh start that is the
+  // shop's whole demo data set; the report days it touches are regenerated (not emailed).
+  const importRun = await startJob(client, importOrdersJob, {}, { taskQueue: config.TEMPORAL_TASK_QUEUE, startedFrom: 'start', startedBy });
+  const importLink = workflowUiUrl(services.temporalUiUrl, services.temporal.namespace, importRun.handle.workflowId);
+  logger.info({ workflowId: importRun.handle.workflowId }, `importing the shop's orders: ${importLink}`);
+  const imported = await untilDone<ImportOrdersSummary>(importRun.handle.result(), running, 'the order import', importLink);
+  if (!imported) {
+    logger.info(`stopped before the import finished; it goes on when a worker runs again: ${importLink}`);
+    return;
+  }
+  logger.info({ pages: imported.pages, inserted: imported.inserted, updated: imported.updated, quarantined: imported.quarantined, daysRegenerated: imported.daysRegenerated }, 'orders imported');
+
   // What the hourly schedule does, over the last 24 hours instead of the last hour: each
   // customer's most recent day that has ended where they are, as final reports.
   const { handle, input } = await startJob(client, dailyReportsJob, { at: config.DAILY_REPORTS_AT, windowMinutes: 24 * 60, reportOptions: reportTuning(config) }, {
-    taskQueue: config.TEMPORAL_TASK_QUEUE, startedFrom: 'start', startedBy: os.userInfo().username,
+    taskQueue: config.TEMPORAL_TASK_QUEUE, startedFrom: 'start', startedBy,
   });
   const link = workflowUiUrl(services.temporalUiUrl, services.temporal.namespace, handle.workflowId);
   logger.info({ workflowId: handle.workflowId, window: `${input.windowStart}..${input.windowEnd}` }, `reporting every customer's last finished day: ${link}`);
 
-  // Ctrl-C (the worker stops on it) or a failing worker ends the wait too, not only the result.
-  const summary = await Promise.race([
-    (handle.result() as Promise<DailyReportsSummary>).catch((error: unknown) => {
-      if (!(error instanceof WorkflowFailedError)) throw error;
-      throw new Error(`the first run failed: ${error.cause?.message ?? error.message} (${link})`);
-    }),
-    running.then(() => null),
-  ]);
+  const summary = await untilDone<DailyReportsSummary>(handle.result(), running, 'the first run', link);
   if (!summary) {
     logger.info(`stopped before the first run finished; it goes on when a worker runs again: ${link}`);
     return;
@@ -133,4 +143,15 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
     ].join('\n'),
   );
   await running;
+}
+
+/** A run's result, or null when the worker stopped first: Ctrl-C (the worker stops on it) or a failing worker ends the wait too. */
+async function untilDone<T>(result: Promise<unknown>, running: Promise<void>, what: string, link: string): Promise<T | null> {
+  return Promise.race([
+    (result as Promise<T>).catch((error: unknown) => {
+      if (!(error instanceof WorkflowFailedError)) throw error;
+      throw new Error(`${what} failed: ${error.cause?.message ?? error.message} (${link})`);
+    }),
+    running.then(() => null),
+  ]);
 }

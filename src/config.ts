@@ -41,6 +41,13 @@ const envSchema = z.object({
   /** Its bearer key; required with ORDERS_API_URL. Unset: the embedded shop's fixed local key. */
   ORDERS_API_KEY: z.string().min(1).optional(),
   SHOP_API_PORT: positiveInt(4010),
+  /**
+   * Requests a second the importer makes to the orders API, at most. One import of a source
+   * runs at a time (a PostgreSQL advisory lock), so this one importer's pace is the total.
+   */
+  ORDERS_API_MAX_REQUESTS_PER_SECOND: positiveInt(20),
+  /** How far before the committed cursor an incremental import starts reading: a source may commit changes late, with an older updated_at. */
+  ORDERS_IMPORT_OVERLAP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   // Every run `npm start`, the schedules and `npm run job` start gets these: checked here
   // against the workflow input's own limits, so a bad value fails at start-up, not every run.
   REPORT_BATCH_SIZE: withinLimit(LIMITS.maxBatchSize).default(DEFAULTS.batchSize),

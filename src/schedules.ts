@@ -64,6 +64,18 @@ export function declaredSchedules(
       overlap: 'SKIP',
       catchupWindow: '1 day',
     },
+    {
+      id: 'import-orders',
+      note: "Every 15 minutes: downloads the shop's new and changed orders (ORDERS_API_URL) from the committed cursor on, then regenerates the report days they change. Declared in src/schedules.ts.",
+      every: { every: '15 minutes', offset: '0 minutes' },
+      job: 'import-orders',
+      input: {},
+      workflowIdPrefix: 'import-orders:shop:scheduled',
+      // Each run reads from the committed cursor to the end: a run skipped while one runs, or
+      // missed while the server was down, is made up by the next one in full.
+      overlap: 'SKIP',
+      catchupWindow: '15 minutes',
+    },
   ];
 }
 

@@ -5,12 +5,16 @@ import type { Pool } from './db/pool.js';
 import { createReportActivities, type ReportServices } from './activities/report-activities.js';
 import { createDailyReportActivities } from './activities/daily-report-activities.js';
 import { createPurgeActivities, type PurgeServices } from './activities/purge-activities.js';
+import { createImportActivities } from './activities/import-activities.js';
 import { createMailTransport } from './mail-transport.js';
 import { CustomerSelection } from './services/customer-selection.js';
 import { DueReportDays } from './services/due-report-days.js';
+import { OrderImport } from './services/order-import.js';
 import { ReportEmail } from './services/report-email.js';
 import { ReportPurge } from './services/report-purge.js';
 import { ReportRegeneration } from './services/report-regeneration.js';
+import { ShopOrdersClient } from './services/shop-orders-client.js';
+import { SourceLock } from './services/source-lock.js';
 import type { TemporalSettings } from './temporal/connection-settings.js';
 import { ensureWorkflowBundle } from './workflow-bundle.js';
 import { installTemporalLogging } from './temporal/runtime-logger.js';
@@ -20,6 +24,8 @@ export interface ReportWorkerDeps {
   logger: Logger;
   pool: Pool;
   smtpUrl: string;
+  /** The import job's source (Services.ordersApi); its key goes to no log. */
+  ordersApi: { url: string; apiKey: string };
   temporal: TemporalSettings;
   taskQueue?: string;
   /** Replaces built services; for tests that inject a fault into one. */
@@ -64,6 +70,14 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
     }),
     ...createDailyReportActivities({ dueReportDays: new DueReportDays(pool) }),
     ...createPurgeActivities({ reportPurge: deps.services?.reportPurge ?? new ReportPurge(pool) }),
+    ...createImportActivities({
+      orderImport: new OrderImport(pool),
+      ordersApi: new ShopOrdersClient({ baseUrl: deps.ordersApi.url, apiKey: deps.ordersApi.apiKey }),
+      sourceLock: new SourceLock(pool),
+      customerSelection: new CustomerSelection(pool),
+      overlapMs: config.ORDERS_IMPORT_OVERLAP_SECONDS * 1000,
+      maxRequestsPerSecond: config.ORDERS_API_MAX_REQUESTS_PER_SECOND,
+    }),
   };
   const connection = await NativeConnection.connect(deps.temporal.connectionOptions);
   const worker = await Worker.create({

@@ -5,10 +5,11 @@
  */
 import type { AnyJob } from './job-definition.js';
 import { dailyReportsJob } from './daily-reports.js';
+import { importOrdersJob } from './import-orders.js';
 import { purgeOldReportsJob } from './purge-old-reports.js';
 import { regenerateReportsJob } from './regenerate-reports.js';
 
-export const JOBS: readonly AnyJob[] = [regenerateReportsJob, dailyReportsJob, purgeOldReportsJob];
+export const JOBS: readonly AnyJob[] = [regenerateReportsJob, dailyReportsJob, purgeOldReportsJob, importOrdersJob];
 
 export function jobByKind(kind: string): AnyJob | undefined {
   return JOBS.find((job) => job.kind === kind);

@@ -93,6 +93,12 @@ export const cliCases: CliCase[] = [
   { script: 'job', label: 'purge-old-reports: the same customer twice', args: ['purge-old-reports', '--customer', '3', '--customer', '3'], exitCode: 2, messages: ['customerIds must not repeat an id'] },
   { script: 'job', label: 'purge-old-reports: a day after today to count back from', args: ['purge-old-reports', '--input', '{"asOf":"9999-12-31"}'], exitCode: 2, messages: ['--input: asOf (9999-12-31) must not be after today'] },
   { script: 'job', label: 'purge-old-reports: batch size zero', args: ['purge-old-reports', '--batch-size', '0'], exitCode: 2, messages: ['--batch-size: batchSize must be a whole number from 1 to 10000'] },
+  // npm run job -- import-orders
+  { script: 'job', label: 'import-orders: a day instead of an instant', args: ['import-orders', '--since', '2026-11-01'], exitCode: 2, messages: ['--since: since must be an ISO-8601 instant with a zone'] },
+  { script: 'job', label: 'import-orders: until without since', args: ['import-orders', '--until', '2026-11-01T00:00:00Z'], exitCode: 2, messages: ['--until: until needs since'] },
+  { script: 'job', label: 'import-orders: a customer without a window', args: ['import-orders', '--customer', '1'], exitCode: 2, messages: ['--customer: customerIds needs since'] },
+  { script: 'job', label: 'import-orders: since after until', args: ['import-orders', '--since', '2026-11-05T00:00:00Z', '--until', '2026-11-01T00:00:00Z'], exitCode: 2, messages: ['--since: since (2026-11-05T00:00:00Z) must not be after until'] },
+  { script: 'job', label: 'import-orders: page size above the maximum', args: ['import-orders', '--page-size', '5000'], exitCode: 2, messages: ['--page-size: pageSize must be a whole number from 1 to 1000'] },
   { script: 'job', label: 'an unknown flag', args: ['regenerate-reports', '--customers', '5'], exitCode: 2, messages: ["unknown option '--customers'", 'Did you mean --customer?'] },
   { script: 'job', label: 'a flag without its value', args: ['regenerate-reports', '--from'], exitCode: 2, messages: ["option '--from <YYYY-MM-DD>' argument missing"] },
   { script: 'job', label: 'an unknown command', args: ['regenrate-reports'], exitCode: 2, messages: ["unknown command 'regenrate-reports'", 'Did you mean regenerate-reports?'] },
@@ -217,10 +223,27 @@ const purgeTemporalCases: Array<Omit<TemporalInputCase, 'job'>> = [
   { label: 'a misspelt field', inputs: ['{"retention":30}'], messages: ['unknown field(s): retention'] },
 ];
 
+const importTemporalCases: Array<Omit<TemporalInputCase, 'job'>> = [
+  { label: 'since without a zone', inputs: ['{"since":"2026-11-01T00:00:00"}'], messages: ['since must be an ISO-8601 instant with a zone'] },
+  { label: 'since not a date at all', inputs: ['{"since":"yesterday"}'], messages: ['since must be an ISO-8601 instant with a zone'] },
+  { label: 'until without since', inputs: ['{"until":"2026-11-01T00:00:00Z"}'], messages: ['until needs since'] },
+  { label: 'customers without a window', inputs: ['{"customerIds":[1]}'], messages: ['customerIds needs since'] },
+  { label: 'a window longer than a year', inputs: ['{"since":"2020-01-01T00:00:00Z","until":"2026-01-01T00:00:00Z"}'], messages: ['since..until spans more than 366 days'] },
+  { label: 'pages per activity zero', inputs: ['{"pagesPerActivity":0}'], messages: ['pagesPerActivity must be a whole number from 1 to 200'] },
+  { label: 'a misspelt field', inputs: ['{"dryrun":true}'], messages: ['unknown field(s): dryrun'] },
+  {
+    label: 'a second argument (the continue-as-new state, forged)',
+    inputs: ['{}', '{"input":{"source":"shop","window":null,"dryRun":false,"regenerate":true,"pageSize":500,"pagesPerActivity":20},"apiCursor":null}'],
+    shown: `'{}' --input '{"input":{…},"apiCursor":null}'`,
+    messages: ['importOrders takes one argument'],
+  },
+];
+
 export const temporalCases: TemporalInputCase[] = [
   ...reportTemporalCases.map((c) => ({ job: 'regenerate-reports', ...c })),
   ...dailyTemporalCases.map((c) => ({ job: 'daily-reports', ...c })),
   ...purgeTemporalCases.map((c) => ({ job: 'purge-old-reports', ...c })),
+  ...importTemporalCases.map((c) => ({ job: 'import-orders', ...c })),
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -280,6 +303,8 @@ export const adminCases: AdminCase[] = [
   { label: 'purge: a retention shorter than 30 days', method: 'POST', url: '/customers/1/runs/purge-old-reports', form: { retentionDays: '7' }, status: 400, field: 'purge-old-reports-retentionDays', messages: ['retentionDays must be a whole number of days from 30 to 3650'] },
   { label: 'purge: a retention that is not a number', method: 'POST', url: '/customers/1/runs/purge-old-reports', form: { retentionDays: 'forever' }, status: 400, field: 'purge-old-reports-retentionDays', messages: ['retentionDays must be a whole number of days from 30 to 3650'] },
   { label: 'purge: a viewer posting the form', method: 'POST', url: '/customers/1/runs/purge-old-reports', form: { retentionDays: '400' }, as: 'viewer', status: 403, messages: ['Your role (viewer) can look at reports but not start runs'] },
+  { label: 'import: a customer without a window', method: 'POST', url: '/customers/1/runs/import-orders', form: {}, status: 400, field: 'import-orders-customerIds', messages: ['customerIds needs since'] },
+  { label: 'import: a day instead of an instant', method: 'POST', url: '/customers/1/runs/import-orders', form: { since: '2026-11-01' }, status: 400, field: 'import-orders-since', messages: ['since must be an ISO-8601 instant with a zone'] },
   { label: 'no CSRF token', method: 'POST', url: '/customers/1/runs/regenerate-reports', form: { ...goodForm, _csrf: null }, status: 403, messages: ['This form expired or did not come from this site'] },
   { label: 'a forged CSRF token', method: 'POST', url: '/customers/1/runs/regenerate-reports', form: { ...goodForm, _csrf: 'forged-token' }, status: 403, messages: ['This form expired or did not come from this site'] },
   { label: "another browser's CSRF token", method: 'POST', url: '/customers/1/runs/regenerate-reports', form: goodForm, as: 'operator-with-another-csrf', status: 403, messages: ['This form expired or did not come from this site'] },

@@ -6,6 +6,7 @@ import { ApplicationFailure, Client, Connection, WorkflowFailedError } from '@te
 import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { startShopApi, type ShopApi } from '../../src/dev/shop-api.js';
 import { startSmtpSink, type SmtpSink } from '../../src/dev/smtp-sink.js';
 import { loadTemporalSettings } from '../../src/temporal/connection-settings.js';
 import { createReportWorker } from '../../src/worker.js';
@@ -16,6 +17,8 @@ import { createTestDatabase, testLogger, type TestDatabase } from './database.js
 export interface TemporalTestEnv {
   db: TestDatabase;
   sink: SmtpSink;
+  /** The file's own shop API, when asked for (`shop`): the import job's source. */
+  shop: ShopApi | null;
   client: Client;
   worker: Worker;
   taskQueue: string;
@@ -26,26 +29,38 @@ export interface TemporalTestEnv {
  * A test file's own slice of the real stack: its own database and SMTP sink, and a real
  * worker on its own task queue of the shared dev server, so files never see each other's runs.
  */
-export async function startTemporalTestEnv(options: { services?: (pool: TestDatabase['pool'], sink: SmtpSink) => Partial<ReportServices & PurgeServices> } = {}): Promise<TemporalTestEnv> {
+export async function startTemporalTestEnv(options: {
+  services?: (pool: TestDatabase['pool'], sink: SmtpSink) => Partial<ReportServices & PurgeServices>;
+  /** Start a shop API of the file's own (a small data set unless given), for the import job. */
+  shop?: boolean | Parameters<typeof startShopApi>[0]['data'];
+  /** Settings for the worker (e.g. ORDERS_API_MAX_REQUESTS_PER_SECOND). */
+  settings?: Record<string, string>;
+} = {}): Promise<TemporalTestEnv> {
   const db = await createTestDatabase();
   const sink = await startSmtpSink(fs.mkdtempSync(path.join(os.tmpdir(), 'dj-mail-')), 0, testLogger);
+  const shop = options.shop
+    ? await startShopApi({ dir: fs.mkdtempSync(path.join(os.tmpdir(), 'dj-shop-')), logger: testLogger, data: options.shop === true ? { customers: 40, days: 3, ordersPerCustomerPerDay: 3, endDate: '2026-11-10' } : options.shop })
+    : null;
+  // Without a shop, the import's source is a port nothing listens on: its runs fail, visibly.
+  const ordersApi = shop ? { url: shop.url, apiKey: shop.apiKey } : { url: 'http://127.0.0.1:9', apiKey: 'no-shop-in-this-test' };
   const taskQueue = `reports-test-${crypto.randomBytes(4).toString('hex')}`;
   const temporal = { ...loadTemporalSettings(), address: inject('temporalAddress'), namespace: inject('temporalNamespace') };
   temporal.connectionOptions = { ...temporal.connectionOptions, address: temporal.address };
-  const config = loadConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  const config = loadConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.settings });
   const services = options.services?.(db.pool, sink);
-  const { worker, close: closeWorker } = await createReportWorker({ config, logger: testLogger, pool: db.pool, smtpUrl: sink.url, temporal, taskQueue, services });
+  const { worker, close: closeWorker } = await createReportWorker({ config, logger: testLogger, pool: db.pool, smtpUrl: sink.url, ordersApi, temporal, taskQueue, services });
   const running = worker.run();
   const connection = await Connection.connect(temporal.connectionOptions);
   const client = new Client({ connection, namespace: temporal.namespace });
   return {
-    db, sink, client, worker, taskQueue,
+    db, sink, shop, client, worker, taskQueue,
     close: async () => {
       worker.shutdown();
       await running;
       await closeWorker();
       await connection.close();
       await sink.stop();
+      await shop?.stop();
       await db.drop();
     },
   };

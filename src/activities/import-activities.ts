@@ -1,0 +1,190 @@
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { emptyImportCounts, type AffectedDay, type ImportCounts, type ResolvedImportInput } from '../import-orders-contract.js';
+import { SourceRateLimitedError, SourceRefusedError, type ShopOrdersClient } from '../services/shop-orders-client.js';
+import { SourceBusyError, type SourceLock } from '../services/source-lock.js';
+import type { CustomerSelection } from '../services/customer-selection.js';
+import { whileHeartbeating } from './heartbeats.js';
+
+/** What the activity needs of the import service (OrderImport, src/services/order-import.ts). */
+export interface PageWriter {
+  applyPage(request: { source: string; records: unknown[]; cursorAfter: { updatedAt: string; id: number } | null; dryRun: boolean }): Promise<{
+    inserted: number; updated: number; unchanged: number; cancelled: number; quarantined: number; affected: AffectedDay[];
+  }>;
+  readCursor(source: string): Promise<{ updatedAt: string; id: number } | null>;
+}
+
+export interface ImportServices {
+  orderImport: PageWriter;
+  ordersApi: ShopOrdersClient;
+  sourceLock: SourceLock;
+  customerSelection: CustomerSelection;
+  /** How far before the committed cursor an incremental run starts reading: records a source commits late with an older updated_at. */
+  overlapMs: number;
+  /** Requests a second to the API, at most: the only importer of a source (the lock) keeps this pace, so it is the total. */
+  maxRequestsPerSecond: number;
+}
+
+export interface ImportPagesRequest {
+  source: string;
+  window: ResolvedImportInput['window'];
+  dryRun: boolean;
+  pageSize: number;
+  maxPages: number;
+  /** The API's cursor where the previous activity of this run stopped; null: start from the committed cursor (or the window's start). */
+  apiCursor: string | null;
+}
+
+export interface ImportPagesResult extends ImportCounts {
+  /** Where the next activity continues; null when the source had nothing more. */
+  apiCursor: string | null;
+  caughtUp: boolean;
+  /** Report days whose orders changed, per day: up to MAX_CUSTOMERS_PER_DAY ids, else `all`. */
+  days: Array<{ day: string; customerIds: number[] | 'all' }>;
+}
+
+/** A day with more changed customers than one report run may name is regenerated for all of them. */
+export const MAX_CUSTOMERS_PER_DAY = 100;
+
+interface PagesProgress { apiCursor: string | null; counts: ImportCounts }
+
+/** Thin wrappers: the paging loop, heartbeats and retry classification; the writes are OrderImport's. */
+export function createImportActivities(services: ImportServices) {
+  return {
+    /**
+     * Fetches and writes up to `maxPages` pages, each page's rows and the cursor after it in one
+     * transaction. A retry resumes after the last page it wrote (heartbeat details); a cancel
+     * takes effect between pages. No page's data leaves this activity: only counts and days.
+     */
+    async importOrderPages(request: ImportPagesRequest): Promise<ImportPagesResult> {
+      const context = Context.current();
+      const resumed = context.info.heartbeatDetails as PagesProgress | undefined;
+      try {
+        return await services.sourceLock.withLock(request.source, () =>
+          whileHeartbeating<ImportPagesResult, PagesProgress>(async (report) => {
+            const counts = resumed?.counts ?? emptyImportCounts();
+            const days = new Map<string, Set<number> | 'all'>();
+            let apiCursor = resumed?.apiCursor ?? request.apiCursor;
+            let updatedSince: string | undefined;
+            if (apiCursor === null) updatedSince = await startingPoint(services, request);
+            const customers = request.window?.customerIds ? new Set(request.window.customerIds) : null;
+            const until = request.window ? Date.parse(request.window.until) : Infinity;
+            let caughtUp = false;
+            const pace = pacer(services.maxRequestsPerSecond);
+            for (let page = 0; page < request.maxPages; page++) {
+              await pace(context.cancellationSignal);
+              if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+              const fetched = await services.ordersApi.fetchPage({ limit: request.pageSize, signal: context.cancellationSignal, ...(apiCursor ? { cursor: apiCursor } : { updatedSince }) });
+              // A window stops at its end; a record past it (and all after it) is left for later.
+              const inWindow = fetched.records.filter((record) => !(updatedAtOf(record) > until));
+              const beyondWindow = inWindow.length < fetched.records.length;
+              const mine = customers ? inWindow.filter((record) => customers.has(customerIdOf(record))) : inWindow;
+              const applied = await services.orderImport.applyPage({
+                source: request.source,
+                records: mine,
+                cursorAfter: request.window ? null : lastPosition(fetched.records),
+                dryRun: request.dryRun,
+              });
+              counts.pages++;
+              counts.inserted += applied.inserted;
+              counts.updated += applied.updated;
+              counts.unchanged += applied.unchanged;
+              counts.cancelled += applied.cancelled;
+              counts.quarantined += applied.quarantined;
+              counts.skipped += inWindow.length - mine.length;
+              for (const affected of applied.affected) addDay(days, affected);
+              apiCursor = fetched.nextCursor;
+              report({ apiCursor, counts });
+              if (fetched.nextCursor === null || beyondWindow) {
+                caughtUp = true;
+                break;
+              }
+            }
+            log.info('imported order pages', { pages: counts.pages, inserted: counts.inserted, updated: counts.updated, quarantined: counts.quarantined, caughtUp });
+            return { ...counts, apiCursor, caughtUp, days: await reportDays(services, days) };
+          }),
+        );
+      } catch (error) {
+        throw asRetryDecision(error);
+      }
+    },
+  };
+}
+
+/** Waits, before each request, until 1/rate seconds have passed since the previous one. */
+function pacer(perSecond: number): (signal: AbortSignal) => Promise<void> {
+  const interval = 1000 / perSecond;
+  let last = -Infinity;
+  return async (signal) => {
+    const wait = last + interval - Date.now();
+    if (wait > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+      });
+    }
+    last = Date.now();
+  };
+}
+
+/** An incremental run starts a little before the committed cursor; a window at its start. */
+async function startingPoint(services: ImportServices, request: ImportPagesRequest): Promise<string | undefined> {
+  if (request.window) return request.window.since;
+  const cursor = await services.orderImport.readCursor(request.source);
+  if (!cursor) return undefined;
+  return new Date(Date.parse(cursor.updatedAt) - services.overlapMs).toISOString();
+}
+
+/** Temporal's retry, told what the failure means: wait as the API asks, or give up at once. */
+function asRetryDecision(error: unknown): unknown {
+  if (error instanceof SourceRateLimitedError) {
+    return ApplicationFailure.create({ type: 'SourceRateLimited', message: error.message, nextRetryDelay: Math.max(error.retryAfterMs, 1000) });
+  }
+  if (error instanceof SourceBusyError) return ApplicationFailure.create({ type: 'SourceBusy', message: error.message, nextRetryDelay: '5 seconds' });
+  if (error instanceof SourceRefusedError) return ApplicationFailure.create({ type: 'SourceRefused', message: error.message, nonRetryable: true });
+  if (error instanceof Error && error.name === 'SchemaBreakError') {
+    return ApplicationFailure.create({ type: 'SourceSchemaBreak', message: error.message, nonRetryable: true });
+  }
+  return error;
+}
+
+/**
+ * The days to regenerate, each for the customers named (only active ones: an inactive
+ * customer has no reports, and a report run naming one is refused) or for all of them.
+ */
+async function reportDays(services: ImportServices, days: Map<string, Set<number> | 'all'>): Promise<ImportPagesResult['days']> {
+  const named = [...new Set([...days.values()].flatMap((ids) => (ids === 'all' ? [] : [...ids])))];
+  const unavailable = new Set((named.length > 0 ? await services.customerSelection.findUnavailable(named) : []).map((c) => c.customerId));
+  const result: ImportPagesResult['days'] = [];
+  for (const [day, ids] of [...days].sort(([a], [b]) => a.localeCompare(b))) {
+    if (ids === 'all') {
+      result.push({ day, customerIds: 'all' });
+      continue;
+    }
+    const active = [...ids].filter((id) => !unavailable.has(id)).sort((a, b) => a - b);
+    if (active.length > 0) result.push({ day, customerIds: active });
+  }
+  return result;
+}
+
+function addDay(days: Map<string, Set<number> | 'all'>, affected: AffectedDay): void {
+  const ids = days.get(affected.day);
+  if (ids === 'all') return;
+  const set = ids ?? new Set<number>();
+  set.add(affected.customerId);
+  days.set(affected.day, set.size > MAX_CUSTOMERS_PER_DAY ? 'all' : set);
+}
+
+const updatedAtOf = (record: unknown) => Date.parse(String((record as { updated_at?: unknown })?.updated_at));
+const customerIdOf = (record: unknown) => Number((record as { customer_id?: unknown })?.customer_id);
+
+/** The (updated_at, id) of the page's last record that has both: where the committed cursor moves to. */
+function lastPosition(records: unknown[]): { updatedAt: string; id: number } | null {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const record = records[i] as { updated_at?: unknown; id?: unknown };
+    const updatedAt = Date.parse(String(record?.updated_at));
+    if (!Number.isNaN(updatedAt) && Number.isSafeInteger(record?.id)) return { updatedAt: new Date(updatedAt).toISOString(), id: record.id as number };
+  }
+  return null;
+}
+
+export type ImportActivities = ReturnType<typeof createImportActivities>;

@@ -1,0 +1,157 @@
+/**
+ * The contract of the import job, `importOrders`: download the shop's orders from its HTTP
+ * API into `orders`, then regenerate the report days the changes touch. Shared by every door
+ * and the workflow. Sandbox-safe: no Node built-ins.
+ *
+ * Two kinds of run:
+ * - incremental (no `since`): from the committed cursor on, to the end of what the API has
+ *   now; each page's rows and the cursor after it commit in one transaction, so a crash loses
+ *   nothing and repeats nothing it committed;
+ * - a window (`since`, optionally `until` and `customerIds`): re-reads that span of the
+ *   source (updated_at) to repair it, applying only those customers' orders if named; the
+ *   committed cursor stays where it is.
+ */
+import { z } from 'zod';
+import { LIMITS } from './contracts.js';
+import { InvalidInputError, parseInput, type FieldProblem } from './validation.js';
+
+export const IMPORT_ORDERS_WORKFLOW = 'importOrders';
+/** The one source this project imports from (ORDERS_API_URL); the cursor and the lock are per source. */
+export const ORDERS_SOURCE = 'shop';
+
+export const IMPORT_LIMITS = {
+  maxPageSize: 1000,
+  maxPagesPerActivity: 200,
+  /** A window longer than this is a full re-import: do it in parts, each one a bounded run. */
+  maxWindowDays: 366,
+} as const;
+
+export const IMPORT_DEFAULTS = {
+  pageSize: 500,
+  /** Pages one activity fetches and writes before it reports back: fewer hand-overs, a bounded retry. */
+  pagesPerActivity: 20,
+  /** Activities one workflow run executes before it continues as new, keeping its history small. */
+  activitiesPerRun: 50,
+  regenerate: true,
+  dryRun: false,
+} as const;
+
+const instantRule = 'must be an ISO-8601 instant with a zone, e.g. 2026-11-05T00:00:00Z';
+const instant = z
+  .string({ error: instantRule })
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, instantRule)
+  .refine((value) => !Number.isNaN(Date.parse(value)), instantRule);
+
+const wholeNumber = (max: number) => {
+  const rule = `must be a whole number from 1 to ${max}`;
+  return z.number({ error: rule }).int(rule).min(1, rule).max(max, rule);
+};
+
+export const importOrdersInputSchema = z
+  .strictObject(
+    {
+      since: instant.optional().describe('re-import orders updated at or after this instant (a window; default: from the committed cursor)'),
+      until: instant.optional().describe('with since: stop at orders updated after this instant (default: now)'),
+      customerIds: z
+        .array(z.number({ error: 'must be a list of customer ids (positive integers)' }).int().positive(), { error: 'must be a list of customer ids (positive integers)' })
+        .min(1, 'must name at least one customer, or be left out for every customer')
+        .max(LIMITS.maxCustomerIds, `may name at most ${LIMITS.maxCustomerIds} customers`)
+        .optional()
+        .describe("with since: apply only these customers' orders"),
+      dryRun: z.boolean({ error: 'must be true or false' }).optional().describe('say what would be inserted, updated, cancelled or quarantined; write nothing'),
+      regenerate: z.boolean({ error: 'must be true or false' }).optional().describe('regenerate the report days the changes touch (default: true)'),
+      pageSize: wholeNumber(IMPORT_LIMITS.maxPageSize).optional().describe(`orders per API request (default ${IMPORT_DEFAULTS.pageSize})`),
+      pagesPerActivity: wholeNumber(IMPORT_LIMITS.maxPagesPerActivity).optional().describe(`pages one activity imports before reporting back (default ${IMPORT_DEFAULTS.pagesPerActivity})`),
+    },
+    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
+  )
+  .optional();
+
+export type ImportOrdersInput = NonNullable<z.input<typeof importOrdersInputSchema>>;
+
+export interface ResolvedImportInput {
+  source: string;
+  /** Null: incremental, from the committed cursor. */
+  window: { since: string; until: string; customerIds: number[] | null } | null;
+  dryRun: boolean;
+  regenerate: boolean;
+  pageSize: number;
+  pagesPerActivity: number;
+}
+
+/** Validates raw input and fills defaults; `now` ends a window given only its start. */
+export function resolveImportInput(raw: unknown, now: Date): ResolvedImportInput {
+  const input = parseInput(importOrdersInputSchema, raw) ?? {};
+  const problems: FieldProblem[] = [];
+  if (input.until !== undefined && input.since === undefined) problems.push({ field: 'until', message: 'until needs since: an incremental import always reads to the end' });
+  if (input.customerIds && input.since === undefined) {
+    problems.push({ field: 'customerIds', message: "customerIds needs since: re-importing some customers' orders reads a window of the source" });
+  }
+  if (input.customerIds && new Set(input.customerIds).size !== input.customerIds.length) problems.push({ field: 'customerIds', message: 'customerIds must not repeat an id' });
+  let window: ResolvedImportInput['window'] = null;
+  if (input.since !== undefined) {
+    const since = new Date(input.since);
+    const until = input.until !== undefined ? new Date(input.until) : now;
+    if (since > until) problems.push({ field: 'since', message: `since (${input.since}) must not be after until (${until.toISOString()})` });
+    else if (until.getTime() - since.getTime() > IMPORT_LIMITS.maxWindowDays * 86_400_000) {
+      problems.push({ field: 'since', message: `since..until spans more than ${IMPORT_LIMITS.maxWindowDays} days; re-import a longer span in parts` });
+    }
+    window = { since: since.toISOString(), until: until.toISOString(), customerIds: input.customerIds ? [...input.customerIds].sort((a, b) => a - b) : null };
+  }
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return {
+    source: ORDERS_SOURCE,
+    window,
+    dryRun: input.dryRun ?? IMPORT_DEFAULTS.dryRun,
+    regenerate: input.regenerate ?? IMPORT_DEFAULTS.regenerate,
+    pageSize: input.pageSize ?? IMPORT_DEFAULTS.pageSize,
+    pagesPerActivity: input.pagesPerActivity ?? IMPORT_DEFAULTS.pagesPerActivity,
+  };
+}
+
+/** What one activity (some pages) did; summed into the run's summary. */
+export interface ImportCounts {
+  pages: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  cancelled: number;
+  quarantined: number;
+  /** Window runs with customerIds: orders of other customers, read and left alone. */
+  skipped: number;
+}
+
+/** A (customer, local day) whose orders changed: its report is regenerated. */
+export interface AffectedDay {
+  customerId: number;
+  day: string;
+}
+
+export interface ImportOrdersSummary extends ImportCounts {
+  source: string;
+  dryRun: boolean;
+  window: ResolvedImportInput['window'];
+  /** The committed cursor after the run (incremental runs), as `updated_at/id`. */
+  cursor: string | null;
+  /** Report days regenerated (or, dry run, that would be), and their runs that failed. */
+  daysRegenerated: number;
+  regenerationFailures: Array<{ day: string; workflowId: string; reason: string }>;
+  cancelledRun: boolean;
+}
+
+export function emptyImportCounts(): ImportCounts {
+  return { pages: 0, inserted: 0, updated: 0, unchanged: 0, cancelled: 0, quarantined: 0, skipped: 0 };
+}
+
+/** Adds the counts only: `into` may be a whole summary, whose other fields are not counts. */
+export function addImportCounts(into: ImportCounts, more: ImportCounts): void {
+  for (const key of Object.keys(emptyImportCounts()) as Array<keyof ImportCounts>) into[key] += more[key];
+}
+
+export function describeImportSummary(summary: ImportOrdersSummary): string {
+  const verb = summary.dryRun ? 'would be ' : '';
+  return `${summary.cancelledRun ? 'cancelled after ' : ''}${summary.pages} pages: ${summary.inserted} ${verb}inserted, ${summary.updated} ${verb}updated ` +
+    `(${summary.cancelled} cancelled), ${summary.unchanged} unchanged, ${summary.quarantined} quarantined` +
+    `${summary.skipped ? `, ${summary.skipped} of other customers skipped` : ''}; ${summary.daysRegenerated} report days ${summary.dryRun ? 'affected' : 'regenerated'}` +
+    `${summary.regenerationFailures.length ? `, ${summary.regenerationFailures.length} failed` : ''}`;
+}

@@ -1,0 +1,109 @@
+/**
+ * The shop's orders API, as the importer reads it: `GET /orders?updated_since&cursor&limit`
+ * with a bearer token, pages in ascending (updated_at, id). Every failure is a class saying
+ * whether trying again can help, so the activity can tell Temporal how to retry (a 429 waits
+ * exactly as long as the server asks). Records come back unvalidated: a bad record is the
+ * importer's to quarantine, never a reason to fail the page.
+ */
+
+export interface OrdersPage {
+  /** The records as the API sent them (validated by the importer, one by one). */
+  records: unknown[];
+  /** Where the next page starts; null when nothing follows right now. */
+  nextCursor: string | null;
+}
+
+export interface PageRequest {
+  updatedSince?: string;
+  cursor?: string;
+  limit: number;
+  signal?: AbortSignal;
+}
+
+/** The API asked us to slow down: try again after `retryAfterMs`. */
+export class SourceRateLimitedError extends Error {
+  override name = 'SourceRateLimitedError';
+  constructor(readonly retryAfterMs: number) {
+    super(`the orders API is rate limiting us (429); it asks to wait ${Math.ceil(retryAfterMs / 1000)} s`);
+  }
+}
+
+/** A failure that may pass: 5xx, a connection cut, a body cut short, a timeout. */
+export class SourceUnavailableError extends Error {
+  override name = 'SourceUnavailableError';
+}
+
+/** A failure no retry fixes: a wrong key (401/403) or a request the API calls bad (400). */
+export class SourceRefusedError extends Error {
+  override name = 'SourceRefusedError';
+}
+
+export interface ShopOrdersClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** One request's deadline, body included. */
+  timeoutMs?: number;
+}
+
+/** Retry-After is seconds or an HTTP date; anything unreadable waits a second. */
+export function retryAfterMs(header: string | null, now = Date.now()): number {
+  if (header === null) return 1000;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? 1000 : Math.max(0, date - now);
+}
+
+export class ShopOrdersClient {
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: ShopOrdersClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  async fetchPage(request: PageRequest): Promise<OrdersPage> {
+    const url = new URL('orders', this.options.baseUrl.endsWith('/') ? this.options.baseUrl : `${this.options.baseUrl}/`);
+    if (request.updatedSince) url.searchParams.set('updated_since', request.updatedSince);
+    if (request.cursor) url.searchParams.set('cursor', request.cursor);
+    url.searchParams.set('limit', String(request.limit));
+    const signal = request.signal ? AbortSignal.any([request.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
+    let response: Response;
+    let body: string;
+    try {
+      response = await fetch(url, { headers: { authorization: `Bearer ${this.options.apiKey}`, accept: 'application/json' }, signal });
+      body = await response.text();
+    } catch (error) {
+      if (request.signal?.aborted) throw error;
+      // Refused, reset, cut mid-body, timed out: the same request later may well work.
+      throw new SourceUnavailableError(`the orders API did not answer in full (${describeCause(error)}); ${url.origin}`);
+    }
+    if (response.status === 429) throw new SourceRateLimitedError(retryAfterMs(response.headers.get('retry-after')));
+    if (response.status >= 500) throw new SourceUnavailableError(`the orders API answered ${response.status}: ${excerpt(body)}`);
+    if (response.status === 401 || response.status === 403) {
+      throw new SourceRefusedError(`the orders API refused our key (${response.status}); check ORDERS_API_KEY`);
+    }
+    if (response.status !== 200) throw new SourceRefusedError(`the orders API answered ${response.status}: ${excerpt(body)}`);
+    return parsePage(body);
+  }
+}
+
+/** The envelope must be right (else the body was damaged on the way: retry); the records are checked one by one later. */
+function parsePage(body: string): OrdersPage {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new SourceUnavailableError(`the orders API sent a page that is not JSON (${body.length} bytes): ${excerpt(body)}`);
+  }
+  const page = parsed as { orders?: unknown; next_cursor?: unknown };
+  if (!page || typeof page !== 'object' || !Array.isArray(page.orders) || !(page.next_cursor === null || typeof page.next_cursor === 'string')) {
+    throw new SourceUnavailableError('the orders API sent a page without `orders` (a list) and `next_cursor` (a string or null)');
+  }
+  return { records: page.orders, nextCursor: page.next_cursor };
+}
+
+function describeCause(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
+}
+
+const excerpt = (text: string) => text.replace(/\s+/g, ' ').slice(0, 200);

@@ -1,0 +1,155 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  continueAsNew,
+  executeChild,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ImportActivities, ImportPagesResult } from '../activities/import-activities.js';
+import {
+  addImportCounts,
+  emptyImportCounts,
+  IMPORT_DEFAULTS,
+  resolveImportInput,
+  type ImportOrdersInput,
+  type ImportOrdersSummary,
+  type ResolvedImportInput,
+} from '../import-orders-contract.js';
+import { CUSTOMER_IDS, PERIOD, STARTED_FROM } from '../temporal/search-attributes.js';
+import { describeImportProgress, importProgressQuery, type ImportProgress } from './import-progress.js';
+import { regenerateReports } from './regenerate-reports.js';
+import { resolveAtRunTime } from './run-input.js';
+
+export { importProgressQuery, type ImportProgress } from './import-progress.js';
+
+// The activity heartbeats every page (and every 2 s): a lost worker's pages resume elsewhere
+// within 30 s, after the last page it committed. Retries are unbounded in count but each waits
+// as the API asks (429) or backs off to a minute; a refused key or a schema break fails at once.
+const { importOrderPages } = proxyActivities<ImportActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
+  // No maximumAttempts: an outage of the source is waited out, never turned into lost pages.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['SourceRefused', 'SourceSchemaBreak'] },
+});
+
+/** Carried across continue-as-new: what this logical run has done so far, and where the API stopped. */
+export interface ImportResumeState {
+  input: ResolvedImportInput;
+  summary: ImportOrdersSummary;
+  apiCursor: string | null;
+}
+
+/**
+ * Downloads the shop's orders (see import-orders-contract.ts) a few pages per activity, then
+ * regenerates the report days the changes touched: one child `regenerateReports` run per day,
+ * for the customers whose orders changed (or all, past 100), delete-and-replace like every
+ * report run. Days are regenerated even when the run is cancelled, so no report is left
+ * stale by rows this run already wrote. Page data never enters the history: activities return
+ * counts and days only. Every `activitiesPerRun` activities it continues as new.
+ */
+export async function importOrders(rawInput?: ImportOrdersInput, resume?: ImportResumeState): Promise<ImportOrdersSummary> {
+  const info = workflowInfo();
+  if (resume !== undefined && !info.continuedFromExecutionRunId) {
+    throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: 'invalid input: importOrders takes one argument, the input object' });
+  }
+  // A scheduled run's window (if its input gives only `since`) ends at its scheduled time.
+  const input = resume?.input ?? resolveAtRunTime(resolveImportInput, rawInput);
+  const summary: ImportOrdersSummary = resume?.summary ?? {
+    ...emptyImportCounts(), source: input.source, dryRun: input.dryRun, window: input.window, cursor: null,
+    daysRegenerated: 0, regenerationFailures: [], cancelledRun: false,
+  };
+  const progress: ImportProgress = { phase: 'importing', pages: summary.pages, written: summary.inserted + summary.updated, quarantined: summary.quarantined, daysToRegenerate: 0, daysDone: 0 };
+  const report = () => setCurrentDetails(describeImportProgress(progress));
+  setHandler(importProgressQuery, () => progress);
+  report();
+  upsertSearchAttributes([
+    { key: PERIOD, value: input.window ? `${input.window.since}..${input.window.until}` : 'incremental' },
+    { key: CUSTOMER_IDS, value: input.window?.customerIds ? input.window.customerIds.map(String) : ['all'] },
+    { key: STARTED_FROM, value: info.typedSearchAttributes.get(STARTED_FROM) ?? 'api' },
+  ]);
+
+  const root = CancellationScope.current();
+  const days = new Map<string, Set<number> | 'all'>();
+  let apiCursor = resume?.apiCursor ?? null;
+  let caughtUp = false;
+  for (let activity = 0; activity < IMPORT_DEFAULTS.activitiesPerRun && !caughtUp && !root.consideredCancelled; activity++) {
+    // An activity in flight finishes its pages: a cancel takes effect between activities.
+    const result = await CancellationScope.nonCancellable(() =>
+      importOrderPages({ source: input.source, window: input.window, dryRun: input.dryRun, pageSize: input.pageSize, maxPages: input.pagesPerActivity, apiCursor }),
+    );
+    addImportCounts(summary, result);
+    mergeDays(days, result.days);
+    apiCursor = result.apiCursor;
+    caughtUp = result.caughtUp;
+    Object.assign(progress, { pages: summary.pages, written: summary.inserted + summary.updated, quarantined: summary.quarantined, daysToRegenerate: days.size });
+    report();
+  }
+
+  progress.phase = input.dryRun || !input.regenerate ? 'done' : 'regenerating reports';
+  report();
+  if (input.dryRun || !input.regenerate) {
+    summary.daysRegenerated += input.dryRun ? days.size : 0;
+  } else {
+    await CancellationScope.nonCancellable(() => regenerateDays(days, summary, progress, report));
+  }
+
+  if (root.consideredCancelled) {
+    summary.cancelledRun = true;
+  } else if (!caughtUp) {
+    return continueAsNew<typeof importOrders>(rawInput, { input, summary, apiCursor });
+  }
+  progress.phase = 'done';
+  report();
+  return summary;
+}
+
+/** One child report run per day, one after another (each already runs its batches in parallel). */
+async function regenerateDays(days: Map<string, Set<number> | 'all'>, summary: ImportOrdersSummary, progress: ImportProgress, report: () => void): Promise<void> {
+  const info = workflowInfo();
+  const startedFrom = info.typedSearchAttributes.get(STARTED_FROM) ?? 'api';
+  for (const [day, ids] of [...days].sort(([a], [b]) => a.localeCompare(b))) {
+    // The run id keeps children of a continued run apart from those of the run before it.
+    const workflowId = `${info.workflowId}:${info.runId.slice(0, 8)}:reports:${day}`;
+    const customerIds = ids === 'all' ? undefined : [...ids].sort((a, b) => a - b);
+    // Corrections are regenerated, not emailed (yet): a day already emailed keeps its email.
+    const args = { ...(customerIds ? { customerIds } : {}), from: day, to: day, sendEmail: false };
+    try {
+      await executeChild(regenerateReports, {
+        workflowId,
+        args: [args],
+        typedSearchAttributes: [
+          { key: STARTED_FROM, value: startedFrom },
+          { key: CUSTOMER_IDS, value: customerIds ? customerIds.map(String) : ['all'] },
+          { key: PERIOD, value: `${day}..${day}` },
+        ],
+        memo: { startedBy: `workflow:${info.workflowId}`, startedFrom, input: args },
+        staticSummary: `Reports for ${day} after an order import, ${customerIds ? `customers ${customerIds.join(', ')}` : 'all active customers'}`.slice(0, 400),
+      });
+      summary.daysRegenerated++;
+    } catch (error) {
+      if (!(error instanceof ChildWorkflowFailure)) throw error;
+      summary.regenerationFailures.push({ day, workflowId, reason: error.cause?.message ?? error.message });
+    }
+    progress.daysDone++;
+    report();
+  }
+}
+
+function mergeDays(days: Map<string, Set<number> | 'all'>, more: ImportPagesResult['days']): void {
+  for (const { day, customerIds } of more) {
+    const current = days.get(day);
+    if (current === 'all' || customerIds === 'all') {
+      days.set(day, 'all');
+      continue;
+    }
+    const set = current ?? new Set<number>();
+    for (const id of customerIds) set.add(id);
+    // A report run names at most 100 customers (LIMITS.maxCustomerIds): past that, all of them.
+    days.set(day, set.size > 100 ? 'all' : set);
+  }
+}
