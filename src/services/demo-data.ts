@@ -63,8 +63,9 @@ export class DemoData {
       if ((existing.rows[0]?.n ?? 0) > 0) {
         if (!options.reset) throw new DemoDataExistsError('the database already has customers; pass --reset to replace all demo data');
         // The import's cursor and quarantine describe the orders being deleted: an import after
-        // the reset starts from the beginning of the source again.
-        await client.query('TRUNCATE report_emails, daily_reports, orders, customers, import_cursors, import_quarantine RESTART IDENTITY');
+        // the reset starts from the beginning of the source again. The purge's email watermarks
+        // belong to the customers being deleted.
+        await client.query('TRUNCATE report_emails, report_email_purges, daily_reports, orders, customers, import_cursors, import_quarantine RESTART IDENTITY');
       }
       // Parallel workers would draw random() in a different order and break determinism.
       await client.query('SET LOCAL max_parallel_workers_per_gather = 0');

@@ -74,6 +74,8 @@ interface Recipient {
   /** The existing record for this key, if any. */
   recordRunId: string | null;
   recordState: 'sending' | 'sent' | null;
+  /** The retention purge may have deleted this report's record (see loadCandidates). */
+  purged: boolean;
 }
 
 /** A customer to email, with the records of both reports it may get: the final one and this run's provisional one. */
@@ -81,6 +83,7 @@ interface Candidate {
   id: number;
   name: string;
   email: string;
+  purged: boolean;
   final: Pick<Recipient, 'key' | 'recordRunId' | 'recordState'>;
   provisional: Pick<Recipient, 'key' | 'recordRunId' | 'recordState'>;
 }
@@ -303,6 +306,10 @@ export class ReportEmail {
     const due: Recipient[] = [];
     for (const recipient of recipients) {
       if (!(rowsByCustomer.get(recipient.id) ?? []).some((row) => row.orderCount > 0)) chunk.skippedNoOrders++;
+      // No record, but the purge deleted records of this period or later: it was sent, or
+      // nobody can tell any more, and a second copy is worse than none. A record, even a
+      // claim, speaks for itself (the purge never deletes a claim).
+      else if (recipient.recordState === null && recipient.purged) chunk.alreadySent++;
       else if (recipient.recordState !== 'sent') due.push(recipient); // the claim decides
       else countSent(chunk, recipient.recordRunId, request.runId);
     }
@@ -338,19 +345,27 @@ export class ReportEmail {
 
   private async loadCandidates(request: SendReportEmailsRequest): Promise<Candidate[]> {
     // Records from before run ids were kept have none: they count as another run's ('').
-    type Row = { id: number; name: string; email: string; run_id: string | null; state: Recipient['recordState']; p_run_id: string | null; p_state: Recipient['recordState'] };
+    // `purged`: the retention purge deleted this customer's records of periods ending on or
+    // before this one's end (report_email_purges), so a missing record may be one it deleted.
+    // A resend is keyed per run and never stopped by a record, so the watermark does not apply.
+    type Row = {
+      id: number; name: string; email: string; run_id: string | null; state: Recipient['recordState'];
+      p_run_id: string | null; p_state: Recipient['recordState']; purged: boolean;
+    };
     const { rows } = await this.pool.query<Row>(
       `SELECT c.id, c.name, c.email, CASE WHEN e.id IS NOT NULL THEN coalesce(e.run_id, '') END AS run_id, e.state,
-              CASE WHEN p.id IS NOT NULL THEN coalesce(p.run_id, '') END AS p_run_id, p.state AS p_state
+              CASE WHEN p.id IS NOT NULL THEN coalesce(p.run_id, '') END AS p_run_id, p.state AS p_state,
+              w.customer_id IS NOT NULL AS purged
          FROM customers c
          LEFT JOIN report_emails e ON e.idempotency_key = c.id || ':' || $2 || ':' || $3 || $4
          LEFT JOIN report_emails p ON p.idempotency_key = c.id || ':' || $2 || ':' || $3 || $5
+         LEFT JOIN report_email_purges w ON w.customer_id = c.id AND w.purged_through >= $3::date AND NOT $6::boolean
         WHERE c.id = ANY($1::bigint[])
         ORDER BY c.id`,
-      [request.customerIds, request.from, request.to, request.resend ? `:resend:${request.runId}` : '', `:provisional:${request.runId}`],
+      [request.customerIds, request.from, request.to, request.resend ? `:resend:${request.runId}` : '', `:provisional:${request.runId}`, request.resend],
     );
     return rows.map((row) => ({
-      id: row.id, name: row.name, email: row.email,
+      id: row.id, name: row.name, email: row.email, purged: row.purged,
       final: { key: idempotencyKey(row.id, request), recordRunId: row.run_id, recordState: row.state },
       provisional: { key: provisionalKey(row.id, request), recordRunId: row.p_run_id, recordState: row.p_state },
     }));

@@ -35,15 +35,17 @@ export interface PurgeBatchesOptions<Cursor> {
 const OLD_REPORT_ROW = `report_date < $1::date AND ($2::bigint[] IS NULL OR customer_id = ANY($2::bigint[]))`;
 // Records of a period that ended before the cutoff and sent before the cutoff day began (UTC).
 // A claim still sending (state 'sending') belongs to an attempt at work: never touched.
-const OLD_EMAIL_RECORD = `period_to < $1::date AND sent_at < ($1::date::timestamp AT TIME ZONE 'UTC') AND state = 'sent'
-  AND ($2::bigint[] IS NULL OR customer_id = ANY($2::bigint[]))`;
+const OLD_EMAIL_RECORD_OF = (e: string) => `${e}.period_to < $1::date AND ${e}.sent_at < ($1::date::timestamp AT TIME ZONE 'UTC')
+  AND ${e}.state = 'sent' AND ($2::bigint[] IS NULL OR ${e}.customer_id = ANY($2::bigint[]))`;
+const OLD_EMAIL_RECORD = OLD_EMAIL_RECORD_OF('report_emails');
 
 const COUNT_OLD = `SELECT (SELECT count(*)::int FROM daily_reports WHERE ${OLD_REPORT_ROW}) AS report_rows,
                           (SELECT count(*)::int FROM report_emails WHERE ${OLD_EMAIL_RECORD}) AS email_records`;
 
 // One batch: the next `limit` old rows in key order after the cursor, deleted in one statement.
-// The DELETE repeats the rule, so a row changed since the scan is re-checked before it goes;
-// walking the primary key means each call scans from where the last one stopped.
+// Walking the primary key means each call scans from where the last one stopped. The DELETE
+// re-checks the rule: a report row's key is its day and customer, so the day is enough; an
+// email record's fields change (a claim, a resend), so its DELETE repeats the whole rule.
 const DELETE_REPORT_ROWS = `
   WITH doomed AS (
     SELECT customer_id, report_date FROM daily_reports
@@ -57,13 +59,21 @@ const DELETE_REPORT_ROWS = `
   SELECT (SELECT count(*)::int FROM deleted) AS deleted, (SELECT count(*)::int FROM doomed) AS scanned,
          (SELECT customer_id FROM last) AS last_customer_id, (SELECT report_date::text FROM last) AS last_day`;
 
+// Deleting a record forgets that its report was sent, and the record is what stops a second
+// send. So the same statement (one transaction) raises the customer's watermark in
+// report_email_purges to the latest period it deleted; ReportEmail counts a report of a period
+// ending on or before it as already sent (see loadCandidates there).
 const DELETE_EMAIL_RECORDS = `
   WITH doomed AS (
     SELECT id FROM report_emails WHERE ${OLD_EMAIL_RECORD} AND id > $3::bigint ORDER BY id LIMIT $4
   ), deleted AS (
     DELETE FROM report_emails e USING doomed
-     WHERE e.id = doomed.id AND e.state = 'sent' AND e.period_to < $1::date
-    RETURNING 1
+     WHERE e.id = doomed.id AND ${OLD_EMAIL_RECORD_OF('e')}
+    RETURNING e.customer_id, e.period_to
+  ), watermarks AS (
+    INSERT INTO report_email_purges AS w (customer_id, purged_through)
+    SELECT customer_id, max(period_to) FROM deleted GROUP BY customer_id
+    ON CONFLICT (customer_id) DO UPDATE SET purged_through = greatest(w.purged_through, EXCLUDED.purged_through)
   )
   SELECT (SELECT count(*)::int FROM deleted) AS deleted, (SELECT count(*)::int FROM doomed) AS scanned,
          (SELECT max(id) FROM doomed) AS last_id`;

@@ -1,7 +1,15 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import nodemailer, { type Transporter } from 'nodemailer';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSmtpSink, type SmtpSink } from '../../src/dev/smtp-sink.js';
+import { ReportEmail, type SendReportEmailsRequest } from '../../src/services/report-email.js';
 import { ReportPurge, type PurgeScope } from '../../src/services/report-purge.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { purgeSnapshot, seedPurgeData } from '../support/purge-data.js';
+import { createTestDatabase, testLogger, type TestDatabase } from '../support/database.js';
+import { readMailbox } from '../support/mailbox.js';
+import { PURGE_CUSTOMERS, purgeSnapshot, seedPurgeData } from '../support/purge-data.js';
 
 const from = '2026-01-01';
 const to = '2026-01-20';
@@ -10,12 +18,26 @@ const all: PurgeScope = { cutoff, customerIds: null };
 
 let db: TestDatabase;
 let purge: ReportPurge;
+let sink: SmtpSink;
+let transport: Transporter;
+let email: ReportEmail;
 beforeAll(async () => {
   db = await createTestDatabase();
   purge = new ReportPurge(db.pool);
+  sink = await startSmtpSink(fs.mkdtempSync(path.join(os.tmpdir(), 'dj-purge-mail-')), 0, testLogger);
+  transport = nodemailer.createTransport(sink.url, { pool: true, maxConnections: 2 } as object);
+  email = new ReportEmail(db.pool, transport, { from: 'Reports <reports@test>', concurrency: 2 });
 });
-beforeEach(() => seedPurgeData(db.pool, from, to, '2026-03-01T09:00:00Z'));
-afterAll(() => db.drop());
+beforeEach(async () => {
+  await seedPurgeData(db.pool, from, to, '2026-03-01T09:00:00Z');
+  fs.rmSync(sink.dir, { recursive: true, force: true });
+  fs.mkdirSync(sink.dir);
+});
+afterAll(async () => {
+  transport.close();
+  await sink.stop();
+  await db.drop();
+});
 
 /** What must survive, by the test's own rule: rows of the cutoff day or later; records whose period ends on or after it, sent on or after it, or still sending. */
 async function expectedSurvivors(customerIds: number[] | null) {
@@ -48,7 +70,7 @@ describe('ReportPurge', () => {
     expect(after).toEqual(expected);
     // Nothing of the cutoff day or later is gone; the resend and the live claim are kept.
     expect(after.reports.filter((key) => key.endsWith(cutoff))).toHaveLength(4);
-    expect(after.emails).toEqual(expect.arrayContaining(['resend', 'sending', `1:2026-01-09`]));
+    expect(after.emails).toEqual(expect.arrayContaining(['resend', 'sending', '1:2026-01-09:2026-01-09']));
   });
 
   it('a dry run counts the same rows and deletes nothing', async () => {
@@ -106,5 +128,73 @@ describe('ReportPurge', () => {
     const controller = new AbortController();
     const result = await purge.deleteReportRows(all, { batchSize: 5, maxBatches: 1000, onBatchDone: () => controller.abort(), signal: controller.signal });
     expect(result).toMatchObject({ deleted: 5, batches: 1, finished: false });
+  });
+
+  it('the DELETE re-checks the whole rule: a record resent or moved to another customer while the batch waits for it is kept', async () => {
+    // Another transaction changes two old records after the batch chose them and before it
+    // deletes them: one is sent again today (sent_at now), one now belongs to a customer out of scope.
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`UPDATE report_emails SET sent_at = now() WHERE idempotency_key = '2:2026-01-02:2026-01-02'`);
+      await other.query(`UPDATE report_emails SET customer_id = 3 WHERE idempotency_key = '2:2026-01-03:2026-01-03'`);
+      const running = purge.deleteEmailRecords({ cutoff, customerIds: [1, 2] }, { batchSize: 1000, maxBatches: 1 });
+      // Wait until the purge's DELETE waits for the rows the other transaction holds.
+      for (let waited = 0; ; waited += 20) {
+        const { rows } = await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%DELETE FROM report_emails%'`);
+        if (rows.length > 0) break;
+        if (waited > 5_000) throw new Error('the purge never waited for the locked rows');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await other.query('COMMIT');
+      expect((await running).deleted).toBe(14); // 8 + 8 old records of customers 1 and 2, less those two
+    } finally {
+      await other.end();
+    }
+    expect((await purgeSnapshot(db.pool)).emails).toEqual(expect.arrayContaining(['2:2026-01-02:2026-01-02', '2:2026-01-03:2026-01-03']));
+  });
+});
+
+describe('ReportPurge and ReportEmail: a purged email record still stops a second send', () => {
+  const oldDay = '2026-01-03';
+  const sendOldDay = (overrides: Partial<SendReportEmailsRequest> = {}) => email.sendReports({
+    customerIds: PURGE_CUSTOMERS, from: oldDay, to: oldDay, resend: false, workflowId: 'regen-old-day', runId: 'run-old-day', dryRun: false, ...overrides,
+  });
+  // A regeneration of the old day rebuilds its report rows (the purge deleted them) before it emails.
+  const rebuildOldDay = () => db.pool.query(
+    `INSERT INTO daily_reports (customer_id, report_date, currency, order_count, revenue_cents, generated_at, workflow_id, final)
+     SELECT c, $2::date, 'USD', 1, 100, now(), 'regen-old-day', true FROM unnest($1::bigint[]) c`, [PURGE_CUSTOMERS, oldDay]);
+
+  it('after a purge, an email of a period before the cutoff is counted as already sent and not sent; a resend sends it', async () => {
+    await purge.deleteEmailRecords(all, { batchSize: 5, maxBatches: 1000 });
+    await purge.deleteReportRows(all, { batchSize: 5, maxBatches: 1000 });
+    expect((await purgeSnapshot(db.pool)).emails).not.toContain(`1:${oldDay}:${oldDay}`);
+    const { rows } = await db.pool.query(`SELECT customer_id::int, purged_through::text FROM report_email_purges ORDER BY 1`);
+    // The latest period each customer's deleted records covered (the 9th's record, sent on the 10th, is kept).
+    expect(rows).toEqual(PURGE_CUSTOMERS.map((id) => ({ customer_id: id, purged_through: '2026-01-08' })));
+    await rebuildOldDay();
+
+    expect(await sendOldDay()).toEqual({ sent: 0, alreadySent: 4, skippedNoOrders: 0, failures: [] });
+    expect(readMailbox(sink.dir)).toEqual([]);
+    // Nothing claimed either: no record of a send that did not happen.
+    expect((await db.pool.query(`SELECT 1 FROM report_emails WHERE period_to = $1`, [oldDay])).rows).toEqual([]);
+
+    expect(await sendOldDay({ resend: true })).toMatchObject({ sent: 4, alreadySent: 0 });
+    expect(readMailbox(sink.dir).map((m) => m.customerId).sort()).toEqual(PURGE_CUSTOMERS);
+  });
+
+  it('the watermark is per customer and only where records were deleted: customers out of the purge\'s scope are unaffected', async () => {
+    // Email records only: the day's report rows are still there.
+    await purge.deleteEmailRecords({ cutoff, customerIds: [2] }, { batchSize: 1000, maxBatches: 1000 });
+    // Customers 1, 3 and 4 keep their record of the day, except 3's, which was never sent.
+    await db.pool.query(`DELETE FROM report_emails WHERE idempotency_key = '3:${oldDay}:${oldDay}'`);
+    expect(await sendOldDay()).toEqual({ sent: 1, alreadySent: 3, skippedNoOrders: 0, failures: [] });
+    expect(readMailbox(sink.dir).map((m) => m.customerId)).toEqual([3]);
+  });
+
+  it('a dry run records no watermark', async () => {
+    await purge.count(all);
+    expect((await db.pool.query('SELECT 1 FROM report_email_purges')).rows).toEqual([]);
   });
 });

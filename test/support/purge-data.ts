@@ -5,7 +5,7 @@ export const PURGE_CUSTOMERS = [1, 2, 3, 4];
 
 /**
  * Customers 1–4, each with a report row for every day of `from`..`to` and an email record per
- * day (sent at 02:00 UTC the next day), plus two records that must outlive any purge: a resend
+ * day (sent at 02:00 UTC the next day, keyed as ReportEmail keys a one-day report), plus two records that must outlive any purge: a resend
  * of the first day sent at `resentAt`, and a claim of the first day still sending.
  */
 export async function seedPurgeData(pool: Pool, from: string, to: string, resentAt: string): Promise<void> {
@@ -19,7 +19,7 @@ export async function seedPurgeData(pool: Pool, from: string, to: string, resent
   );
   await pool.query(
     `INSERT INTO report_emails (customer_id, period_from, period_to, idempotency_key, message_id, workflow_id, sent_at, state, claim_token, lease_until)
-     SELECT c, d::date, d::date, c || ':' || d::date, 'm-' || c || '-' || d::date, 'seed',
+     SELECT c, d::date, d::date, c || ':' || d::date || ':' || d::date, 'm-' || c || '-' || d::date, 'seed',
             (d::date + 1)::timestamp AT TIME ZONE 'UTC' + interval '2 hours', 'sent', NULL, NULL
        FROM unnest($1::bigint[]) c, generate_series($2::date, $3::date, interval '1 day') d`,
     [PURGE_CUSTOMERS, from, to],
