@@ -135,6 +135,8 @@ export interface ImportOrdersSummary extends ImportCounts {
   cursor: string | null;
   /** Report days regenerated (or, dry run, that would be), and their runs that failed. */
   daysRegenerated: number;
+  /** Correction emails to customers who had been sent a changed day's final report (one per customer, day and run). */
+  correctionEmailsSent: number;
   regenerationFailures: Array<{ day: string; workflowId: string; reason: string }>;
   cancelledRun: boolean;
 }
@@ -153,5 +155,6 @@ export function describeImportSummary(summary: ImportOrdersSummary): string {
   return `${summary.cancelledRun ? 'cancelled after ' : ''}${summary.pages} pages: ${summary.inserted} ${verb}inserted, ${summary.updated} ${verb}updated ` +
     `(${summary.cancelled} cancelled), ${summary.unchanged} unchanged, ${summary.quarantined} quarantined` +
     `${summary.skipped ? `, ${summary.skipped} of other customers skipped` : ''}; ${summary.daysRegenerated} report days ${summary.dryRun ? 'affected' : 'regenerated'}` +
-    `${summary.regenerationFailures.length ? `, ${summary.regenerationFailures.length} failed` : ''}`;
+    `${summary.regenerationFailures.length ? `, ${summary.regenerationFailures.length} failed` : ''}` +
+    `${summary.correctionEmailsSent ? `; ${summary.correctionEmailsSent} correction emails` : ''}`;
 }

@@ -11,6 +11,7 @@ import { CustomerSelection } from './services/customer-selection.js';
 import { DueReportDays } from './services/due-report-days.js';
 import { OrderImport } from './services/order-import.js';
 import { ReportEmail } from './services/report-email.js';
+import { ReportCorrections } from './services/report-corrections.js';
 import { ReportPurge } from './services/report-purge.js';
 import { ReportRegeneration } from './services/report-regeneration.js';
 import { ShopOrdersClient } from './services/shop-orders-client.js';
@@ -75,6 +76,7 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
       ordersApi: new ShopOrdersClient({ baseUrl: deps.ordersApi.url, apiKey: deps.ordersApi.apiKey }),
       sourceLock: new SourceLock(pool),
       customerSelection: new CustomerSelection(pool),
+      reportCorrections: new ReportCorrections(pool, transport, { from: config.MAIL_FROM }),
       overlapMs: config.ORDERS_IMPORT_OVERLAP_SECONDS * 1000,
       maxRequestsPerSecond: config.ORDERS_API_MAX_REQUESTS_PER_SECOND,
     }),

@@ -3,6 +3,7 @@ import { emptyImportCounts, type AffectedDay, type ImportCounts, type ResolvedIm
 import { SourceRateLimitedError, SourceRefusedError, type ShopOrdersClient } from '../services/shop-orders-client.js';
 import { SourceBusyError, type SourceLock } from '../services/source-lock.js';
 import type { CustomerSelection } from '../services/customer-selection.js';
+import { CorrectionsHeldElsewhereError, type ReportCorrections } from '../services/report-corrections.js';
 import { whileHeartbeating } from './heartbeats.js';
 
 /** What the activity needs of the import service (OrderImport, src/services/order-import.ts). */
@@ -18,6 +19,7 @@ export interface ImportServices {
   ordersApi: ShopOrdersClient;
   sourceLock: SourceLock;
   customerSelection: CustomerSelection;
+  reportCorrections: ReportCorrections;
   /** How far before the committed cursor an incremental run starts reading: records a source commits late with an older updated_at. */
   overlapMs: number;
   /** Requests a second to the API, at most: the only importer of a source (the lock) keeps this pace, so it is the total. */
@@ -105,6 +107,36 @@ export function createImportActivities(services: ImportServices) {
         );
       } catch (error) {
         throw asRetryDecision(error);
+      }
+    },
+
+    /** Before a changed day is regenerated: the reports its customers were already sent, kept for their corrections. */
+    async recordReportsBeforeCorrection(request: { day: string; customerIds: number[] | null; revision: string }): Promise<number> {
+      const kept = await services.reportCorrections.recordBefore(request);
+      log.info('kept reports before correction', { day: request.day, customers: kept });
+      return kept;
+    },
+
+    /** After the day was regenerated: one correction email per customer whose numbers changed, at most once per revision. */
+    async sendReportCorrections(request: { day: string; revision: string }) {
+      const context = Context.current();
+      const execution = context.info.workflowExecution;
+      if (!execution) throw new Error('sendReportCorrections runs only inside a workflow');
+      try {
+        return await whileHeartbeating<Awaited<ReturnType<ReportCorrections['send']>>, number>(async (report) => {
+          let sent = 0;
+          const result = await services.reportCorrections.send({
+            ...request, workflowId: execution.workflowId, runId: execution.runId,
+            attemptToken: `${execution.runId}:${context.info.activityId}:${context.info.attempt}`, signal: context.cancellationSignal,
+            onSent: () => report(++sent),
+          });
+          log.info('sent report corrections', { day: request.day, ...result });
+          return result;
+        });
+      } catch (error) {
+        // Another attempt (one the server gave up on) may still be sending: wait out its lease.
+        if (error instanceof CorrectionsHeldElsewhereError) throw ApplicationFailure.create({ type: 'CorrectionsHeldElsewhere', message: error.message, nextRetryDelay: '30 seconds' });
+        throw error;
       }
     },
   };

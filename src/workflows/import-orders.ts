@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   ChildWorkflowFailure,
@@ -30,6 +31,12 @@ export { importProgressQuery, type ImportProgress } from './import-progress.js';
 // The activity heartbeats every page (and every 2 s): a lost worker's pages resume elsewhere
 // within 30 s, after the last page it committed. Retries are unbounded in count but each waits
 // as the API asks (429) or backs off to a minute; a refused key or a schema break fails at once.
+// Short steps around each day's regeneration; the email step heartbeats every send.
+const { recordReportsBeforeCorrection, sendReportCorrections } = proxyActivities<ImportActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 30 },
+});
 const { importOrderPages } = proxyActivities<ImportActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '30 seconds',
@@ -61,7 +68,7 @@ export async function importOrders(rawInput?: ImportOrdersInput, resume?: Import
   const input = resume?.input ?? resolveAtRunTime(resolveImportInput, rawInput);
   const summary: ImportOrdersSummary = resume?.summary ?? {
     ...emptyImportCounts(), source: input.source, dryRun: input.dryRun, window: input.window, cursor: null,
-    daysRegenerated: 0, regenerationFailures: [], cancelledRun: false,
+    daysRegenerated: 0, correctionEmailsSent: 0, regenerationFailures: [], cancelledRun: false,
   };
   const progress: ImportProgress = { phase: 'importing', pages: summary.pages, written: summary.inserted + summary.updated, quarantined: summary.quarantined, daysToRegenerate: 0, daysDone: 0 };
   const report = () => setCurrentDetails(describeImportProgress(progress));
@@ -116,9 +123,13 @@ async function regenerateDays(days: Map<string, Set<number> | 'all'>, summary: I
     // The run id keeps children of a continued run apart from those of the run before it.
     const workflowId = `${info.workflowId}:${info.runId.slice(0, 8)}:reports:${day}`;
     const customerIds = ids === 'all' ? undefined : [...ids].sort((a, b) => a - b);
-    // Corrections are regenerated, not emailed (yet): a day already emailed keeps its email.
+    // The day is regenerated without the report email (its customers already had theirs, or
+    // will at the nightly run); customers who were sent its final report get a correction, once
+    // per revision (this run and day), saying what changed.
     const args = { ...(customerIds ? { customerIds } : {}), from: day, to: day, sendEmail: false };
+    const revision = `${info.workflowId}:${info.runId}`;
     try {
+      await recordReportsBeforeCorrection({ day, customerIds: customerIds ?? null, revision });
       await executeChild(regenerateReports, {
         workflowId,
         args: [args],
@@ -131,8 +142,10 @@ async function regenerateDays(days: Map<string, Set<number> | 'all'>, summary: I
         staticSummary: `Reports for ${day} after an order import, ${customerIds ? `customers ${customerIds.join(', ')}` : 'all active customers'}`.slice(0, 400),
       });
       summary.daysRegenerated++;
+      const corrections = await sendReportCorrections({ day, revision });
+      summary.correctionEmailsSent += corrections.sent + corrections.alreadySent;
     } catch (error) {
-      if (!(error instanceof ChildWorkflowFailure)) throw error;
+      if (!(error instanceof ChildWorkflowFailure) && !(error instanceof ActivityFailure)) throw error;
       summary.regenerationFailures.push({ day, workflowId, reason: error.cause?.message ?? error.message });
     }
     progress.daysDone++;

@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { zonedInstant } from '../../src/dates.js';
 import { inTransaction } from '../../src/db/pool.js';
 import { DEFAULT_RATE_LIMIT } from '../../src/dev/shop/faults.js';
 import type { ImportOrdersInput, ImportOrdersSummary } from '../../src/import-orders-contract.js';
@@ -9,6 +12,8 @@ import { insertDemoCustomers } from '../../src/services/demo-data.js';
 import { startJob } from '../../src/temporal/start-job.js';
 import { importProgressQuery } from '../../src/workflows/import-progress.js';
 import { reportRows, truthRows } from '../support/database.js';
+import { readMailbox } from '../support/mailbox.js';
+import { startRegenerateReports } from '../../src/temporal/report-runs.js';
 import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
 
 let env: TemporalTestEnv;
@@ -146,6 +151,37 @@ describe('import-orders through the real worker and the embedded shop API', () =
     // Every order of the shop but the quarantined one (customer 999 does not exist here).
     expect(await ordersInDatabase()).toEqual((await shopOrders()).filter((order) => order.customer_id !== 999));
   });
+
+  it('a late order for a day whose final report was emailed sends one correction, saying what changed, once per import', async () => {
+    const day = '2026-11-09';
+    // Two customers with orders that day get its final report (long over in every zone); a third does not.
+    const withOrders = (await truthRows(env.db.pool, activeIds, day, day)).filter((row) => row.order_count > 0).map((row) => row.customer_id);
+    const [emailedOne, emailedTwo, notEmailed] = withOrders as [number, number, number];
+    const { handle } = await startRegenerateReports(env.client, { customerIds: [emailedOne, emailedTwo], from: day, to: day }, { taskQueue: env.taskQueue, startedFrom: 'api', startedBy: 'test' });
+    const emailed = await handle.result();
+    expect(emailed, JSON.stringify(emailed)).toMatchObject({ emailsSent: 2 });
+    const mailBefore = readMailbox(env.sink.dir).length;
+    const before = (await reportRows(env.db.pool, [emailedOne], day, day))[0]!;
+    // Late orders at midday of that day where each customer is.
+    const zoneOf = async (id: number) => (await env.db.pool.query<{ time_zone: string }>('SELECT time_zone FROM customers WHERE id = $1', [id])).rows[0]!.time_zone;
+    for (const customerId of [emailedOne, notEmailed]) {
+      await env.shop!.addOrder({ customerId, createdAt: zonedInstant(day, '12:00', await zoneOf(customerId)).toISOString(), amount: '100.00', sku: 'LATE-CORRECTION' });
+    }
+    const summary = await importOrders();
+    expect(summary).toMatchObject({ inserted: 2, correctionEmailsSent: 1, regenerationFailures: [] });
+    const corrections = readMailbox(env.sink.dir).filter((m) => m.subject.startsWith('Correction'));
+    expect(corrections).toEqual([expect.objectContaining({ customerId: emailedOne, period: `${day}..${day}`, subject: `Correction: your sales report for ${day}` })]);
+    const after = (await reportRows(env.db.pool, [emailedOne], day, day))[0]!;
+    expect(after.order_count).toBe(before.order_count + 1);
+    const body = fs.readFileSync(path.join(env.sink.dir, corrections[0]!.file), 'utf8');
+    expect(body).toContain(`orders: ${before.order_count} =E2=86=92 ${after.order_count}`);
+    expect(readMailbox(env.sink.dir).length).toBe(mailBefore + 1);
+    // Nothing new: no second correction.
+    await importOrders();
+    expect(readMailbox(env.sink.dir).length).toBe(mailBefore + 1);
+    const { rows } = await env.db.pool.query('SELECT customer_id::int, state FROM report_corrections WHERE report_date = $1 ORDER BY 1', [day]);
+    expect(rows).toEqual([{ customer_id: emailedOne, state: 'emailed' }]);
+  }, 60_000);
 
   it('answers its progress query while it runs', async () => {
     await env.shop!.slow(300);
