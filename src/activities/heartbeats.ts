@@ -6,11 +6,15 @@ import { Context } from '@temporalio/activity';
  * heartbeat timeout instead of the (much longer) start-to-close timeout. `work` may report
  * progress as often as it likes: the latest is sent at most once a second (each heartbeat
  * crosses into the SDK's core and is encoded), and every heartbeat carries the latest,
- * because each one replaces the details a retry will see.
+ * because each one replaces the details a retry will see. A retry's `work` must report
+ * progress that includes what it resumed (cumulative), as the details it starts from do.
  */
 export async function whileHeartbeating<T, D = undefined>(work: (report: (details: D) => void) => Promise<T>): Promise<T> {
   const context = Context.current();
-  let latest: D | undefined;
+  // Until this attempt reports progress of its own, its heartbeats carry the previous
+  // attempt's: each heartbeat replaces the details, and an attempt that fails before its first
+  // report would otherwise leave the next one nothing to resume from.
+  let latest = context.info.heartbeatDetails as D | undefined;
   let sentAt = 0;
   const send = () => {
     sentAt = Date.now();
