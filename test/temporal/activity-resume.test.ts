@@ -24,16 +24,23 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
-it('a retried activity resumes after the batches its failed attempt finished', async () => {
-  regeneration.calls = [];
-  regeneration.failOn = new Set([2]);
-  const ids = [1, 2, 3, 4, 5, 6];
-  const period = { from: '2026-11-08', to: '2026-11-09' };
+const ids = [1, 2, 3, 4, 5, 6];
+const period = { from: '2026-11-08', to: '2026-11-09' };
+
+/** One activity of three batches of two customers. */
+async function startThreeBatches() {
   const { handle } = await startRegenerateReports(
     env.client,
     { customerIds: ids, ...period, sendEmail: false, batchSize: 2, parallelism: 1, batchesPerActivity: 3 },
     { taskQueue: env.taskQueue, startedFrom: 'api', startedBy: 'test' },
   );
+  return handle;
+}
+
+it('a retried activity resumes after the batches its failed attempt finished', async () => {
+  regeneration.calls = [];
+  regeneration.failOn = new Set([2]);
+  const handle = await startThreeBatches();
   const summary = await handle.result();
   expect(summary).toMatchObject({ customersProcessed: 6, rowsWritten: 12, failures: [] });
   // One activity of three batches: the first attempt did 1,2 and failed on 3,4; the retry
@@ -48,13 +55,7 @@ it('an attempt that fails before finishing a batch keeps the progress of the att
   // progress of its own. Attempt 3 must still start at 3,4: attempt 2's heartbeats carried on
   // attempt 1's progress instead of replacing it with nothing.
   regeneration.failOn = new Set([2, 3]);
-  const ids = [1, 2, 3, 4, 5, 6];
-  const period = { from: '2026-11-08', to: '2026-11-09' };
-  const { handle } = await startRegenerateReports(
-    env.client,
-    { customerIds: ids, ...period, sendEmail: false, batchSize: 2, parallelism: 1, batchesPerActivity: 3 },
-    { taskQueue: env.taskQueue, startedFrom: 'api', startedBy: 'test' },
-  );
+  const handle = await startThreeBatches();
   expect(await handle.result()).toMatchObject({ customersProcessed: 6, rowsWritten: 12, failures: [] });
   expect(regeneration.calls).toEqual(['1,2', '3,4', '3,4', '3,4', '5,6']);
   expect(await reportRows(env.db.pool, ids, period.from, period.to)).toEqual(await truthRows(env.db.pool, ids, period.from, period.to));
