@@ -60,6 +60,8 @@ export const importOrdersInputSchema = z
         .describe("with since: apply only these customers' orders"),
       dryRun: z.boolean({ error: 'must be true or false' }).optional().describe('say what would be inserted, updated, cancelled or quarantined; write nothing'),
       regenerate: z.boolean({ error: 'must be true or false' }).optional().describe('regenerate the report days the changes touch (default: true)'),
+      retryQuarantined: z.boolean({ error: 'must be true or false' }).optional()
+        .describe('first validate the quarantined records again (say, after fixing a customer) and import those now valid (at most 1,000 a run)'),
       pageSize: wholeNumber(IMPORT_LIMITS.maxPageSize).optional().describe(`orders per API request (default ${IMPORT_DEFAULTS.pageSize})`),
       pagesPerActivity: wholeNumber(IMPORT_LIMITS.maxPagesPerActivity).optional().describe(`pages one activity imports before reporting back (default ${IMPORT_DEFAULTS.pagesPerActivity})`),
     },
@@ -75,6 +77,7 @@ export interface ResolvedImportInput {
   window: { since: string; until: string; customerIds: number[] | null } | null;
   dryRun: boolean;
   regenerate: boolean;
+  retryQuarantined: boolean;
   pageSize: number;
   pagesPerActivity: number;
 }
@@ -87,6 +90,7 @@ export function resolveImportInput(raw: unknown, now: Date): ResolvedImportInput
   if (input.customerIds && input.since === undefined) {
     problems.push({ field: 'customerIds', message: "customerIds needs since: re-importing some customers' orders reads a window of the source" });
   }
+  if (input.retryQuarantined && input.dryRun) problems.push({ field: 'retryQuarantined', message: 'retryQuarantined imports what is now valid; it has no dry run (list the quarantine with: npm run job -- quarantine)' });
   if (input.customerIds && new Set(input.customerIds).size !== input.customerIds.length) problems.push({ field: 'customerIds', message: 'customerIds must not repeat an id' });
   let window: ResolvedImportInput['window'] = null;
   if (input.since !== undefined) {
@@ -104,6 +108,7 @@ export function resolveImportInput(raw: unknown, now: Date): ResolvedImportInput
     window,
     dryRun: input.dryRun ?? IMPORT_DEFAULTS.dryRun,
     regenerate: input.regenerate ?? IMPORT_DEFAULTS.regenerate,
+    retryQuarantined: input.retryQuarantined ?? false,
     pageSize: input.pageSize ?? IMPORT_DEFAULTS.pageSize,
     pagesPerActivity: input.pagesPerActivity ?? IMPORT_DEFAULTS.pagesPerActivity,
   };
@@ -119,6 +124,8 @@ export interface ImportCounts {
   quarantined: number;
   /** Window runs with customerIds: orders of other customers, read and left alone. */
   skipped: number;
+  /** Quarantined records imported now that they are valid (retryQuarantined). */
+  resolvedFromQuarantine: number;
 }
 
 /** A (customer, local day) whose orders changed: its report is regenerated. */
@@ -142,7 +149,7 @@ export interface ImportOrdersSummary extends ImportCounts {
 }
 
 export function emptyImportCounts(): ImportCounts {
-  return { pages: 0, inserted: 0, updated: 0, unchanged: 0, cancelled: 0, quarantined: 0, skipped: 0 };
+  return { pages: 0, inserted: 0, updated: 0, unchanged: 0, cancelled: 0, quarantined: 0, skipped: 0, resolvedFromQuarantine: 0 };
 }
 
 /** Adds the counts only: `into` may be a whole summary, whose other fields are not counts. */
@@ -154,7 +161,8 @@ export function describeImportSummary(summary: ImportOrdersSummary): string {
   const verb = summary.dryRun ? 'would be ' : '';
   return `${summary.cancelledRun ? 'cancelled after ' : ''}${summary.pages} pages: ${summary.inserted} ${verb}inserted, ${summary.updated} ${verb}updated ` +
     `(${summary.cancelled} cancelled), ${summary.unchanged} unchanged, ${summary.quarantined} quarantined` +
-    `${summary.skipped ? `, ${summary.skipped} of other customers skipped` : ''}; ${summary.daysRegenerated} report days ${summary.dryRun ? 'affected' : 'regenerated'}` +
+    `${summary.skipped ? `, ${summary.skipped} of other customers skipped` : ''}` +
+    `${summary.resolvedFromQuarantine ? `, ${summary.resolvedFromQuarantine} from the quarantine` : ''}; ${summary.daysRegenerated} report days ${summary.dryRun ? 'affected' : 'regenerated'}` +
     `${summary.regenerationFailures.length ? `, ${summary.regenerationFailures.length} failed` : ''}` +
     `${summary.correctionEmailsSent ? `; ${summary.correctionEmailsSent} correction emails` : ''}`;
 }

@@ -8,6 +8,9 @@ import { whileHeartbeating } from './heartbeats.js';
 
 /** What the activity needs of the import service (OrderImport, src/services/order-import.ts). */
 export interface PageWriter {
+  retryQuarantined(request: { source: string }): Promise<{
+    inserted: number; updated: number; unchanged: number; cancelled: number; resolvedIds: number[]; stillQuarantined: number; retried: number; affected: AffectedDay[];
+  }>;
   applyPage(request: { source: string; records: unknown[]; cursorAfter: { updatedAt: string; id: number } | null; dryRun: boolean }): Promise<{
     inserted: number; updated: number; unchanged: number; cancelled: number; quarantined: number; affected: AffectedDay[];
   }>;
@@ -108,6 +111,18 @@ export function createImportActivities(services: ImportServices) {
       } catch (error) {
         throw asRetryDecision(error);
       }
+    },
+
+    /** Quarantined records validated again; those now valid are imported (one transaction, at most 1,000). */
+    async retryQuarantinedOrders(request: { source: string }): Promise<ImportPagesResult> {
+      const result = await services.orderImport.retryQuarantined({ source: request.source });
+      log.info('retried quarantined orders', { retried: result.retried, resolved: result.resolvedIds.length, still: result.stillQuarantined });
+      const days = new Map<string, Set<number> | 'all'>();
+      for (const affected of result.affected) addDay(days, affected);
+      return {
+        ...emptyImportCounts(), inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, cancelled: result.cancelled,
+        resolvedFromQuarantine: result.resolvedIds.length, apiCursor: null, caughtUp: false, days: await reportDays(services, days),
+      };
     },
 
     /** Before a changed day is regenerated: the reports its customers were already sent, kept for their corrections. */

@@ -32,7 +32,7 @@ export { importProgressQuery, type ImportProgress } from './import-progress.js';
 // within 30 s, after the last page it committed. Retries are unbounded in count but each waits
 // as the API asks (429) or backs off to a minute; a refused key or a schema break fails at once.
 // Short steps around each day's regeneration; the email step heartbeats every send.
-const { recordReportsBeforeCorrection, sendReportCorrections } = proxyActivities<ImportActivities>({
+const { recordReportsBeforeCorrection, sendReportCorrections, retryQuarantinedOrders } = proxyActivities<ImportActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 30 },
@@ -84,6 +84,11 @@ export async function importOrders(rawInput?: ImportOrdersInput, resume?: Import
   const days = new Map<string, Set<number> | 'all'>();
   let apiCursor = resume?.apiCursor ?? null;
   let caughtUp = false;
+  if (input.retryQuarantined && !resume) {
+    const retried = await CancellationScope.nonCancellable(() => retryQuarantinedOrders({ source: input.source }));
+    addImportCounts(summary, retried);
+    mergeDays(days, retried.days);
+  }
   for (let activity = 0; activity < IMPORT_DEFAULTS.activitiesPerRun && !caughtUp && !root.consideredCancelled; activity++) {
     // An activity in flight finishes its pages: a cancel takes effect between activities.
     const result = await CancellationScope.nonCancellable(() =>

@@ -199,4 +199,19 @@ describe('import-orders through the real worker and the embedded shop API', () =
       await env.shop!.slow(0);
     }
   }, 60_000);
+
+  it('a quarantined order is imported once its customer exists, and not before', async () => {
+    const still = await importOrders({ retryQuarantined: true });
+    expect(still).toMatchObject({ resolvedFromQuarantine: 0 });
+    await env.db.pool.query("INSERT INTO customers (id, name, email, time_zone, currency) VALUES (999, 'Late Customer', 'late@example.com', 'UTC', 'USD')");
+    const retried = await importOrders({ retryQuarantined: true });
+    expect(retried).toMatchObject({ resolvedFromQuarantine: 1, inserted: 1, regenerationFailures: [] });
+    expect(await ordersInDatabase()).toEqual(await shopOrders());
+    const { rows } = await env.db.pool.query('SELECT count(*)::int AS open FROM import_quarantine WHERE resolved_at IS NULL');
+    expect(rows[0].open).toBe(0);
+  });
+
+  it('retryQuarantined has no dry run: refused at the door, naming the field', () => {
+    expect(() => importOrdersJob.resolve({ retryQuarantined: true, dryRun: true }, new Date())).toThrow(/retryQuarantined imports what is now valid; it has no dry run/);
+  });
 });
