@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
 import type { AdminSessions } from '../services/admin-sessions.js';
 import type { AdminUsers } from '../services/admin-users.js';
 import type { AuditLog } from '../services/audit-log.js';
@@ -34,6 +35,8 @@ export interface AdminContext {
   selection: CustomerSelection;
   reportRows: ReportRows;
   temporal: RunTarget;
+  /** The deployment's settings, for each job's `defaultsFromConfig` (REPORT_RETENTION_DAYS…). */
+  config: Config;
   settings: AdminSettings;
   now: () => Date;
 }

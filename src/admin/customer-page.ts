@@ -61,7 +61,7 @@ export async function loadCustomerPage(ctx: AdminContext, request: CustomerPageR
     runs,
     audit,
     forms: startForms().map((form) => ({
-      ...(request.posted?.form.job === form.job ? request.posted : defaultState(form, ctx.now())),
+      ...(request.posted?.form.job === form.job ? request.posted : defaultState(form, ctx.now(), ctx.config)),
       allowed: mayStart(request.user, form.job),
     })),
     watch,

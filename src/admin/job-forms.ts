@@ -9,6 +9,7 @@
  * each goes next to the form field of the same name, `customerIds` and the rest above the form.
  */
 import { z } from 'zod';
+import type { Config } from '../config.js';
 import { JOBS } from '../jobs/index.js';
 import type { AnyJob } from '../jobs/job-definition.js';
 import type { AdminUser } from '../services/admin-users.js';
@@ -140,9 +141,20 @@ export function allMessages(errors: FormErrors): string[] {
   return [...Object.values(errors.fields).flat(), ...errors.customer, ...errors.form];
 }
 
-/** What the form shows before anyone typed: the job's form defaults, else the schema's, else empty. */
-export function defaultState(form: StartForm, now: Date): FormState {
-  const defaults: Record<string, unknown> = { ...form.schemaDefaults, ...form.job.doors.form?.defaults?.(now) };
+/**
+ * What this deployment's settings give every run the page starts (`defaultsFromConfig`, as the
+ * CLI's defaults): under what the person filled in, and shown in the form before they type.
+ */
+export function settingsDefaults(job: AnyJob, config: Config): Record<string, unknown> {
+  return (job.defaultsFromConfig?.(config) ?? {}) as Record<string, unknown>;
+}
+
+/**
+ * What the form shows before anyone typed: the job's form defaults, else the settings' (what a
+ * field left empty runs with), else the schema's, else empty.
+ */
+export function defaultState(form: StartForm, now: Date, config: Config): FormState {
+  const defaults: Record<string, unknown> = { ...form.schemaDefaults, ...settingsDefaults(form.job, config), ...form.job.doors.form?.defaults?.(now) };
   const values: FormValues = {};
   for (const field of form.fields) {
     const value = defaults[field.name];

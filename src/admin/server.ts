@@ -4,6 +4,7 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import { AdminSessions } from '../services/admin-sessions.js';
 import { AdminUsers } from '../services/admin-users.js';
@@ -24,6 +25,8 @@ import { fastifyTrustProxy } from './trust-proxy.js';
 import { errorPage } from './views/error.js';
 
 export interface AdminServerDeps {
+  /** The settings: the start forms fill and start runs from each job's `defaultsFromConfig`, as the CLI does. */
+  config: Config;
   pool: Pool;
   temporal: RunTarget;
   logger: Logger;
@@ -54,6 +57,7 @@ export function buildAdminServer(deps: AdminServerDeps): FastifyInstance {
     selection: new CustomerSelection(deps.pool),
     reportRows: new ReportRows(deps.pool),
     temporal: deps.temporal,
+    config: deps.config,
     settings: deps.settings,
     now: deps.now ?? (() => new Date()),
   };

@@ -52,6 +52,7 @@ export async function startAdminServer(options: StartAdminOptions): Promise<Runn
   const connection = await Connection.connect(options.temporal.connectionOptions);
   const client = new Client({ connection, namespace: options.temporal.namespace });
   const app = buildAdminServer({
+    config,
     pool: options.pool,
     logger,
     settings: adminSettings(config),

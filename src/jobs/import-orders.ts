@@ -24,6 +24,7 @@ export const importOrdersJob: JobDefinition<ImportOrdersInput, ResolvedImportInp
   workflowType: IMPORT_ORDERS_WORKFLOW,
   description: "download the shop's new and changed orders from its API, then regenerate the report days they change",
   schema: importOrdersInputSchema,
+  customers: 'existing',
   resolve: resolveImportInput,
   workflowInput: (input) => ({
     ...(input.window ? { since: input.window.since, until: input.window.until } : {}),

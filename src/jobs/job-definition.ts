@@ -94,6 +94,13 @@ export interface JobDefinition<Input extends object = Record<string, unknown>, R
    * the person gives: the CLI and `rerun-failed` start from it. Absent: the schema's defaults.
    */
   defaultsFromConfig?(config: Config): Partial<Input>;
+  /**
+   * Which customers a run may name in `customerIds`, checked by the doors before a run starts:
+   * 'active' (the default) refuses inactive customers (they get no reports); 'existing' takes
+   * any customer that exists, active or not (purging or re-importing an inactive customer's
+   * data is legitimate). Unknown ids are refused for every job.
+   */
+  customers?: 'active' | 'existing';
   /** Validates and fills defaults (throws InvalidInputError): what the run will do, the same at every door and in the workflow. */
   resolve(raw: unknown, now: Date): Resolved;
   /** The workflow input that runs exactly `resolved` (defaults filled, so a late start does the same). */

@@ -29,6 +29,7 @@ export const purgeOldReportsJob: JobDefinition<PurgeOldReportsInput, ResolvedPur
   description: 'delete daily report rows and email records of days before the retention cutoff (REPORT_RETENTION_DAYS before today, UTC)',
   schema: purgeOldReportsInputSchema,
   defaultsFromConfig: (config) => purgeSettings(config),
+  customers: 'existing',
   resolve: resolvePurgeInput,
   workflowInput: purgeWorkflowInput,
   workflowId: (input, { taskQueue }) => purgeOldReportsWorkflowId(input, taskQueue),
@@ -66,7 +67,8 @@ export const purgeOldReportsJob: JobDefinition<PurgeOldReportsInput, ResolvedPur
       },
     },
     // Started from a customer's page, which fills customerIds.
-    form: { fields: ['retentionDays', 'dryRun'], roles: ['operator'] },
+    // A destructive job's form starts as a dry run: deleting is a second, deliberate click.
+    form: { fields: ['retentionDays', 'dryRun'], roles: ['operator'], defaults: () => ({ dryRun: true }) },
     // No backfill: a run deletes everything before its cutoff, so the latest run covers every
     // earlier one; there is nothing a missed run leaves behind that the next does not delete.
     schedule: {

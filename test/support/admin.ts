@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Logger } from 'pino';
+import { loadConfig, type Config } from '../../src/config.js';
 import { buildAdminServer } from '../../src/admin/server.js';
 import type { AdminSettings } from '../../src/admin/context.js';
 import { JOBS } from '../../src/jobs/index.js';
@@ -21,9 +22,13 @@ export const TEST_ADMIN_SETTINGS: AdminSettings = {
   signInAttemptsPerAccount: 1000,
 };
 
-/** The real admin app on a test file's own database, Temporal client and task queue (not listening). */
-export function buildTestAdmin(env: TemporalTestEnv, settings: Partial<AdminSettings> = {}, options: { logger?: Logger; temporal?: Client } = {}): FastifyInstance {
+/**
+ * The real admin app on a test file's own database, Temporal client and task queue (not
+ * listening). `config`: the deployment's settings (default: every setting at its default).
+ */
+export function buildTestAdmin(env: TemporalTestEnv, settings: Partial<AdminSettings> = {}, options: { logger?: Logger; temporal?: Client; config?: Config } = {}): FastifyInstance {
   return buildAdminServer({
+    config: options.config ?? loadConfig({}),
     pool: env.db.pool,
     logger: options.logger ?? testLogger,
     settings: { ...TEST_ADMIN_SETTINGS, ...settings },

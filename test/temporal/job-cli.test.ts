@@ -148,6 +148,23 @@ describe('job: every registered job is a command, its flags and help from its sc
   });
 });
 
+describe('job: each job says which customers it takes', () => {
+  it('purge-old-reports takes an inactive customer (17), dry run, with the settings\' retention', async () => {
+    const result = await job(['purge-old-reports', '--customer', '17', '--dry-run', '--wait'], { REPORT_RETENTION_DAYS: '1095' });
+    expect(result.code, shown(result)).toBe(0);
+    const workflowId = startedId(result);
+    expect(workflowId).toMatch(/^purge-old-reports:customer-17:before-\d{4}-\d{2}-\d{2}:dry-run/);
+    const { memo } = await env.client.workflow.getHandle(workflowId).describe();
+    expect(memo?.input).toMatchObject({ customerIds: [17], retentionDays: 1095, dryRun: true });
+  });
+
+  it('regenerate-reports still refuses an inactive customer', async () => {
+    const result = await job(['regenerate-reports', '--customer', '17', '--from', '2026-11-09', '--no-email']);
+    expect(result.code, shown(result)).toBe(2);
+    expect(result.stderr).toContain('--customer names customers that cannot be run: 17 (inactive)');
+  });
+});
+
 describe('schedules: readable by default, JSON with --json', () => {
   const id = `test-${crypto.randomBytes(3).toString('hex')}-daily-reports`;
   const schedules = (args: string[]) => runScript('schedules', args, childEnv(env), { timeoutMs: 30_000 });

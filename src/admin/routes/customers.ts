@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { LIMITS } from '../../contracts.js';
 import { daysBetween, isCalendarDate } from '../../dates.js';
+import { refusedCustomers } from '../../jobs/customer-rule.js';
 import type { AnyJob } from '../../jobs/job-definition.js';
 import type { AuditAction } from '../../services/audit-log.js';
 import { RunAlreadyRunningError } from '../../temporal/runs.js';
@@ -9,7 +10,7 @@ import { InvalidInputError } from '../../validation.js';
 import { csrfToken, queryField, sendHtml, type AdminContext } from '../context.js';
 import { defaultRange, loadCustomerPage, readRange } from '../customer-page.js';
 import {
-  allMessages, CUSTOMER_FIELD, hasErrors, mayStart, noErrors, placeProblems, readForm, startedParameters, startFormFor, type FormState,
+  allMessages, CUSTOMER_FIELD, hasErrors, mayStart, noErrors, placeProblems, readForm, settingsDefaults, startedParameters, startFormFor, type FormState,
 } from '../job-forms.js';
 import { customerPage } from '../views/customer.js';
 import { customersPage } from '../views/customers.js';
@@ -48,6 +49,8 @@ export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
    * Starts a run of the job `kind` from its form on a customer's page: any registered job that
    * declares `doors.form`, by the roles it names. The input is validated here once, by the
    * job's `resolve` (and once more by the workflow); each problem goes next to its field.
+   * The settings' defaults (`defaultsFromConfig`, as the CLI's) lie under the fields filled in,
+   * so a field left empty runs with what the form showed, not the schema's bare default.
    */
   app.post<{ Params: { id: string; kind: string } }>('/customers/:id/runs/:kind', async (request, reply) => {
     const user = request.user!;
@@ -76,7 +79,8 @@ export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
     const { errors } = posted;
     if (customerId === null) errors.customer.push(`'${request.params.id}' is not a customer id (a positive whole number)`);
     else if (form.forCustomer) {
-      for (const unavailable of await ctx.selection.findUnavailable([customerId])) {
+      // The job's own rule: most jobs run active customers only; a purge takes any that exists.
+      for (const unavailable of refusedCustomers(job, await ctx.selection.findUnavailable([customerId]))) {
         errors.customer.push(unavailable.reason === 'unknown'
           ? `customer ${customerId} does not exist`
           : `customer ${customerId} is inactive; inactive customers get no reports`);
@@ -84,7 +88,9 @@ export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
     }
     let resolved: unknown;
     try {
-      resolved = job.resolve({ ...posted.input, ...(form.forCustomer && customerId !== null ? { [CUSTOMER_FIELD]: [customerId] } : {}) }, now);
+      resolved = job.resolve({
+        ...settingsDefaults(job, ctx.config), ...posted.input, ...(form.forCustomer && customerId !== null ? { [CUSTOMER_FIELD]: [customerId] } : {}),
+      }, now);
     } catch (error) {
       if (!(error instanceof InvalidInputError)) throw error;
       placeProblems(form, error.problems, errors);

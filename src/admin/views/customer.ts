@@ -81,7 +81,8 @@ function startSection(view: CustomerPageView, { form, values, errors }: FormStat
   const { customer } = view;
   const { kind, description } = form.job;
   const title = humanize(kind);
-  if (form.forCustomer && customer && !customer.active && !hasErrors(errors)) {
+  // Jobs of active customers only say so here; a job that takes any existing customer (a purge) shows its form.
+  if (form.forCustomer && customer && !customer.active && (form.job.customers ?? 'active') === 'active' && !hasErrors(errors)) {
     return html`<section class="card" id="start-${kind}"><h2>${title}</h2><p class="muted">This customer is inactive; inactive customers get no reports.</p></section>`;
   }
   const id = (name: string) => `${kind}-${name}`;
