@@ -13,7 +13,8 @@ import type { AnyJob } from '../src/jobs/job-definition.js';
 import { CustomerSelection } from '../src/services/customer-selection.js';
 import { liveRunClaims } from '../src/services/email-claims.js';
 import { ReportRows } from '../src/services/report-rows.js';
-import { startJob } from '../src/temporal/start-job.js';
+import { refusedCustomers } from '../src/jobs/customer-rule.js';
+import { startResolvedJob } from '../src/temporal/start-job.js';
 import { workflowUiUrl } from '../src/temporal/runs.js';
 import { StoppedWatching, waitForRun } from '../src/cli/wait-for-run.js';
 import { addJobFlags, flagName, inputFields, parseInputFlag, problemLines } from '../src/cli/job-flags.js';
@@ -99,21 +100,30 @@ function refuse(job: AnyJob, problems: FieldProblem[], fromInputFlag?: Record<st
   usageError(problemLines(job, problems, fromInputFlag, fromFlags).join('\nerror: '));
 }
 
-/** The settings' defaults, under `--input`, under the flags; validated before anything connects. */
+/**
+ * The settings' defaults, under `--input`, under the flags; validated once, before anything
+ * connects, and that resolved input is what starts (one clock reading: a second resolve
+ * just after midnight could fix another day than the one checked).
+ */
 async function startFromCli(job: AnyJob, defaults: Record<string, unknown>, fromFlags: Record<string, unknown>, flags: RunFlags & { input?: string }): Promise<void> {
   const fromJson = parseInputFlag(flags.input);
   if ('problem' in fromJson) refuse(job, [fromJson.problem]);
   const rawInput = { ...defaults, ...fromJson.input, ...fromFlags };
-  try {
-    job.resolve(rawInput, new Date());
-  } catch (error) {
-    if (error instanceof InvalidInputError) refuse(job, error.problems, fromJson.input, fromFlags);
-    throw error;
-  }
+  const resolved = resolveOrRefuse(job, rawInput, fromJson.input, fromFlags);
   await withTemporal(async (services, client) => {
     await refuseUnavailable(services.databaseUrl, job, rawInput);
-    await startAndReport(services, client, job, rawInput, flags);
+    await startAndReport(services, client, job, resolved, flags);
   });
+}
+
+/** The job's own rules over the input, once; problems are refused as `error: <flag>: <rule>` lines. */
+function resolveOrRefuse(job: AnyJob, rawInput: Record<string, unknown>, fromInputFlag: Record<string, unknown>, fromFlags: Record<string, unknown>): unknown {
+  try {
+    return job.resolve(rawInput, new Date());
+  } catch (error) {
+    if (error instanceof InvalidInputError) refuse(job, error.problems, fromInputFlag, fromFlags);
+    throw error;
+  }
 }
 
 /** Database and Temporal client for a command; whatever was started for it stops after. */
@@ -136,8 +146,8 @@ async function withTemporal(work: (services: Services, client: Client) => Promis
  * (EXIT_CODES) from the job's outcome: cancelled or failed 1, some items failed 3. A run
  * already running for the same scope and period is an error (RunAlreadyRunningError names it).
  */
-async function startAndReport(services: Services, client: Client, job: AnyJob, rawInput: Record<string, unknown>, flags: RunFlags): Promise<void> {
-  const { handle, input } = await startJob(client, job, rawInput, { taskQueue: config.TEMPORAL_TASK_QUEUE, startedFrom: 'cli', startedBy: os.userInfo().username });
+async function startAndReport(services: Services, client: Client, job: AnyJob, input: unknown, flags: RunFlags): Promise<void> {
+  const handle = await startResolvedJob(client, job, input, { taskQueue: config.TEMPORAL_TASK_QUEUE, startedFrom: 'cli', startedBy: os.userInfo().username });
   const workflowId = handle.workflowId;
   const url = workflowUiUrl(services.temporalUiUrl, services.temporal.namespace, workflowId);
   if (flags.json) {
@@ -204,7 +214,16 @@ async function rerunFailed(workflowId: string, flags: RunFlags): Promise<void> {
       return;
     }
     for (const input of rerun.inputs) await refuseUnavailable(services.databaseUrl, job, input);
-    for (const input of rerun.inputs) await startAndReport(services, client, job, input, flags);
+    // Resolved once, here (the database and Temporal are open: a problem is thrown, so they close first).
+    const resolved = rerun.inputs.map((input) => {
+      try {
+        return job.resolve(input, new Date());
+      } catch (error) {
+        if (error instanceof InvalidInputError) throw new UsageError(`the re-run's input is refused: ${error.problems.map((problem) => problem.message).join('; ')}`);
+        throw error;
+      }
+    });
+    for (const input of resolved) await startAndReport(services, client, job, input, flags);
   });
 }
 
@@ -223,13 +242,16 @@ async function reportHeldEmails(databaseUrl: string, workflowId: string, runId: 
   }
 }
 
-/** For jobs whose input names customers: unknown or inactive ones are refused by id before anything starts. */
+/**
+ * For jobs whose input names customers: unknown ones are refused by id before anything starts,
+ * and inactive ones too unless the job takes any existing customer (its registry entry's `customers`).
+ */
 async function refuseUnavailable(databaseUrl: string, job: AnyJob, input: Record<string, unknown>): Promise<void> {
   const ids = input.customerIds;
   if (!('customerIds' in inputFields(job)) || !Array.isArray(ids) || ids.length === 0) return;
   const pool = createPool(databaseUrl, logger, 1);
   try {
-    const unavailable = await new CustomerSelection(pool).findUnavailable(ids as number[]);
+    const unavailable = refusedCustomers(job, await new CustomerSelection(pool).findUnavailable(ids as number[]));
     if (unavailable.length > 0) {
       throw new UsageError(
         `${flagName(job, 'customerIds') ?? 'customerIds'} names customers that cannot be run: ${unavailable.map((c) => `${c.customerId} (${c.reason})`).join(', ')}` +

@@ -4,7 +4,7 @@
  * type. Conversion never judges a value: whatever does not convert is passed on as typed, so
  * the schema refuses it with its own rule, the same words the other doors show.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { z } from 'zod';
 import type { AnyJob } from '../jobs/job-definition.js';
 import type { FieldProblem } from '../validation.js';
@@ -92,7 +92,14 @@ export function addJobFlags(command: Command, job: AnyJob, defaults: Record<stri
     if (kind !== 'boolean') {
       const convert = converter(kind);
       if (list) option.argParser((value: string, previous: unknown[] | undefined) => [...(previous ?? []), convert(value)]);
-      else option.argParser(convert);
+      else {
+        // Commander keeps the last of a repeated flag; `--retention-days 400 --retention-days 30`
+        // is more likely a mistake than a choice, so it is refused rather than guessed at.
+        option.argParser((value: string, previous: unknown) => {
+          if (previous !== undefined) throw new InvalidArgumentError(`${option.long} is given more than once; give it once (only list flags repeat)`);
+          return convert(value);
+        });
+      }
     }
     command.addOption(option);
     generated.push({ field, option, negated: option.negate });

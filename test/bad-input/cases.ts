@@ -93,12 +93,18 @@ export const cliCases: CliCase[] = [
   { script: 'job', label: 'purge-old-reports: the same customer twice', args: ['purge-old-reports', '--customer', '3', '--customer', '3'], exitCode: 2, messages: ['customerIds must not repeat an id'] },
   { script: 'job', label: 'purge-old-reports: a day after today to count back from', args: ['purge-old-reports', '--input', '{"asOf":"9999-12-31"}'], exitCode: 2, messages: ['--input: asOf (9999-12-31) must not be after today'] },
   { script: 'job', label: 'purge-old-reports: batch size zero', args: ['purge-old-reports', '--batch-size', '0'], exitCode: 2, messages: ['--batch-size: batchSize must be a whole number from 1 to 10000'] },
+  // A single-value flag given twice is refused, not silently the last one (list flags like --customer repeat).
+  { script: 'job', label: 'purge-old-reports: --retention-days given twice', args: ['purge-old-reports', '--retention-days', '400', '--retention-days', '30'], exitCode: 2, messages: ['--retention-days is given more than once'] },
+  { script: 'job', label: 'regenerate-reports: --from given twice', args: ['regenerate-reports', '--from', '2026-11-01', '--from', '2026-11-02'], exitCode: 2, messages: ['--from is given more than once'] },
+  // Inactive customers may be purged (the job takes any existing customer); unknown ids are still refused.
+  { script: 'job', label: 'purge-old-reports: an unknown customer', args: ['purge-old-reports', '--customer', '17', '--customer', '999999', '--dry-run'], exitCode: 2, messages: ['--customer names customers that cannot be run: 999999 (unknown)'] },
   // npm run job -- import-orders
   { script: 'job', label: 'import-orders: a day instead of an instant', args: ['import-orders', '--since', '2026-11-01'], exitCode: 2, messages: ['--since: since must be an ISO-8601 instant with a zone'] },
   { script: 'job', label: 'import-orders: until without since', args: ['import-orders', '--until', '2026-11-01T00:00:00Z'], exitCode: 2, messages: ['--until: until needs since'] },
   { script: 'job', label: 'import-orders: a customer without a window', args: ['import-orders', '--customer', '1'], exitCode: 2, messages: ['--customer: customerIds needs since'] },
   { script: 'job', label: 'import-orders: since after until', args: ['import-orders', '--since', '2026-11-05T00:00:00Z', '--until', '2026-11-01T00:00:00Z'], exitCode: 2, messages: ['--since: since (2026-11-05T00:00:00Z) must not be after until'] },
   { script: 'job', label: 'import-orders: page size above the maximum', args: ['import-orders', '--page-size', '5000'], exitCode: 2, messages: ['--page-size: pageSize must be a whole number from 1 to 1000'] },
+  { script: 'job', label: 'import-orders: an unknown customer', args: ['import-orders', '--since', '2026-11-01T00:00:00Z', '--customer', '34', '--customer', '999999', '--dry-run'], exitCode: 2, messages: ['--customer names customers that cannot be run: 999999 (unknown)'] },
   { script: 'job', label: 'an unknown flag', args: ['regenerate-reports', '--customers', '5'], exitCode: 2, messages: ["unknown option '--customers'", 'Did you mean --customer?'] },
   { script: 'job', label: 'a flag without its value', args: ['regenerate-reports', '--from'], exitCode: 2, messages: ["option '--from <YYYY-MM-DD>' argument missing"] },
   { script: 'job', label: 'an unknown command', args: ['regenrate-reports'], exitCode: 2, messages: ["unknown command 'regenrate-reports'", 'Did you mean regenerate-reports?'] },
