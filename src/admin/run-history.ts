@@ -2,6 +2,7 @@ import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowE
 // The client's own decoder for a raw visibility row (memo, search attributes): its list() iterator
 // hides the nextPageToken that paging needs, so the admin page calls the service directly.
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
+import pLimit from 'p-limit';
 import { JOBS, jobByKind, jobByWorkflowType } from '../jobs/index.js';
 import type { AnyJob } from '../jobs/job-definition.js';
 import { CUSTOMER_IDS, PERIOD, STARTED_FROM } from '../temporal/search-attributes.js';
@@ -13,6 +14,18 @@ import { workflowUiUrl, type StartedFrom } from '../temporal/runs.js';
  * summary views. Every value that goes into a visibility query comes from the registry or a
  * fixed list, or is an integer, so a query string can never be injected.
  */
+/**
+ * What a listed page may cost Temporal: at most this many progress queries and result reads at
+ * a time, each with its own short deadline, all within one budget for the page. A lookup not
+ * started within the budget is skipped (the row shows no summary), so a page of 100 completed
+ * runs against a slow server answers in seconds, not 100 × 3 s.
+ */
+export const ROW_LOOKUPS_AT_ONCE = 8;
+export const ROW_LOOKUP_MS = 3_000;
+export const PAGE_LOOKUP_BUDGET_MS = 6_000;
+/** The row's line when the job's summary or progress view cannot read what the run returned. */
+export const SUMMARY_UNAVAILABLE = 'summary unavailable';
+
 export const STARTED_FROM_VALUES: readonly StartedFrom[] = ['schedule', 'cli', 'admin', 'start', 'api'];
 
 /** Filter name → visibility ExecutionStatus value. */
@@ -116,17 +129,21 @@ export async function listRunsPage(target: RunTarget, filter: RunFilter & { page
   });
   const dataConverter = target.client.options.loadedDataConverter;
   const infos = await Promise.all(response.executions.slice(0, filter.limit).map((raw) => executionInfoFromRaw(raw, dataConverter, raw, target.namespace)));
+  const lookup = pLimit(ROW_LOOKUPS_AT_ONCE);
+  const budgetEnds = Date.now() + PAGE_LOOKUP_BUDGET_MS;
+  const deadline = () => Math.min(Date.now() + ROW_LOOKUP_MS, budgetEnds);
   const listed = await Promise.all(infos.map(async (info): Promise<RunListItem | null> => {
     const job = jobByWorkflowType(info.type);
     if (!job) return null; // the query names registered types only; this keeps the lookup honest
     const run = toListItem(target, job, info);
+    // Each row on its own: one run whose answer its job's view cannot read shows so, the list still renders.
     if (filter.withProgress && run.status === 'RUNNING') {
-      const progress = await queryProgress(target, job, run.workflowId);
-      run.progressText = progress === null || !job.progress ? runningText(job) : job.progress.describe(progress);
+      const progress = await lookup(() => (Date.now() < budgetEnds ? queryProgress(target, job, run.workflowId, deadline()) : null));
+      run.progressText = progressLine(job, progress);
     }
     if (filter.withSummaries && run.status === 'COMPLETED') {
-      const summary = await readResult(target, run.workflowId, run.runId).catch(() => null);
-      run.summaryText = summary === null ? null : job.summary.describe(summary);
+      const summary = await lookup(() => (Date.now() < budgetEnds ? readResult(target, run.workflowId, run.runId, deadline()).catch(() => null) : null));
+      run.summaryText = summary === null ? null : summaryLine(job, summary);
     }
     return run;
   }));
@@ -175,13 +192,36 @@ export async function runStatus(target: RunTarget, workflowId: string): Promise<
     startedAt: description.startTime.toISOString(),
     closedAt: description.closeTime?.toISOString() ?? null,
     progress,
-    progressText: known ? known.describe(progress) : status === 'RUNNING' ? runningText(job) : '',
+    progressText: known ? progressLine(job, progress) : status === 'RUNNING' ? runningText(job) : '',
     bar: known ? known.bar(progress) : null,
     summary,
-    summaryText: status === 'COMPLETED' ? job.summary.describe(summary) : null,
+    summaryText: status === 'COMPLETED' ? summaryLine(job, summary) : null,
     failure,
     uiUrl: workflowUiUrl(target.temporalUiUrl, target.namespace, description.workflowId),
   };
+}
+
+/**
+ * A completed run's summary line by its job's view, or SUMMARY_UNAVAILABLE when the view
+ * cannot read the result (a run of an older release, a hand-started run with another shape).
+ */
+export function summaryLine(job: AnyJob, summary: unknown): string {
+  try {
+    const line = job.summary.describe(summary);
+    return typeof line === 'string' ? line : SUMMARY_UNAVAILABLE;
+  } catch {
+    return SUMMARY_UNAVAILABLE;
+  }
+}
+
+/** A running run's progress line by its job's view; no answer, or one the view cannot read, says why there is none. */
+export function progressLine(job: AnyJob, progress: unknown): string {
+  if (progress === null || !job.progress) return runningText(job);
+  try {
+    return job.progress.describe(progress);
+  } catch {
+    return 'progress unavailable';
+  }
 }
 
 /** What a running run without an answer to show says: no worker answered, or the job reports no progress. */
@@ -190,17 +230,17 @@ export function runningText(job: AnyJob): string {
 }
 
 /** The job's progress query (its definition, not the name); a query needs a worker, so it gets a short deadline. */
-async function queryProgress(target: RunTarget, job: AnyJob, workflowId: string): Promise<unknown> {
+async function queryProgress(target: RunTarget, job: AnyJob, workflowId: string, deadline = Date.now() + ROW_LOOKUP_MS): Promise<unknown> {
   const query = job.progress?.query;
   if (!query) return null;
   const handle = target.client.workflow.getHandle(workflowId);
-  return target.client.withDeadline(Date.now() + 3_000, () => handle.query(query)).catch(() => null);
+  return target.client.withDeadline(deadline, () => handle.query(query)).catch(() => null);
 }
 
 /** A completed run's result: Temporal reads only the close event, so one short call per run. */
-async function readResult(target: RunTarget, workflowId: string, runId: string): Promise<unknown> {
+async function readResult(target: RunTarget, workflowId: string, runId: string, deadline: number): Promise<unknown> {
   const handle = target.client.workflow.getHandle(workflowId, runId, { followRuns: false });
-  return target.client.withDeadline(Date.now() + 3_000, () => handle.result());
+  return target.client.withDeadline(deadline, () => handle.result());
 }
 
 function toListItem(target: RunTarget, job: AnyJob, info: WorkflowExecutionInfo): RunListItem {
