@@ -29,7 +29,10 @@ export const PURGE_LIMITS = {
 } as const;
 
 export const PURGE_DEFAULTS = {
-  /** The contract's own default; doors pass REPORT_RETENTION_DAYS (src/config.ts), which defaults to the same. */
+  /**
+   * REPORT_RETENTION_DAYS' default (src/config.ts). The input has none: a destructive run says
+   * how much it keeps, and every door passes the setting (defaultsFromConfig).
+   */
   retentionDays: 400,
   dryRun: false,
   batchSize: 1000,
@@ -38,18 +41,18 @@ export const PURGE_DEFAULTS = {
 } as const;
 
 const retentionRule = `must be a whole number of days from ${PURGE_LIMITS.minRetentionDays} to ${PURGE_LIMITS.maxRetentionDays}`;
+const retentionRequired = 'is required: the days of reports to keep (REPORT_RETENTION_DAYS)';
 const batchSizeRule = `must be a whole number from 1 to ${PURGE_LIMITS.maxBatchSize}`;
 
 export const purgeOldReportsInputSchema = z
   .strictObject(
     {
       retentionDays: z
-        .number({ error: retentionRule })
+        .number({ error: (issue) => (issue.input === undefined ? retentionRequired : retentionRule) })
         .int(retentionRule)
         .min(PURGE_LIMITS.minRetentionDays, `${retentionRule} (a shorter retention would delete recent reports)`)
         .max(PURGE_LIMITS.maxRetentionDays, retentionRule)
-        .optional()
-        .describe(`keep this many days before today (UTC); older reports and email records are deleted (default: REPORT_RETENTION_DAYS, ${PURGE_DEFAULTS.retentionDays})`),
+        .describe('keep this many days before today (UTC); older reports and email records are deleted (required; the doors pass REPORT_RETENTION_DAYS)'),
       customerIds: z
         .array(z.number({ error: 'must be a list of customer ids (positive integers)' }).int().positive(), {
           error: 'must be a list of customer ids (positive integers)',
@@ -94,17 +97,19 @@ export interface ResolvedPurgeInput {
  * scheduled time for a scheduled run (the workflow reads it), its start otherwise.
  */
 export function resolvePurgeInput(raw: unknown, now: Date): ResolvedPurgeInput {
-  const input = parseInput(purgeOldReportsInputSchema, raw) ?? {};
+  // No input at all is an input without its required retentionDays.
+  const input = parseInput(purgeOldReportsInputSchema.unwrap(), raw ?? {});
   const problems: FieldProblem[] = [];
   const ids = input.customerIds ?? null;
   if (ids && new Set(ids).size !== ids.length) problems.push({ field: 'customerIds', message: 'customerIds must not repeat an id' });
-  // A day after today would make the cutoff delete recent reports: refused (an hour's grace
-  // for a door whose clock runs ahead of the worker's).
-  const latest = localDate(new Date(now.getTime() + 3_600_000), 'UTC');
-  if (input.asOf !== undefined && input.asOf > latest) problems.push({ field: 'asOf', message: `asOf (${input.asOf}) must not be after today (${localDate(now, 'UTC')}, UTC)` });
+  // A day after today would keep fewer days than retentionDays (below the minimum, at worst):
+  // refused, with no grace. A door fixes asOf from its own clock: one running ahead of the
+  // server's across midnight gets a run refused (saying why) rather than one keeping a day less.
+  const today = localDate(now, 'UTC');
+  if (input.asOf !== undefined && input.asOf > today) problems.push({ field: 'asOf', message: `asOf (${input.asOf}) must not be after today (${today}, UTC)` });
   if (problems.length > 0) throw new InvalidInputError(problems);
-  const retentionDays = input.retentionDays ?? PURGE_DEFAULTS.retentionDays;
-  const asOf = input.asOf ?? localDate(now, 'UTC');
+  const retentionDays = input.retentionDays;
+  const asOf = input.asOf ?? today;
   return {
     retentionDays,
     asOf,

@@ -221,6 +221,7 @@ const dailyTemporalCases: Array<Omit<TemporalInputCase, 'job'>> = [
 ];
 
 const purgeTemporalCases: Array<Omit<TemporalInputCase, 'job'>> = [
+  { label: 'no retention (the doors pass REPORT_RETENTION_DAYS; a bare start must say it)', inputs: ['{"dryRun":true}'], messages: ['retentionDays is required: the days of reports to keep (REPORT_RETENTION_DAYS)'] },
   { label: 'a retention shorter than 30 days', inputs: ['{"retentionDays":1}'], messages: ['retentionDays must be a whole number of days from 30 to 3650 (a shorter retention would delete recent reports)'] },
   { label: 'a retention as a string', inputs: ['{"retentionDays":"400"}'], messages: ['retentionDays must be a whole number of days from 30 to 3650'] },
   { label: 'a day after today to count back from', inputs: ['{"asOf":"9999-12-31"}'], messages: ['asOf (9999-12-31) must not be after today'] },

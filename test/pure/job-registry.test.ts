@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { loadConfig } from '../../src/config.js';
 import { JOBS } from '../../src/jobs/index.js';
 import * as workflows from '../../src/workflows/index.js';
 import { cliCases, temporalCases } from '../bad-input/cases.js';
@@ -52,7 +53,7 @@ describe('every registered job has every door', () => {
     });
 
     it('defaults alone make a valid run, with a readable id', () => {
-      const input = job.resolve(undefined, new Date('2026-11-05T03:00:00Z'));
+      const input = job.resolve(job.defaultsFromConfig?.(loadConfig({})) ?? undefined, new Date('2026-11-05T03:00:00Z'));
       const id = job.workflowId(input, { taskQueue: 'reports', startedFrom: 'cli' });
       expect(id.startsWith(`${job.kind}:`)).toBe(true);
       expect(job.staticSummary(input)).toMatch(/\w/);

@@ -17,8 +17,8 @@ function problemsOf(raw: unknown) {
 }
 
 describe('resolvePurgeInput', () => {
-  it('fills every default: 400 days before the UTC day of `now`, every customer, deleting in batches of 1000', () => {
-    expect(resolvePurgeInput(undefined, now)).toEqual({ retentionDays: 400, asOf: '2026-11-05', cutoff: '2025-10-01', customerIds: null, dryRun: false, batchSize: 1000 });
+  it('fills every default but the retention: every customer, deleting in batches of 1000, counting from the UTC day of `now`', () => {
+    expect(resolvePurgeInput({ retentionDays: 400 }, now)).toEqual({ retentionDays: 400, asOf: '2026-11-05', cutoff: '2025-10-01', customerIds: null, dryRun: false, batchSize: 1000 });
   });
 
   it("counts the cutoff from the UTC day, whatever the hour: 23:59 and 00:00 UTC are a day apart", () => {
@@ -32,6 +32,9 @@ describe('resolvePurgeInput', () => {
   });
 
   it.each([
+    [{}, 'retentionDays', 'retentionDays is required: the days of reports to keep (REPORT_RETENTION_DAYS)'],
+    [undefined, 'retentionDays', 'retentionDays is required: the days of reports to keep (REPORT_RETENTION_DAYS)'],
+    [{ retentionDays: null }, 'retentionDays', 'retentionDays must be a whole number of days from 30 to 3650'],
     [{ retentionDays: 29 }, 'retentionDays', 'retentionDays must be a whole number of days from 30 to 3650 (a shorter retention would delete recent reports)'],
     [{ retentionDays: 3651 }, 'retentionDays', 'retentionDays must be a whole number of days from 30 to 3650'],
     [{ retentionDays: 45.5 }, 'retentionDays', 'retentionDays must be a whole number of days from 30 to 3650'],
@@ -45,7 +48,8 @@ describe('resolvePurgeInput', () => {
     [{ before: '2026-01-01' }, 'input', 'input unknown field(s): before'],
     ['everything', 'input', 'input must be a JSON object'],
   ])('refuses %j, naming the field and the rule', (raw, field, message) => {
-    const [problem] = problemsOf(raw);
+    // A valid retention unless the case is about it, so each case shows its own problem first.
+    const [problem] = problemsOf(raw !== null && typeof raw === 'object' && field !== 'retentionDays' ? { retentionDays: 400, ...raw } : raw);
     expect(problem!.field).toBe(field);
     expect(problem!.message.startsWith(message)).toBe(true);
   });
@@ -58,19 +62,25 @@ describe('resolvePurgeInput', () => {
   });
 
   it('refuses an asOf after today (UTC): it would delete recent reports', () => {
-    expect(problemsOf({ asOf: '2026-11-07' })).toEqual([{ field: 'asOf', message: 'asOf (2026-11-07) must not be after today (2026-11-05, UTC)' }]);
+    expect(problemsOf({ retentionDays: 400, asOf: '2026-11-07' })).toEqual([{ field: 'asOf', message: 'asOf (2026-11-07) must not be after today (2026-11-05, UTC)' }]);
     expect(resolvePurgeInput({ asOf: '2026-11-01', retentionDays: 30 }, now).cutoff).toBe('2026-10-02');
+  });
+
+  it('gives no grace: at 23:30 UTC tomorrow is still refused (it would keep one day less than the minimum)', () => {
+    const lateEvening = new Date('2026-11-05T23:30:00Z');
+    expect(() => resolvePurgeInput({ retentionDays: 30, asOf: '2026-11-06' }, lateEvening)).toThrow('asOf (2026-11-06) must not be after today (2026-11-05, UTC)');
+    expect(resolvePurgeInput({ retentionDays: 30, asOf: '2026-11-05' }, lateEvening).cutoff).toBe('2026-10-06');
   });
 
   it('round-trips: the workflow input resolves to the same run at the same time', () => {
     const resolved = resolvePurgeInput({ customerIds: [4], retentionDays: 90 }, now);
     expect(resolvePurgeInput(purgeWorkflowInput(resolved), now)).toEqual(resolved);
-    expect(purgeWorkflowInput(resolvePurgeInput({}, now))).toEqual({ retentionDays: 400, asOf: '2026-11-05', dryRun: false, batchSize: 1000 });
+    expect(purgeWorkflowInput(resolvePurgeInput({ retentionDays: 400 }, now))).toEqual({ retentionDays: 400, asOf: '2026-11-05', dryRun: false, batchSize: 1000 });
   });
 });
 
 describe('purge-old-reports ids and doors', () => {
-  const resolve = (raw: object) => resolvePurgeInput(raw, now);
+  const resolve = (raw: object) => resolvePurgeInput({ retentionDays: 400, ...raw }, now);
 
   it('names scope, cutoff, dry run and a non-default queue', () => {
     expect(purgeOldReportsWorkflowId(resolve({}))).toBe('purge-old-reports:all:before-2025-10-01');

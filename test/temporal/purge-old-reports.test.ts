@@ -104,8 +104,9 @@ describe('purgeOldReports on the real dev server', () => {
 
   it.each([
     [{ retentionDays: 5 }, 'retentionDays', 'retentionDays must be a whole number of days from 30 to 3650'],
-    [{ customerIds: [1, 1] }, 'customerIds', 'customerIds must not repeat an id'],
-    [{ batchSize: 0 }, 'batchSize', 'batchSize must be a whole number from 1 to 10000'],
+    [{ dryRun: true }, 'retentionDays', 'retentionDays is required: the days of reports to keep (REPORT_RETENTION_DAYS)'],
+    [{ retentionDays: 30, customerIds: [1, 1] }, 'customerIds', 'customerIds must not repeat an id'],
+    [{ retentionDays: 30, batchSize: 0 }, 'batchSize', 'batchSize must be a whole number from 1 to 10000'],
     [{ retentionDays: 30, cutoff: '2026-01-01' }, 'input', 'unknown field(s): cutoff'],
   ])('fails %j at once as InvalidInput, non-retryable, naming the field, deleting nothing', async (input, field, message) => {
     const before = await purgeSnapshot(env.db.pool);
