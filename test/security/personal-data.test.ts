@@ -49,7 +49,7 @@ beforeAll(async () => {
   expect(cli.code, cli.stderr).toBe(0);
   await env.client.workflow.getHandle(cliRun).result();
   const operator = await signedIn(app, OPERATOR);
-  const started = await operator.post('/customers/6/regenerate', { ...period, sendEmail: 'on', resend: 'on' });
+  const started = await operator.post('/customers/6/runs/regenerate-reports', { ...period, sendEmail: 'on', resend: 'on' });
   expect(started.statusCode).toBe(303);
   adminRun = new URL(started.headers.location as string, 'http://admin').searchParams.get('run')!;
   await operator.get('/account/password');
@@ -106,7 +106,7 @@ describe('personal data stays out of the admin log', () => {
   it('sign-ins (failed and successful), a start, a refused password change and a sign-out log user ids, never an email', () => {
     const log = adminLog.text();
     // The scan sees the lines that matter.
-    for (const line of ['admin sign-in refused', 'admin signed in', 'regeneration started from the admin page']) expect(log).toContain(line);
+    for (const line of ['admin sign-in refused', 'admin signed in', 'run started from the admin page']) expect(log).toContain(line);
     expect(log).not.toContain(OPERATOR);
     expect(log).not.toContain(tag);
     expect(log).not.toMatch(/@private\.example|@staff\.example/);

@@ -141,9 +141,9 @@ describe('ids in URLs, forms and filters', () => {
     '2,3',
     '1e3',
   ])('regenerate for id %j: refused next to the customer field, nothing starts', async (id) => {
-    const response = await operator.post(`/customers/${encodeURIComponent(id)}/regenerate`, { from: '2026-11-09', to: '2026-11-09', sendEmail: 'on' });
+    const response = await operator.post(`/customers/${encodeURIComponent(id)}/runs/regenerate-reports`, { from: '2026-11-09', to: '2026-11-09', sendEmail: 'on' });
     expect(response.statusCode).toBe(400);
-    expect(response.body).toMatch(/id="regen-customer-error"[^>]*>[^<]*is not a customer id/);
+    expect(response.body).toMatch(/id="regenerate-reports-customerIds-error"[^>]*>[^<]*is not a customer id/);
     await expectNothingChanged();
   });
 
@@ -165,7 +165,7 @@ describe('ids in URLs, forms and filters', () => {
   ])('run status API for %j: 404 JSON, nothing changed', async (workflowId) => {
     const response = await viewer.get(`/api/runs/${encodeURIComponent(workflowId)}`);
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toEqual({ error: `no report run with id ${workflowId}` });
+    expect(response.json()).toEqual({ error: `no run of a registered job with id ${workflowId}` });
     await expectNothingChanged();
   });
 
