@@ -13,6 +13,8 @@ import type { AnyJob } from '../src/jobs/job-definition.js';
 import { CustomerSelection } from '../src/services/customer-selection.js';
 import { liveRunClaims } from '../src/services/email-claims.js';
 import { ReportRows } from '../src/services/report-rows.js';
+import { OrderImport } from '../src/services/order-import.js';
+import { ORDERS_SOURCE } from '../src/import-orders-contract.js';
 import { refusedCustomers } from '../src/jobs/customer-rule.js';
 import { startResolvedJob } from '../src/temporal/start-job.js';
 import { workflowUiUrl } from '../src/temporal/runs.js';
@@ -81,6 +83,13 @@ program
   .option('--limit <n>', 'how many', positiveInt('--limit'), 50)
   .option('--json', 'print JSON instead of a table')
   .action((flags) => main(() => customers(flags)));
+
+program
+  .command('quarantine')
+  .description("list the shop's order records the import set aside (oldest first); retry them with: npm run job -- import-orders --retry-quarantined --wait")
+  .option('--limit <n>', 'how many', positiveInt('--limit'), 50)
+  .option('--json', 'print JSON (payloads included) instead of a table')
+  .action((flags) => main(() => quarantine(flags)));
 
 /** runMain, plus: Ctrl-C while watching (no terminal) exits 130 once everything is closed. */
 function main(work: () => Promise<void>): void {
@@ -284,6 +293,26 @@ async function customers(flags: { limit: number; json?: boolean }): Promise<void
     const { rows } = await pool.query('SELECT id, name, time_zone, currency, active FROM customers ORDER BY id LIMIT $1', [flags.limit]);
     if (flags.json) console.log(JSON.stringify(rows, null, 2));
     else console.table(rows);
+  });
+}
+
+async function quarantine(flags: { limit: number; json?: boolean }): Promise<void> {
+  await withPool(async (pool) => {
+    const records = await new OrderImport(pool).listQuarantined({ source: ORDERS_SOURCE, limit: flags.limit });
+    if (flags.json) {
+      console.log(JSON.stringify(records, null, 2));
+      return;
+    }
+    if (records.length === 0) {
+      console.log('the quarantine is empty: every record the shop sent was imported');
+      return;
+    }
+    // The payload stays out of the table (a customer's data, and long): --json has it.
+    console.table(records.map((record) => ({
+      id: record.id, order: record.sourceOrderId ?? '-', reason: record.reason, field: record.field, message: record.message.slice(0, 80),
+      firstSeen: record.firstSeenAt.slice(0, 19), seen: record.seenCount,
+    })));
+    console.log('after fixing the cause (say, adding the customer): npm run job -- import-orders --retry-quarantined --wait');
   });
 }
 

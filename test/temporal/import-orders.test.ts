@@ -13,6 +13,7 @@ import { startJob } from '../../src/temporal/start-job.js';
 import { importProgressQuery } from '../../src/workflows/import-progress.js';
 import { reportRows, truthRows } from '../support/database.js';
 import { readMailbox } from '../support/mailbox.js';
+import { childEnv, runScript } from '../bad-input/support.js';
 import { startRegenerateReports } from '../../src/temporal/report-runs.js';
 import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
 
@@ -121,7 +122,15 @@ describe('import-orders through the real worker and the embedded shop API', () =
     expect(summary).toMatchObject({ inserted: 1, quarantined: 1 });
     const { rows } = await env.db.pool.query("SELECT reason, payload->>'sku' AS sku FROM import_quarantine WHERE resolved_at IS NULL");
     expect(rows).toEqual([expect.objectContaining({ sku: 'UNKNOWN-CUSTOMER' })]);
-  });
+    // The CLI lists it: readable by default (no payload), everything with --json.
+    const listed = await runScript('job', ['quarantine'], childEnv(env));
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(rows[0].reason);
+    expect(listed.stdout).not.toContain('UNKNOWN-CUSTOMER');
+    expect(listed.stdout).toContain('--retry-quarantined');
+    const json = await runScript('job', ['quarantine', '--json'], childEnv(env));
+    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ reason: rows[0].reason, payload: expect.objectContaining({ sku: 'UNKNOWN-CUSTOMER', customer_id: 999 }) })]);
+  }, 60_000);
 
   it('a schema break (a required field missing from a whole page) fails the run at once, naming the field, and writes nothing', async () => {
     await env.shop!.addOrder({ customerId: 7, createdAt: '2026-11-10T10:00:00.000Z', amount: '13.00', sku: 'NEVER' });
