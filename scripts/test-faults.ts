@@ -4,13 +4,17 @@ import { pino } from 'pino';
 import { SCENARIOS } from '../test/faults/scenarios.js';
 import { startOwnFaultStack } from '../test/faults/fault-stack.js';
 import { formatTable, runScenario, violations, type ScenarioResult } from '../test/faults/run-scenario.js';
+import { IMPORT_SCENARIOS } from '../test/faults/import-scenarios.js';
+import { formatImportTable, importViolations, runImportScenario, type ImportScenarioResult } from '../test/faults/run-import-scenario.js';
 import { ensureWorkflowBundle } from '../src/workflow-bundle.js';
 import { positiveInt, strictProgram } from '../src/cli/flags.js';
 import { runMain } from '../src/cli/runtime.js';
 
+const ALL_NAMES = [...SCENARIOS, ...IMPORT_SCENARIOS].map((s) => s.name);
+
 const flags = strictProgram('test:faults', 'Crash, restart and cut every component mid-run; check that nothing is lost or sent twice.')
-  .option('--customers <n>', 'customers in each run', positiveInt('--customers'), 1000)
-  .option('--only <names>', `comma-separated scenarios (${SCENARIOS.map((s) => s.name).join(', ')})`)
+  .option('--customers <n>', 'customers in each run (import scenarios: customers in the shop and in PostgreSQL)', positiveInt('--customers'), 1000)
+  .option('--only <names>', `comma-separated scenarios (${ALL_NAMES.join(', ')})`)
   .option('--data-dir <dir>', 'where the suite keeps its own PostgreSQL and Temporal data', '.data-faults')
   .option('--postgres-port <n>', 'its own PostgreSQL port', positiveInt('--postgres-port'), 54379)
   .option('--temporal-port <n>', 'its own Temporal dev server port', positiveInt('--temporal-port'), 7293)
@@ -19,24 +23,38 @@ const flags = strictProgram('test:faults', 'Crash, restart and cut every compone
 
 runMain(async () => {
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
-  const chosen = flags.only ? SCENARIOS.filter((s) => flags.only!.split(',').includes(s.name)) : SCENARIOS;
-  if (chosen.length === 0) throw new Error(`--only matched no scenario; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const only = flags.only?.split(',').map((name) => name.trim());
+  const unknown = only?.filter((name) => !ALL_NAMES.includes(name)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only names unknown scenario(s) ${unknown.join(', ')}; known: ${ALL_NAMES.join(', ')}`);
+  const chosen = only ? SCENARIOS.filter((s) => only.includes(s.name)) : SCENARIOS;
+  const chosenImports = only ? IMPORT_SCENARIOS.filter((s) => only.includes(s.name)) : IMPORT_SCENARIOS;
   await ensureWorkflowBundle();
   const stack = await startOwnFaultStack({ dataDir: flags.dataDir, postgresPort: flags.postgresPort, temporalPort: flags.temporalPort }, logger);
   const results: ScenarioResult[] = [];
+  const importResults: ImportScenarioResult[] = [];
   try {
-    for (const scenario of chosen) {
-      process.stderr.write(`running ${scenario.name} (${flags.customers} customers)...\n`);
-      const result = await runScenario(stack, scenario, flags.customers, logger);
-      results.push(result);
-      const problems = violations(result);
-      process.stderr.write(`  ${problems.length ? `VIOLATED: ${problems.join('; ')}` : 'ok'} in ${result.seconds.toFixed(1)}s\n`);
-    }
+    results.push(...(await runEach(chosen, (scenario) => runScenario(stack, scenario, flags.customers, logger), violations)));
+    importResults.push(...(await runEach(chosenImports, (scenario) => runImportScenario(stack, scenario, flags.customers, logger), importViolations)));
   } finally {
     await stack.close();
   }
-  console.log(`\n${formatTable(results)}\n`);
-  const failed = results.filter((r) => violations(r).length > 0);
-  console.log(`${results.length - failed.length} passed, ${failed.length} failed`);
+  if (results.length > 0) console.log(`\n${formatTable(results)}\n`);
+  if (importResults.length > 0) console.log(`\n${formatImportTable(importResults)}\n`);
+  const failed = [...results.filter((r) => violations(r).length > 0), ...importResults.filter((r) => importViolations(r).length > 0)];
+  const total = results.length + importResults.length;
+  console.log(`${total - failed.length} passed, ${failed.length} failed`);
   if (failed.length > 0) process.exitCode = 1;
 });
+
+/** Runs the scenarios one after another, saying on stderr how each went. */
+async function runEach<S extends { name: string }, R extends { seconds: number }>(scenarios: S[], run: (scenario: S) => Promise<R>, problemsOf: (result: R) => string[]): Promise<R[]> {
+  const results: R[] = [];
+  for (const scenario of scenarios) {
+    process.stderr.write(`running ${scenario.name} (${flags.customers} customers)...\n`);
+    const result = await run(scenario);
+    results.push(result);
+    const problems = problemsOf(result);
+    process.stderr.write(`  ${problems.length ? `VIOLATED: ${problems.join('; ')}` : 'ok'} in ${result.seconds.toFixed(1)}s\n`);
+  }
+  return results;
+}

@@ -1,6 +1,8 @@
 import { pino } from 'pino';
 import { describe, expect, inject, it } from 'vitest';
 import { sharedFaultStack } from './fault-stack.js';
+import { IMPORT_SCENARIOS } from './import-scenarios.js';
+import { formatImportTable, importViolations, runImportScenario } from './run-import-scenario.js';
 import { formatTable, runScenario, violations } from './run-scenario.js';
 import { SCENARIOS } from './scenarios.js';
 
@@ -8,7 +10,8 @@ import { SCENARIOS } from './scenarios.js';
  * The reduced fault suite `npm test` runs so CI guards the invariants: a few hundred
  * customers, the worker killed with -9 mid-run, a 30 s SMTP outage, and the email worker cut
  * off from Temporal for 20 s (through proxies of the test's own, in front of the shared
- * server). The full suite (every scenario, 1,000 customers) is `npm run test:faults`.
+ * server); and one import, its worker killed with -9 mid-page. The full suite (every
+ * scenario, 1,000 customers) is `npm run test:faults`.
  */
 describe('faults (reduced suite)', () => {
   const stack = sharedFaultStack(inject('postgresAdminUrl'), inject('temporalAddress'));
@@ -21,4 +24,12 @@ describe('faults (reduced suite)', () => {
     expect(violations(result)).toEqual([]);
     expect(result.readerPolls).toBeGreaterThan(10); // the torn-read watcher really watched
   }, 660_000);
+
+  it('import-worker-kill-9: orders equal the shop field by field, the cursor never ahead of its rows, reports true, no email', async () => {
+    const scenario = IMPORT_SCENARIOS.find((s) => s.name === 'import-worker-kill-9')!;
+    const result = await runImportScenario(stack, scenario, 300, logger);
+    console.log(formatImportTable([result]));
+    expect(importViolations(result)).toEqual([]);
+    expect(result.changes).toBeGreaterThan(0); // the shop changed imported orders mid-import
+  }, 400_000);
 });

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,8 +5,6 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createPool, type Pool } from '../../src/db/pool.js';
-import { migrate } from '../../src/db/migrate.js';
-import { ensureDatabase } from '../../src/dev/embedded-postgres.js';
 import { startSmtpSink } from '../../src/dev/smtp-sink.js';
 import { DemoData } from '../../src/services/demo-data.js';
 import { ReportRegeneration } from '../../src/services/report-regeneration.js';
@@ -19,6 +16,7 @@ import type { Period, Scenario, ScenarioContext, ScenarioWorker } from './scenar
 import { parseHostPort, startTcpProxy } from './tcp-proxy.js';
 import { checkInvariants, startTornReadWatcher, type InvariantReport } from './invariants.js';
 import type { FaultStack } from './fault-stack.js';
+import { createScenarioDatabase, markdownTable, scenarioTaskQueue, scenarioWorkerEnv } from './scenario-setup.js';
 import { startWorkerProcess } from './worker-process.js';
 
 export interface ScenarioResult extends InvariantReport {
@@ -43,26 +41,15 @@ const RUN_TIMEOUT_MS = 5 * 60_000;
  * A scenario with its own `run` starts its runs itself and says which to wait for.
  */
 export async function runScenario(stack: FaultStack, scenario: Scenario, customers: number, logger: Logger): Promise<ScenarioResult> {
-  const name = `faults_${scenario.name.replace(/\W/g, '_')}_${crypto.randomBytes(3).toString('hex')}`;
-  await ensureDatabase(stack.postgresAdminUrl, name);
-  const url = new URL(stack.postgresAdminUrl);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
-  await migrate(databaseUrl, logger);
+  const { name, url: databaseUrl } = await createScenarioDatabase(stack, scenario.name, logger);
   const pool = createPool(databaseUrl, logger, 4);
   const readerPool = createPool(databaseUrl, logger, 1);
   await prepareData(pool, customers);
 
   const mailDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dj-faults-mail-'));
   const sink = await startSmtpSink(mailDir, 0, logger);
-  const taskQueue = `faults-${scenario.name}-${crypto.randomBytes(3).toString('hex')}`;
-  const env = {
-    DATABASE_URL: databaseUrl,
-    SMTP_URL: sink.url,
-    TEMPORAL_ADDRESS: stack.temporal.address,
-    TEMPORAL_NAMESPACE: stack.temporal.namespace,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-  };
+  const taskQueue = scenarioTaskQueue(scenario.name);
+  const env = scenarioWorkerEnv(stack, databaseUrl, sink.url, taskQueue);
   const startWorker = () => startScenarioWorker(scenario, { ...env, ...scenario.workerEnv });
   const workers: ScenarioWorker[] = [];
   const { client, close } = await connectClient(stack.temporal);
@@ -252,7 +239,5 @@ export function formatTable(results: ScenarioResult[]): string {
     r.scenario, r.completed ? 'yes' : 'NO', r.rowsWrong, r.emailsMissing, r.emailsDuplicated, r.sameIdRedeliveries,
     `${r.tornReads} (${r.readerPolls})`, r.finalTooEarly, r.deadlocks, r.seconds.toFixed(1),
   ].map(String));
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [row(header), row(widths.map((w) => '-'.repeat(w))), ...lines.map(row)].join('\n');
+  return markdownTable(header, lines);
 }
