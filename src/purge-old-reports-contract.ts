@@ -26,6 +26,7 @@ export const PURGE_LIMITS = {
   minRetentionDays: 30,
   maxRetentionDays: 3650,
   maxBatchSize: 10_000,
+  maxActivitiesPerRun: 1000,
 } as const;
 
 export const PURGE_DEFAULTS = {
@@ -36,13 +37,19 @@ export const PURGE_DEFAULTS = {
   retentionDays: 400,
   dryRun: false,
   batchSize: 1000,
-  /** Batches one activity deletes before it reports back, so a cancel takes effect within that many. */
+  /** Batches one activity deletes before it reports back with its cursor. */
   batchesPerActivity: 20,
+  /**
+   * Activities one run executes before it continues as new with its cursors and counts, so the
+   * history stays small (about 7 events an activity) however many rows there are.
+   */
+  activitiesPerRun: 100,
 } as const;
 
 const retentionRule = `must be a whole number of days from ${PURGE_LIMITS.minRetentionDays} to ${PURGE_LIMITS.maxRetentionDays}`;
 const retentionRequired = 'is required: the days of reports to keep (REPORT_RETENTION_DAYS)';
 const batchSizeRule = `must be a whole number from 1 to ${PURGE_LIMITS.maxBatchSize}`;
+const activitiesRule = `must be a whole number from 1 to ${PURGE_LIMITS.maxActivitiesPerRun}`;
 
 export const purgeOldReportsInputSchema = z
   .strictObject(
@@ -73,6 +80,13 @@ export const purgeOldReportsInputSchema = z
         .max(PURGE_LIMITS.maxBatchSize, batchSizeRule)
         .optional()
         .describe(`rows deleted per transaction (default ${PURGE_DEFAULTS.batchSize})`),
+      activitiesPerRun: z
+        .number({ error: activitiesRule })
+        .int(activitiesRule)
+        .min(1, activitiesRule)
+        .max(PURGE_LIMITS.maxActivitiesPerRun, activitiesRule)
+        .optional()
+        .describe(`activities (of ${PURGE_DEFAULTS.batchesPerActivity} batches each) a run executes before it continues as new, keeping its history small (default ${PURGE_DEFAULTS.activitiesPerRun})`),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
   )
@@ -90,6 +104,7 @@ export interface ResolvedPurgeInput {
   customerIds: number[] | null;
   dryRun: boolean;
   batchSize: number;
+  activitiesPerRun: number;
 }
 
 /**
@@ -117,6 +132,7 @@ export function resolvePurgeInput(raw: unknown, now: Date): ResolvedPurgeInput {
     customerIds: ids ? [...ids].sort((a, b) => a - b) : null,
     dryRun: input.dryRun ?? PURGE_DEFAULTS.dryRun,
     batchSize: input.batchSize ?? PURGE_DEFAULTS.batchSize,
+    activitiesPerRun: input.activitiesPerRun ?? PURGE_DEFAULTS.activitiesPerRun,
   };
 }
 
@@ -136,6 +152,7 @@ export function purgeWorkflowInput(resolved: ResolvedPurgeInput): PurgeOldReport
     ...(resolved.customerIds ? { customerIds: resolved.customerIds } : {}),
     dryRun: resolved.dryRun,
     batchSize: resolved.batchSize,
+    ...(resolved.activitiesPerRun !== PURGE_DEFAULTS.activitiesPerRun ? { activitiesPerRun: resolved.activitiesPerRun } : {}),
   };
 }
 
@@ -153,7 +170,7 @@ export interface PurgeOldReportsSummary {
   wouldDelete: PurgeCounts;
   reportRowsDeleted: number;
   emailRecordsDeleted: number;
-  /** True when the run was cancelled: it stopped between activities, and the counts say what was deleted. */
+  /** True when the run was cancelled: it stopped between batches, and the counts say what was deleted. */
   cancelled: boolean;
 }
 

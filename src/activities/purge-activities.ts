@@ -21,7 +21,9 @@ export interface PurgeBatchesRequest<Cursor> extends PurgeScope {
  * Runs one activity's batches: a retry resumes from the progress its failed attempt last
  * heartbeated (rather than the workflow's older cursor), and a cancel or a timeout, which
  * reaches the attempt through a heartbeat's response, stops it between batches, so an attempt
- * the server gave up on does not keep deleting alongside its retry.
+ * the server gave up on does not keep deleting alongside its retry. Stopped, it returns its
+ * progress: the workflow (which waits for a cancelled activity to complete) learns what was
+ * deleted; after a timeout the server drops the result and the retry resumes from the heartbeat.
  */
 async function purgeBatches<Cursor>(
   request: PurgeBatchesRequest<Cursor>,
@@ -30,11 +32,9 @@ async function purgeBatches<Cursor>(
   const context = Context.current();
   const { batchSize, maxBatches, resume: fromWorkflow, ...scope } = request;
   const resume = (context.info.heartbeatDetails as PurgeProgress<Cursor> | undefined) ?? fromWorkflow;
-  const result = await whileHeartbeating<PurgeProgress<Cursor>, PurgeProgress<Cursor>>((report) =>
+  return whileHeartbeating<PurgeProgress<Cursor>, PurgeProgress<Cursor>>((report) =>
     purge(scope, { batchSize, maxBatches, ...(resume ? { resume } : {}), onBatchDone: report, signal: context.cancellationSignal }),
   );
-  context.cancellationSignal.throwIfAborted();
-  return result;
 }
 
 /** Thin wrappers around ReportPurge: each calls it, heartbeats between batches, logs one line. */

@@ -18,7 +18,7 @@ function problemsOf(raw: unknown) {
 
 describe('resolvePurgeInput', () => {
   it('fills every default but the retention: every customer, deleting in batches of 1000, counting from the UTC day of `now`', () => {
-    expect(resolvePurgeInput({ retentionDays: 400 }, now)).toEqual({ retentionDays: 400, asOf: '2026-11-05', cutoff: '2025-10-01', customerIds: null, dryRun: false, batchSize: 1000 });
+    expect(resolvePurgeInput({ retentionDays: 400 }, now)).toEqual({ retentionDays: 400, asOf: '2026-11-05', cutoff: '2025-10-01', customerIds: null, dryRun: false, batchSize: 1000, activitiesPerRun: 100 });
   });
 
   it("counts the cutoff from the UTC day, whatever the hour: 23:59 and 00:00 UTC are a day apart", () => {
@@ -28,7 +28,7 @@ describe('resolvePurgeInput', () => {
 
   it('sorts customer ids and keeps the rest as given', () => {
     expect(resolvePurgeInput({ customerIds: [9, 2], dryRun: true, batchSize: 10, retentionDays: 3650 }, now))
-      .toEqual({ retentionDays: 3650, asOf: '2026-11-05', cutoff: '2016-11-07', customerIds: [2, 9], dryRun: true, batchSize: 10 });
+      .toEqual({ retentionDays: 3650, asOf: '2026-11-05', cutoff: '2016-11-07', customerIds: [2, 9], dryRun: true, batchSize: 10, activitiesPerRun: 100 });
   });
 
   it.each([
@@ -45,6 +45,7 @@ describe('resolvePurgeInput', () => {
     [{ customerIds: [0] }, 'customerIds', 'customerIds.0'],
     [{ dryRun: 'yes' }, 'dryRun', 'dryRun must be true or false'],
     [{ batchSize: 10_001 }, 'batchSize', 'batchSize must be a whole number from 1 to 10000'],
+    [{ activitiesPerRun: 0 }, 'activitiesPerRun', 'activitiesPerRun must be a whole number from 1 to 1000'],
     [{ before: '2026-01-01' }, 'input', 'input unknown field(s): before'],
     ['everything', 'input', 'input must be a JSON object'],
   ])('refuses %j, naming the field and the rule', (raw, field, message) => {

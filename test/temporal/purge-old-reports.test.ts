@@ -10,12 +10,17 @@ import { purgeProgressQuery } from '../../src/workflows/purge-progress.js';
 import { purgeSnapshot, seedPurgeData } from '../support/purge-data.js';
 import { startTemporalTestEnv, workflowFailure, type TemporalTestEnv } from '../support/temporal.js';
 
-/** The real service, except that deleting report rows waits while `gate` is set: lets a test look at (or cancel) a run mid-way. */
+/**
+ * The real service, except that deleting report rows waits while `gate` is set: lets a test look
+ * at (or cancel) a run mid-way. `signal` is the activity's cancellation signal of the call waiting.
+ */
 class GatedPurge extends ReportPurge {
   gate: Promise<void> | null = null;
   reached: () => void = () => undefined;
+  signal: AbortSignal | undefined;
   override async deleteReportRows(scope: PurgeScope, options: PurgeBatchesOptions<ReportRowCursor>) {
     if (this.gate) {
+      this.signal = options.signal;
       this.reached();
       await this.gate;
     }
@@ -81,7 +86,7 @@ describe('purgeOldReports on the real dev server', () => {
     expect(rows).toEqual([{ customer_id: 1, n: 10 }, { customer_id: 2, n: 10 }, { customer_id: 4, n: 10 }]);
   });
 
-  it('answers the progress query mid-run, and a cancel stops it after the activity in flight', async () => {
+  it('answers the progress query mid-run, and a cancel reaches the activity in flight, which stops before its next batch', async () => {
     let open!: () => void;
     gated.gate = new Promise((resolve) => (open = resolve));
     const reached = new Promise<void>((resolve) => (gated.reached = resolve));
@@ -90,16 +95,66 @@ describe('purgeOldReports on the real dev server', () => {
       await reached;
       expect(await handle.query(purgeProgressQuery)).toMatchObject({ phase: 'deleting report rows', cutoff, reportRowsToDelete: 40, reportRowsDeleted: 0 });
       await handle.cancel();
+      // The activity hears of the cancel through its next heartbeat (every 2 s).
+      const heard = await new Promise<boolean>((resolve) => {
+        if (gated.signal?.aborted) return resolve(true);
+        const timer = setTimeout(() => resolve(false), 10_000);
+        gated.signal?.addEventListener('abort', () => (clearTimeout(timer), resolve(true)));
+      });
       gated.gate = null;
       open();
+      expect(heard).toBe(true);
       const summary: PurgeOldReportsSummary = await handle.result();
-      // The activity in flight finished its 20 batches; nothing after it ran.
-      expect(summary).toMatchObject({ cancelled: true, reportRowsDeleted: 20, emailRecordsDeleted: 0 });
+      // It was told before its first batch: nothing deleted, and no activity after it ran.
+      expect(summary).toMatchObject({ cancelled: true, reportRowsDeleted: 0, emailRecordsDeleted: 0 });
       expect(purgeOldReportsJob.summary.outcome(summary)).toBe('cancelled');
+      const { rows } = await env.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM daily_reports WHERE report_date < $1`, [cutoff]);
+      expect(rows[0]!.n).toBe(40);
     } finally {
       gated.gate = null;
       open?.();
     }
+  });
+
+  it('continues as new every activitiesPerRun activities, carrying cursors and counts, and deletes exactly the old rows', async () => {
+    const before = await purgeSnapshot(env.db.pool);
+    // Batches of one row, two activities per run: 3 activities of report rows and 2 of email records, over 3 runs.
+    const { handle } = await start({ retentionDays: 30, batchSize: 1, activitiesPerRun: 2 });
+    const summary: PurgeOldReportsSummary = await handle.result();
+    expect(summary).toEqual({
+      cutoff, retentionDays: 30, dryRun: false, wouldDelete: { reportRows: 40, emailRecords: 36 },
+      reportRowsDeleted: 40, emailRecordsDeleted: 36, cancelled: false,
+    });
+    // Exactly the old rows and the records sent and ending before the cutoff are gone.
+    const cutoffStart = Date.parse(`${cutoff}T00:00:00Z`);
+    const { rows: emails } = await env.db.pool.query<{ key: string; period_to: string; sent_at: Date; state: string }>(
+      `SELECT idempotency_key AS key, period_to::text, sent_at, state FROM report_emails`);
+    expect(emails.filter((e) => e.period_to < cutoff && e.sent_at.getTime() < cutoffStart && e.state === 'sent')).toEqual([]);
+    expect(await purgeSnapshot(env.db.pool)).toEqual({
+      reports: before.reports.filter((key) => key.split(' ')[1]! >= cutoff),
+      emails: before.emails.filter((key) => emails.some((e) => e.key === key)),
+    });
+    expect((await purgeSnapshot(env.db.pool)).emails).toHaveLength(before.emails.length - 36);
+    // Three runs: the first two continued as new.
+    const runs: string[] = [];
+    for (let runId: string | undefined = (await handle.describe()).runId; runId; ) {
+      runs.unshift(runId);
+      const history = await env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+      runId = history.events![0]!.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
+    }
+    expect(runs).toHaveLength(3);
+    expect(await handle.query(purgeProgressQuery)).toMatchObject({ phase: 'done', reportRowsDeleted: 40, emailRecordsDeleted: 36 });
+  });
+
+  it('refuses a second argument (the continue-as-new state) on a first run', async () => {
+    const before = await purgeSnapshot(env.db.pool);
+    const handle = await env.client.workflow.start('purgeOldReports', {
+      taskQueue: env.taskQueue, workflowId: `purge-forged-${Date.now()}`,
+      args: [{ retentionDays: 30 }, { input: { cutoff: today, customerIds: null, dryRun: false, batchSize: 1, activitiesPerRun: 1 }, wouldDelete: { reportRows: 0, emailRecords: 0 }, reportRows: null, emailRecords: null }],
+    });
+    const failure = await handle.result().then(() => undefined, (e: unknown) => (e as { cause?: { type?: string; message?: string } }).cause);
+    expect(failure).toMatchObject({ type: 'InvalidInput', message: expect.stringContaining('purgeOldReports takes one argument') });
+    expect(await purgeSnapshot(env.db.pool)).toEqual(before);
   });
 
   it.each([
