@@ -11,6 +11,7 @@ import { workerPoolSize } from '../src/worker.js';
 import type { Transporter } from 'nodemailer';
 import { INSERT_REPORT_ROWS, PURGE_REPORT_ROWS } from '../src/services/report-sql.js';
 import { BENCH_END_DATE, BenchData, activeCustomerIds, benchPeriod, checkReports, resetReports, type BenchPeriod, type ReportCheck } from './bench-data.js';
+import { cleanupsOnExit } from './cleanups.js';
 import { startBenchStack, type BenchStack } from './bench-stack.js';
 import { durableRun, historyTimings, serverSideMs, singleCustomerRuns, spreadSample, type DurableRun } from './durable-variants.js';
 import { composeAllMessages, countSink, freshSink, mailDir, pooledTransport, rawSend, serviceSend, workerTransport } from './email-variants.js';
@@ -53,13 +54,7 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
   const parallelism = config.REPORT_PARALLELISM;
   // What the workflow resolves for these settings (the default shrinks for large batches).
   const batchesPerActivity = resolveRegenerateInput({ batchSize, parallelism }, new Date()).batchesPerActivity;
-  const cleanups: Array<() => Promise<unknown>> = [];
-  const cleanup = async () => {
-    for (const fn of cleanups.reverse()) await fn().catch((error) => logger.warn({ err: String(error) }, 'cleanup failed'));
-  };
-  const onSignal = () => void cleanup().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const cleanups = cleanupsOnExit(logger);
   try {
     say(`machine: ${cores} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`);
     say(`tuning: batch size ${batchSize} (REPORT_BATCH_SIZE), workflow parallelism ${parallelism} (REPORT_PARALLELISM), ${batchesPerActivity} batches per activity at most, ` +
@@ -246,9 +241,7 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
     say(`\nwrote ${options.out}`);
     return results;
   } finally {
-    await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    await cleanups.run();
   }
 }
 

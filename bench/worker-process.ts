@@ -11,6 +11,8 @@ export interface WorkerProcessOptions {
   logFile: string;
   /** Write a V8 CPU profile of the worker into this directory when it exits. */
   cpuProfileDir?: string;
+  /** More settings for the worker (e.g. the import bench's ORDERS_API_URL). */
+  env?: Record<string, string>;
 }
 
 const WORKER_SCRIPT = 'build/scripts/worker.js';
@@ -49,6 +51,7 @@ export class WorkerProcess {
       TEMPORAL_TASK_QUEUE: options.taskQueue,
       LOG_LEVEL: 'info',
       LOG_PRETTY: 'false',
+      ...options.env,
     };
     // Node refuses --cpu-prof in NODE_OPTIONS: it goes on the command line, with the worker's own flags.
     const profileFlags = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.cpuProfileDir)}`] : [];
@@ -73,6 +76,11 @@ export class WorkerProcess {
       if (mb > best.mb) best = { pid, mb };
     }
     return best;
+  }
+
+  /** Resident set size (VmRSS) of the worker process now, for sampling while it works. */
+  rssMb(): number {
+    return procStatusMb(this.pid, 'VmRSS');
   }
 
   logTail(lines = 20): string {
@@ -108,9 +116,14 @@ export class WorkerProcess {
 }
 
 function vmHwmMb(pid: number): number {
+  return procStatusMb(pid, 'VmHWM');
+}
+
+/** A memory line of /proc/<pid>/status in MB; 0 when the process is gone. */
+function procStatusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? 0);
+    const kb = Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? 0);
     return kb / 1024;
   } catch {
     return 0;

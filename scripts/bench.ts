@@ -1,11 +1,26 @@
 // `npm run bench`: regenerating every customer's reports, our way and the alternatives,
 // on one deterministic data set; writes bench-results.json (see BENCHMARKS.md).
+// `npm run bench -- --only import`: importing the shop's orders; writes bench-import-results.json.
 import path from 'node:path';
+import { runImportBench } from '../bench/import-bench.js';
 import { runBench } from '../bench/run-bench.js';
+import { IMPORT_DEFAULTS, IMPORT_LIMITS } from '../src/import-orders-contract.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
+import { InvalidArgumentError } from 'commander';
 import { positiveInt, strictProgram, usageError } from '../src/cli/flags.js';
 
-const program = strictProgram('bench', 'Benchmark report regeneration and emails: durable-jobs against the SQL lower bound and the alternatives.')
+const BENCHES = ['report', 'import'] as const;
+type BenchName = (typeof BENCHES)[number];
+
+function benchNames(value: string): BenchName[] {
+  const names = value.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !BENCHES.includes(name as BenchName));
+  if (unknown.length > 0 || names.length === 0) throw new InvalidArgumentError(`--only takes ${BENCHES.join(', ')} (comma-separated), got '${value}'`);
+  return [...new Set(names as BenchName[])];
+}
+
+const program = strictProgram('bench', 'Benchmark report regeneration and emails, or the order import: durable-jobs against the SQL lower bound and the alternatives.')
+  .option('--only <names>', `which benchmarks to run, comma-separated: ${BENCHES.join(', ')} (default: report)`, benchNames, ['report'] as BenchName[])
   .option('--customers <n>', 'customers in the data set (every 17th inactive)', positiveInt('--customers'), 10_000)
   .option('--orders <n>', 'orders in the data set, exactly (skewed over customers)', positiveInt('--orders'), 1_000_000)
   .option('--days <n>', 'days of orders, and of the regenerated period', positiveInt('--days'), 30)
@@ -20,17 +35,62 @@ const program = strictProgram('bench', 'Benchmark report regeneration and emails
   .option('--no-email-workflow', 'skip the extra run of the workflow with emails on')
   .option('--profile', 'print per-activity timings from the workflow history and EXPLAIN ANALYZE of one batch')
   .option('--worker-cpu-prof <dir>', 'write a V8 CPU profile of the worker process into <dir>')
+  .option('--import-orders <n>', 'import: orders in the shop (its generator comes close; the actual count is reported)', positiveInt('--import-orders'), 1_000_000)
+  .option('--import-customers <n>', "import: the shop's customers (every 17th inactive)", positiveInt('--import-customers'), 10_000)
+  .option('--import-days <n>', "import: days of the shop's orders", positiveInt('--import-days'), 30)
+  .option('--import-naive-orders <n>', 'import: the row-by-row variant stops after this many orders', positiveInt('--import-naive-orders'), 100_000)
+  .option('--import-page-size <n>', `import: orders per API request (the job's default: ${IMPORT_DEFAULTS.pageSize})`, positiveInt('--import-page-size'), IMPORT_DEFAULTS.pageSize)
+  .option('--import-pages-per-activity <n>', `import: pages per activity (the job's default: ${IMPORT_DEFAULTS.pagesPerActivity})`, positiveInt('--import-pages-per-activity'), IMPORT_DEFAULTS.pagesPerActivity)
+  .option('--import-regenerate', 'import: also regenerate the report days the import touches (default: off, the bench measures the import)')
+  .option('--import-database <name>', "import: the import bench's own database on the same server", 'durable_jobs_bench_import')
+  .option('--import-out <file>', 'import: results file', 'bench-import-results.json')
   .parse();
 
 const flags = program.opts<{
   customers: number; orders: number; days: number; repeat: number; singleRuns: number; dataDir: string; pgPort: number;
   temporalPort: number; database: string; out: string; emailWorkflow: boolean; profile?: boolean; workerCpuProf?: string; emailCustomers?: number;
+  only: BenchName[]; importOrders: number; importCustomers: number; importDays: number; importNaiveOrders: number; importPageSize: number;
+  importPagesPerActivity: number; importRegenerate?: boolean; importDatabase: string; importOut: string;
 }>();
 if (!/^[a-z_][a-z0-9_]*$/.test(flags.database)) usageError(`--database must be a plain lower-case identifier, got '${flags.database}'`);
 if (flags.days > 366) usageError(`--days must be at most 366 (a run's longest period), got ${flags.days}`);
+if (!/^[a-z_][a-z0-9_]*$/.test(flags.importDatabase)) usageError(`--import-database must be a plain lower-case identifier, got '${flags.importDatabase}'`);
+if (flags.only.includes('report') && flags.only.includes('import') && flags.importDatabase === flags.database) {
+  usageError(`--import-database must differ from --database: the import bench empties its orders table`);
+}
+if (flags.importPageSize > IMPORT_LIMITS.maxPageSize) usageError(`--import-page-size must be at most ${IMPORT_LIMITS.maxPageSize} (the job's limit), got ${flags.importPageSize}`);
+if (flags.importPagesPerActivity > IMPORT_LIMITS.maxPagesPerActivity) {
+  usageError(`--import-pages-per-activity must be at most ${IMPORT_LIMITS.maxPagesPerActivity} (the job's limit), got ${flags.importPagesPerActivity}`);
+}
 
 runMain(async () => {
   const { config, logger } = bootstrap('bench', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  if (flags.only.includes('report')) await runReportBench(config, logger);
+  if (flags.only.includes('import')) {
+    await runImportBench(
+      {
+        orders: flags.importOrders,
+        customers: flags.importCustomers,
+        days: flags.importDays,
+        naiveOrders: flags.importNaiveOrders,
+        pageSize: flags.importPageSize,
+        pagesPerActivity: flags.importPagesPerActivity,
+        regenerate: Boolean(flags.importRegenerate),
+        profile: Boolean(flags.profile),
+        dataDir: path.resolve(flags.dataDir),
+        postgresPort: flags.pgPort,
+        temporalPort: flags.temporalPort,
+        database: flags.importDatabase,
+        out: flags.importOut,
+        workerCpuProfileDir: flags.workerCpuProf,
+      },
+      config,
+      logger,
+    );
+  }
+});
+
+async function runReportBench(config: Parameters<typeof runBench>[1], logger: Parameters<typeof runBench>[2]): Promise<void> {
   await runBench(
     {
       customers: flags.customers,
@@ -51,4 +111,4 @@ runMain(async () => {
     config,
     logger,
   );
-});
+}
