@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction } from '../../src/db/pool.js';
+import type { ImportOrdersSummary } from '../../src/import-orders-contract.js';
+import { importOrdersJob } from '../../src/jobs/import-orders.js';
+import { insertDemoCustomers } from '../../src/services/demo-data.js';
+import { startJob } from '../../src/temporal/start-job.js';
+import { reportRows, truthRows } from '../support/database.js';
+import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
+
+/**
+ * KNOWN BUG (found by the import fault suite's design, reported to the import job's owner):
+ * importOrderPages keeps the report days it collects only in memory and returns them with its
+ * result; its heartbeat details carry `{ apiCursor, counts }` but not the days. When an attempt
+ * commits a page with changes and then fails (429, 5xx, a cut body, PostgreSQL, kill -9), the
+ * retry resumes after that page (or re-reads it, finding it unchanged), so the days of the
+ * pages the failed attempt wrote are never regenerated: their reports stay stale.
+ * `it.fails` until fixed; then make it a plain `it`.
+ */
+let env: TemporalTestEnv;
+const CUSTOMERS = 20;
+
+beforeAll(async () => {
+  env = await startTemporalTestEnv({
+    shop: { customers: CUSTOMERS, days: 3, ordersPerCustomerPerDay: 2, endDate: '2026-11-10' },
+    // No overlap: the second import's first page is exactly the cursor's order, so its requests are known in advance.
+    settings: { ORDERS_API_MAX_REQUESTS_PER_SECOND: '200', ORDERS_IMPORT_OVERLAP_SECONDS: '0' },
+  });
+  await inTransaction(env.db.pool, (client) => insertDemoCustomers(client, CUSTOMERS));
+});
+afterAll(() => env?.close());
+
+let runs = 0;
+async function importOrders(input: { pageSize: number; pagesPerActivity: number }): Promise<ImportOrdersSummary> {
+  const { handle } = await startJob(env.client, importOrdersJob, input, { taskQueue: env.taskQueue, startedFrom: 'api', startedBy: 'test', now: new Date(Date.now() + runs++ * 1000) });
+  return (await handle.result()) as ImportOrdersSummary;
+}
+
+describe('import-orders: a retried page activity', () => {
+  it.fails('still regenerates the report days that its failed attempt had written', async () => {
+    await importOrders({ pageSize: 1000, pagesPerActivity: 10 });
+    // Two late orders: the next import reads [the cursor's own order], [late 1], [late 2], one a page.
+    await env.shop!.addOrder({ customerId: 3, createdAt: '2026-11-09T12:00:00.000Z', amount: '42.50', sku: 'LATE-1' });
+    await env.shop!.addOrder({ customerId: 4, createdAt: '2026-11-08T12:00:00.000Z', amount: '17.25', sku: 'LATE-2' });
+    const before = await env.shop!.requestCounts();
+    // Two requests pass, the third (after late 1's page committed) gets a 429 with Retry-After 5 s.
+    await env.shop!.rateLimit({ perSecond: 0.2, burst: 2 });
+    try {
+      const summary = await importOrders({ pageSize: 1, pagesPerActivity: 10 });
+      expect(summary.inserted).toBe(2);
+    } finally {
+      await env.shop!.reset();
+    }
+    const after = await env.shop!.requestCounts();
+    expect((after.byStatus[429] ?? 0) - (before.byStatus[429] ?? 0)).toBeGreaterThan(0); // the fault bit
+    // Customer 3's day of late 1 must have been regenerated: its row equals its truth.
+    const truth = await truthRows(env.db.pool, [3, 4], '2026-11-07', '2026-11-11');
+    const reports = await reportRows(env.db.pool, [3, 4], '2026-11-07', '2026-11-11');
+    expect(reports).toEqual(truth.filter((row) => reports.some((r) => r.customer_id === row.customer_id && r.report_date === row.report_date)));
+    expect(truth.filter((row) => row.order_count > 0).every((row) => reports.some((r) => r.customer_id === row.customer_id && r.report_date === row.report_date))).toBe(true);
+  }, 90_000);
+});
