@@ -14,6 +14,7 @@ import { reportRows, testLogger, truthRows } from '../support/database.js';
  * Nothing here is about time: CI machines are too noisy for that.
  */
 const database = `dj_bench_test_${crypto.randomBytes(4).toString('hex')}`;
+const importDatabase = `${database}_import`;
 const adminUrl = inject('postgresAdminUrl');
 const benchUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
 
@@ -21,26 +22,28 @@ afterAll(async () => {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await admin.query(`DROP DATABASE IF EXISTS ${importDatabase} WITH (FORCE)`);
   await admin.end();
 });
 
-it('npm run bench runs every variant on a tiny data set and writes bench-results.json', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dj-bench-'));
-  const out = path.join(dir, 'bench-results.json');
-  const child = spawn(
-    'node_modules/.bin/tsx',
-    ['scripts/bench.ts', '--customers', '60', '--orders', '3000', '--days', '3', '--repeat', '1', '--single-runs', '5',
-      '--database', database, '--data-dir', dir, '--out', out],
-    {
-      // The test run's PostgreSQL server and Temporal dev server, with the bench's own database.
-      env: { ...process.env, DATABASE_URL: adminUrl, TEMPORAL_ADDRESS: inject('temporalAddress'), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+/** `npm run bench -- <args>` on the test run's PostgreSQL server and Temporal dev server, with the bench's own databases. */
+async function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn('node_modules/.bin/tsx', ['scripts/bench.ts', ...args], {
+    env: { ...process.env, DATABASE_URL: adminUrl, TEMPORAL_ADDRESS: inject('temporalAddress'), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, output };
+}
+
+it('npm run bench runs every variant on a tiny data set and writes bench-results.json', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dj-bench-'));
+  const out = path.join(dir, 'bench-results.json');
+  const { code, output } = await runBench(['--customers', '60', '--orders', '3000', '--days', '3', '--repeat', '1', '--single-runs', '5',
+    '--database', database, '--data-dir', dir, '--out', out]);
   expect(code, output).toBe(0);
 
   const results = JSON.parse(fs.readFileSync(out, 'utf8'));
@@ -80,3 +83,47 @@ it('npm run bench runs every variant on a tiny data set and writes bench-results
   }
   fs.rmSync(dir, { recursive: true, force: true });
 }, 240_000);
+
+it('npm run bench -- --only import imports every order of a tiny shop three ways and writes bench-import-results.json', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dj-bench-import-'));
+  const out = path.join(dir, 'bench-import-results.json');
+  // --profile adds the two diagnostic loops and the history profile; the naive cap is above the shop's count, so it imports everything too.
+  const { code, output } = await runBench(['--only', 'import', '--import-orders', '2000', '--import-customers', '40', '--import-days', '3', '--import-naive-orders', '100000',
+    '--profile', '--import-database', importDatabase, '--data-dir', dir, '--import-out', out, '--out', path.join(dir, 'unused.json')]);
+  expect(code, output).toBe(0);
+  // --only import runs the import bench alone: the report bench writes nothing.
+  expect(fs.existsSync(path.join(dir, 'unused.json'))).toBe(false);
+
+  const results = JSON.parse(fs.readFileSync(out, 'utf8'));
+  const orders: number = results.orders;
+  // The shop's generator comes close to the count asked for, not exactly.
+  expect(orders).toBeGreaterThan(1500);
+  expect(orders).toBeLessThan(2500);
+  const number = expect.any(Number);
+  const variant = { orders, ms: number, rows_per_s: number, x_lower_bound: number };
+  expect(results).toStrictEqual({
+    customers: 40,
+    orders,
+    page_size: 500,
+    pages_per_activity: 20,
+    regenerate: false,
+    variants: { lower_bound: variant, naive_row_by_row: variant, durable_jobs: variant, service_loop: variant, service_loop_prefetch: variant },
+    worker_rss_mb: { peak: number, at_early: number, at_end: number, growth: number, early_orders: number },
+  });
+  expect(results.worker_rss_mb.peak).toBeGreaterThan(0);
+  // The bench verified each variant's rows (count and content checksum) before its time counted.
+  for (const name of ['lower_bound', 'naive_row_by_row', 'durable_jobs', 'service_loop', 'service_loop_prefetch']) {
+    expect(output).toMatch(new RegExp(`verified ${name} +\\S+ \\S+ +${orders} orders in ${Math.ceil(orders / 500)} pages, content = the shop's`));
+  }
+  // And the orders the last variant left are exactly the shop's, by a query of the test's own.
+  const pool = createPool(Object.assign(new URL(adminUrl), { pathname: `/${importDatabase}` }).toString(), testLogger, 1);
+  try {
+    const { rows } = await pool.query<{ n: number; distinct_ids: number; min: number; max: number }>(
+      "SELECT count(*)::int AS n, count(DISTINCT id)::int AS distinct_ids, min(id)::int AS min, max(id)::int AS max FROM orders WHERE status = 'placed'",
+    );
+    expect(rows[0]).toEqual({ n: orders, distinct_ids: orders, min: 1, max: orders });
+  } finally {
+    await pool.end();
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}, 300_000);
