@@ -5,6 +5,7 @@ import type { AdminUsers } from '../services/admin-users.js';
 import type { AuditLog } from '../services/audit-log.js';
 import type { CustomerDirectory } from '../services/customer-directory.js';
 import type { CustomerSelection } from '../services/customer-selection.js';
+import type { OrderImport } from '../services/order-import.js';
 import type { ReportRows } from '../services/report-rows.js';
 import { cookieSecure, type CookieSecureSetting } from './auth.js';
 import type { RunTarget } from './run-history.js';
@@ -34,6 +35,8 @@ export interface AdminContext {
   directory: CustomerDirectory;
   selection: CustomerSelection;
   reportRows: ReportRows;
+  /** The import's quarantine (listQuarantined), for the quarantine page. */
+  orderImport: OrderImport;
   temporal: RunTarget;
   /** The deployment's settings, for each job's `defaultsFromConfig` (REPORT_RETENTION_DAYS…). */
   config: Config;

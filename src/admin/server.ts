@@ -11,6 +11,7 @@ import { AdminUsers } from '../services/admin-users.js';
 import { AuditLog } from '../services/audit-log.js';
 import { CustomerDirectory } from '../services/customer-directory.js';
 import { CustomerSelection } from '../services/customer-selection.js';
+import { OrderImport } from '../services/order-import.js';
 import { ReportRows } from '../services/report-rows.js';
 import { isApiRequest, registerAuthentication } from './auth.js';
 import { sendHtml, type AdminContext, type AdminSettings } from './context.js';
@@ -18,6 +19,7 @@ import type { RunTarget } from './run-history.js';
 import { accountRoutes } from './routes/account.js';
 import { assetRoutes } from './routes/assets.js';
 import { customerRoutes } from './routes/customers.js';
+import { quarantineRoutes } from './routes/quarantine.js';
 import { runRoutes } from './routes/runs.js';
 import { signInRoutes } from './routes/sign-in.js';
 import { SignInThrottle } from './sign-in-throttle.js';
@@ -56,6 +58,7 @@ export function buildAdminServer(deps: AdminServerDeps): FastifyInstance {
     directory: new CustomerDirectory(deps.pool),
     selection: new CustomerSelection(deps.pool),
     reportRows: new ReportRows(deps.pool),
+    orderImport: new OrderImport(deps.pool),
     temporal: deps.temporal,
     config: deps.config,
     settings: deps.settings,
@@ -89,6 +92,7 @@ export function buildAdminServer(deps: AdminServerDeps): FastifyInstance {
     accountRoutes(scope, ctx);
     customerRoutes(scope, ctx);
     runRoutes(scope, ctx);
+    quarantineRoutes(scope, ctx);
 
     scope.setNotFoundHandler(async (request, reply) => {
       if (isApiRequest(request)) return reply.code(404).send({ error: 'not found' });

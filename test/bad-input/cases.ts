@@ -339,6 +339,13 @@ export const adminCases: AdminCase[] = [
   // The runs list's filters: a value outside the registry or the fixed lists is ignored, never put into the visibility query.
   { label: 'runs: a job kind that looks like a query', method: 'GET', url: `/runs?kind=${encodeURIComponent("x') OR WorkflowType != ('")}`, status: 200, messages: ['Runs of every job'] },
   { label: 'runs: a job kind the registry does not know', method: 'GET', url: '/runs?kind=no-such-job', status: 200, messages: ['Runs of every job'] },
+  // The quarantine's retry (an import-orders run with retryQuarantined; its input is fixed by the route) and its list's paging.
+  { label: 'quarantine retry: a viewer', method: 'POST', url: '/quarantine/retry', form: {}, as: 'viewer', status: 403, messages: ['Your role (viewer) can look at reports but not start runs of import-orders'] },
+  { label: 'quarantine retry: no CSRF token', method: 'POST', url: '/quarantine/retry', form: { _csrf: null }, status: 403, messages: ['This form expired or did not come from this site'] },
+  { label: 'quarantine retry: a forged CSRF token', method: 'POST', url: '/quarantine/retry', form: { _csrf: 'forged-token' }, status: 403, messages: ['This form expired or did not come from this site'] },
+  { label: "quarantine retry: another browser's CSRF token", method: 'POST', url: '/quarantine/retry', form: {}, as: 'operator-with-another-csrf', status: 403, messages: ['This form expired or did not come from this site'] },
+  { label: 'quarantine retry: nobody signed in', method: 'POST', url: '/quarantine/retry', form: {}, as: 'anonymous', status: 303, messages: [] },
+  { label: 'quarantine: a page position that looks like SQL', method: 'GET', url: `/quarantine?after=${encodeURIComponent('1 OR 1=1')}`, status: 400, messages: ["after must be a record id (a whole number), got '1 OR 1=1'"] },
   // Sign-in and password forms.
   { label: 'sign-in with an empty email', method: 'POST', url: '/sign-in', form: { email: '', password: 'whatever-whatever' }, as: 'anonymous', status: 401, messages: ['Wrong email or password.'] },
   { label: 'sign-in with SQL for an email', method: 'POST', url: '/sign-in', form: { email: "' OR 1=1 --", password: "' OR 1=1 --" }, as: 'anonymous', status: 401, messages: ['Wrong email or password.'] },

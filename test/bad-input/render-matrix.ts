@@ -19,7 +19,7 @@ function adminInput(testCase: AdminCase): string {
     .map(([name, value]) => [value].flat().map((one) => `${name}=${one}`).join('&'))
     .join('&');
   const omitted = Object.entries(testCase.form ?? {}).filter(([, value]) => value === null).map(([name]) => ` (no ${name})`).join('');
-  return `POST ${url} ${fields}${omitted}`;
+  return `POST ${url}${fields ? ` ${fields}` : ''}${omitted}`;
 }
 
 function adminOutcome(testCase: AdminCase): string {

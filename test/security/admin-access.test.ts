@@ -39,6 +39,9 @@ const ACCESS: Record<string, Access> = {
   'HEAD /runs': 'signed-in',
   'GET /api/runs/:workflowId': 'signed-in',
   'HEAD /api/runs/:workflowId': 'signed-in',
+  'GET /quarantine': 'signed-in',
+  'HEAD /quarantine': 'signed-in',
+  'POST /quarantine/retry': 'operator',
 };
 /** Routes a user may reach while a one-time password still has to be replaced. */
 const DURING_PASSWORD_CHANGE = ['GET /account/password', 'HEAD /account/password', 'POST /account/password', 'POST /sign-out'];

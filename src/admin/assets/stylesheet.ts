@@ -48,4 +48,5 @@ export const STYLESHEET = `
   section.card.narrow { max-width: 420px; margin: 40px auto; }
   section.card.medium { max-width: 480px; margin: 30px auto; }
   svg.chart { max-width: 720px; }
+  pre.payload { margin: 4px 0 0; max-width: 420px; max-height: 300px; overflow: auto; white-space: pre-wrap; word-break: break-all; font-size: 12px; background: #f6f7f9; padding: 6px 8px; border-radius: 4px; }
 `;

@@ -2,11 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { LIMITS } from '../../contracts.js';
 import { daysBetween, isCalendarDate } from '../../dates.js';
 import { refusedCustomers } from '../../jobs/customer-rule.js';
-import type { AnyJob } from '../../jobs/job-definition.js';
-import type { AuditAction } from '../../services/audit-log.js';
 import { RunAlreadyRunningError } from '../../temporal/runs.js';
-import { startResolvedJob } from '../../temporal/start-job.js';
 import { InvalidInputError } from '../../validation.js';
+import { roleRefusalMessage, startAuditedFromAdmin } from '../admin-start.js';
 import { csrfToken, queryField, sendHtml, type AdminContext } from '../context.js';
 import { defaultRange, loadCustomerPage, readRange } from '../customer-page.js';
 import {
@@ -17,8 +15,6 @@ import { customersPage } from '../views/customers.js';
 import { errorPage } from '../views/error.js';
 
 const PAGE_SIZE = 25;
-/** How long a start may wait for Temporal before the page says it is unreachable. */
-const START_DEADLINE_MS = 10_000;
 
 export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
   app.get('/', async (_request, reply) => reply.redirect('/customers', 303));
@@ -61,7 +57,7 @@ export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
       return sendHtml(reply.code(404), errorPage({ status: 404, message: `No job '${request.params.kind}' can be started from this page.`, user, csrfToken: token }));
     }
     const { job } = form;
-    const action = auditAction(job);
+    const action = job.kind; // the audit action of a start is its job's kind
     const now = ctx.now();
     const customerId = parseCustomerId(request.params.id);
     // Every start asked for is audited, a refused one too, with what was asked.
@@ -69,10 +65,7 @@ export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
       ctx.audit.record({ actor, email: user.email, action, outcome: `refused: ${reason}`, customerId, parameters });
     if (!mayStart(user, job)) {
       await refused(`role ${user.role} may not start runs`, {});
-      const roles = job.doors.form!.roles.join(' or ');
-      return sendHtml(reply.code(403), errorPage({
-        status: 403, message: `Your role (${user.role}) can look at reports but not start runs of ${job.kind}; ask someone with the role ${roles}.`, user, csrfToken: token,
-      }));
+      return sendHtml(reply.code(403), errorPage({ status: 403, message: roleRefusalMessage(user, job), user, csrfToken: token }));
     }
     // The id is checked here, not trusted from the page it came from: an edited form is just input.
     const posted = readForm(form, request.body);
@@ -105,19 +98,7 @@ export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
     const workflowInput = job.workflowInput(resolved) as Record<string, unknown>;
     let workflowId: string;
     try {
-      workflowId = await ctx.audit.recordStart(
-        { actor, action, customerId, parameters: startedParameters(form, workflowInput) },
-        // A deadline, so an unreachable Temporal is answered in seconds rather than after the client's retries.
-        () => ctx.temporal.client.withDeadline(Date.now() + START_DEADLINE_MS, async () => {
-          const handle = await startResolvedJob(ctx.temporal.client, job, resolved, {
-            taskQueue: ctx.temporal.taskQueue, startedFrom: 'admin', startedBy: user.email, now,
-          });
-          return handle.workflowId;
-        }),
-        (error) => error instanceof RunAlreadyRunningError
-          ? { reason: 'already running', workflowId: error.workflowId }
-          : { reason: `Temporal did not start it (${error instanceof Error ? error.message : String(error)})` },
-      );
+      workflowId = await startAuditedFromAdmin(ctx, { user, job, resolved, customerId, parameters: startedParameters(form, workflowInput), now });
     } catch (error) {
       const running = error instanceof RunAlreadyRunningError;
       // One manual run per job, scope and period at a time: show the one that is running.
@@ -132,11 +113,6 @@ export function customerRoutes(app: FastifyInstance, ctx: AdminContext): void {
     const range = viewRangeAround(defaultRange(now), workflowInput);
     return reply.redirect(`/customers/${customerId}?from=${range.from}&to=${range.to}&run=${encodeURIComponent(workflowId)}`, 303);
   });
-}
-
-/** The audit action of a start is its job's kind. */
-function auditAction(job: AnyJob): AuditAction {
-  return job.kind;
 }
 
 function parseCustomerId(text: string): number | null {

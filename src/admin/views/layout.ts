@@ -8,13 +8,14 @@ export interface PageFrame {
   /** For the sign-out form in the header. */
   csrfToken?: string;
   /** Which nav entry is current. */
-  section?: 'customers' | 'runs';
+  section?: 'customers' | 'runs' | 'quarantine';
 }
 
 export function layout(frame: PageFrame, body: SafeHtml): SafeHtml {
   const nav = frame.user
     ? html`<a href="/customers" class="${frame.section === 'customers' ? 'current' : ''}">Customers</a>
         <a href="/runs" class="${frame.section === 'runs' ? 'current' : ''}">Runs</a>
+        <a href="/quarantine" class="${frame.section === 'quarantine' ? 'current' : ''}">Quarantine</a>
         <span class="who"><span>${frame.user.email} (${frame.user.role})</span><a href="/account/password">Password</a>
           <form method="post" action="/sign-out"><input type="hidden" name="_csrf" value="${frame.csrfToken ?? ''}"><button type="submit">Sign out</button></form></span>`
     : html``;
