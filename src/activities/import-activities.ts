@@ -7,7 +7,21 @@ import { CorrectionsHeldElsewhereError, type ReportCorrections } from '../servic
 import { whileHeartbeating } from './heartbeats.js';
 
 /** What the activity needs of the import service (OrderImport, src/services/order-import.ts). */
+/** The days changed and not regenerated yet, as the workflow regenerates them. */
+export interface PendingDays {
+  takenAt: string;
+  days: Array<{
+    day: string;
+    /** Active customers to regenerate (none: only inactive ones changed), or all. */
+    customerIds: number[] | 'all';
+    /** What was read, to forget once regenerated. */
+    taken: number[] | 'all';
+  }>;
+}
+
 export interface PageWriter {
+  takeAffectedDays(source: string, maxCustomersPerDay: number): Promise<{ takenAt: string; days: Array<{ day: string; customerIds: number[] | 'all' }> }>;
+  clearAffectedDays(request: { source: string; day: string; customerIds: number[] | 'all'; takenAt: string }): Promise<number>;
   retryQuarantined(request: { source: string }): Promise<{
     inserted: number; updated: number; unchanged: number; cancelled: number; resolvedIds: number[]; stillQuarantined: number; retried: number; affected: AffectedDay[];
   }>;
@@ -64,7 +78,7 @@ export function createImportActivities(services: ImportServices) {
       const context = Context.current();
       const resumed = context.info.heartbeatDetails as PagesProgress | undefined;
       try {
-        return await services.sourceLock.withLock(request.source, () =>
+        return await services.sourceLock.withLock(request.source, (lockLost) =>
           whileHeartbeating<ImportPagesResult, PagesProgress>(async (report) => {
             const counts = resumed?.counts ?? emptyImportCounts();
             const days = new Map<string, Set<number> | 'all'>();
@@ -78,6 +92,7 @@ export function createImportActivities(services: ImportServices) {
             for (let page = 0; page < request.maxPages; page++) {
               await pace(context.cancellationSignal);
               if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+              if (lockLost.aborted) throw lockLost.reason;
               const fetched = await services.ordersApi.fetchPage({ limit: request.pageSize, signal: context.cancellationSignal, ...(apiCursor ? { cursor: apiCursor } : { updatedSince }) });
               // A window stops at its end; a record past it (and all after it) is left for later.
               const inWindow = fetched.records.filter((record) => !(updatedAtOf(record) > until));
@@ -123,6 +138,25 @@ export function createImportActivities(services: ImportServices) {
         ...emptyImportCounts(), inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, cancelled: result.cancelled,
         resolvedFromQuarantine: result.resolvedIds.length, apiCursor: null, caughtUp: false, days: await reportDays(services, days),
       };
+    },
+
+    /** The report days imports changed and nobody regenerated yet (recorded with their pages). */
+    async takeAffectedDays(request: { source: string }): Promise<PendingDays> {
+      const pending = await services.orderImport.takeAffectedDays(request.source, MAX_CUSTOMERS_PER_DAY);
+      const named = [...new Set(pending.days.flatMap((day) => (day.customerIds === 'all' ? [] : day.customerIds)))];
+      const unavailable = new Set((named.length > 0 ? await services.customerSelection.findUnavailable(named) : []).map((c) => c.customerId));
+      log.info('report days to regenerate', { days: pending.days.length });
+      return {
+        takenAt: pending.takenAt,
+        days: pending.days.map(({ day, customerIds }) => ({
+          day, taken: customerIds, customerIds: customerIds === 'all' ? 'all' : customerIds.filter((id) => !unavailable.has(id)),
+        })),
+      };
+    },
+
+    /** A regenerated day's recorded changes, forgotten (changes recorded after `takenAt` stay). */
+    async clearAffectedDays(request: { source: string; day: string; taken: number[] | 'all'; takenAt: string }): Promise<number> {
+      return services.orderImport.clearAffectedDays({ source: request.source, day: request.day, customerIds: request.taken, takenAt: request.takenAt });
     },
 
     /** Before a changed day is regenerated: the reports its customers were already sent, kept for their corrections. */

@@ -118,6 +118,7 @@ export class OrderImport {
         const stored = await lockCursor(client, request.source);
         const { valid, bad } = await readRecords(client, request.records);
         const written = await writeOrders(client, valid);
+        await recordAffectedDays(client, request.source, written.affected);
         await quarantine(client, request.source, bad);
         const advance = cursorAfter !== null && (stored === null || isAfter(cursorAfter, stored));
         const cursor = advance ? cursorAfter : stored;
@@ -128,6 +129,37 @@ export class OrderImport {
       },
       { rollback: request.dryRun },
     );
+  }
+
+  /**
+   * The report days changed by imports of `source` and not regenerated yet, per day: the
+   * customers (at most `maxCustomersPerDay`, else all of that day), and the moment they were
+   * read, which `clearAffectedDays` needs.
+   */
+  async takeAffectedDays(source: string, maxCustomersPerDay: number): Promise<{ takenAt: string; days: Array<{ day: string; customerIds: number[] | 'all' }> }> {
+    // Under the source's cursor lock, which every page holds until it commits: a page still
+    // writing is waited for, so every day recorded before `takenAt` is seen here, and a later
+    // one is recorded after it (and survives clearAffectedDays).
+    return inTransaction(this.pool, async (client) => {
+      await lockCursor(client, source);
+      const { rows: [clock] } = await client.query<{ taken_at: string }>(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS taken_at`);
+      const { rows } = await client.query<{ day: string; customer_ids: string[]; customers: number }>(
+        `SELECT to_char(report_date, 'YYYY-MM-DD') AS day, count(*)::int AS customers, (array_agg(customer_id ORDER BY customer_id))[1:$2] AS customer_ids
+           FROM import_affected_days WHERE source = $1 GROUP BY report_date ORDER BY report_date`,
+        [source, maxCustomersPerDay],
+      );
+      return { takenAt: clock!.taken_at, days: rows.map((row) => ({ day: row.day, customerIds: row.customers > maxCustomersPerDay ? 'all' as const : row.customer_ids.map(Number) })) };
+    });
+  }
+
+  /** Forgets a regenerated day's changes read at `takenAt` (for these customers, or all); later ones stay. */
+  async clearAffectedDays(request: { source: string; day: string; customerIds: number[] | 'all'; takenAt: string }): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM import_affected_days
+        WHERE source = $1 AND report_date = $2::date AND recorded_at <= $3::timestamptz AND ($4::bigint[] IS NULL OR customer_id = ANY($4::bigint[]))`,
+      [request.source, request.day, request.takenAt, request.customerIds === 'all' ? null : request.customerIds],
+    );
+    return rowCount ?? 0;
   }
 
   /** The committed cursor of `source`, or null before its first page moved it. */
@@ -164,6 +196,7 @@ export class OrderImport {
       const { rows } = await client.query(LOCK_QUARANTINED, [request.source, request.ids ?? null, RETRY_LIMIT]);
       const { valid, bad } = await readRecords(client, rows.map((row) => row.payload));
       const written = await writeOrders(client, valid);
+      await recordAffectedDays(client, request.source, written.affected);
       const resolvedIds = valid.map((order) => rows[order.index]!.id as number);
       await client.query(RESOLVE_QUARANTINED, [resolvedIds]);
       const still = bad.map(({ index, problem }) => ({ id: rows[index]!.id, ...problem }));
@@ -216,6 +249,17 @@ async function readRecords(client: pg.PoolClient, records: unknown[]): Promise<{
 }
 
 /** Upserts the orders (newer updated_at wins) and says what changed and which report days it touches. */
+/** The days this transaction changed, kept until an import has regenerated them (see takeAffectedDays). */
+async function recordAffectedDays(client: pg.PoolClient, source: string, affected: AffectedDay[]): Promise<void> {
+  if (affected.length === 0) return;
+  await client.query(
+    `INSERT INTO import_affected_days (source, customer_id, report_date)
+     SELECT $1, customer_id, day FROM unnest($2::bigint[], $3::date[]) AS t(customer_id, day)
+     ON CONFLICT (source, report_date, customer_id) DO UPDATE SET recorded_at = clock_timestamp()`,
+    [source, affected.map((a) => a.customerId), affected.map((a) => a.day)],
+  );
+}
+
 async function writeOrders(client: pg.PoolClient, orders: IndexedOrder[]): Promise<OrderWriteCounts & { affected: AffectedDay[] }> {
   // One statement cannot update a row twice: of an order sent twice, the newest version goes in.
   const newest = new Map<number, IndexedOrder>();

@@ -11,7 +11,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ImportActivities, ImportPagesResult } from '../activities/import-activities.js';
+import type { ImportActivities, ImportPagesResult, PendingDays } from '../activities/import-activities.js';
 import {
   addImportCounts,
   emptyImportCounts,
@@ -32,7 +32,7 @@ export { importProgressQuery, type ImportProgress } from './import-progress.js';
 // within 30 s, after the last page it committed. Retries are unbounded in count but each waits
 // as the API asks (429) or backs off to a minute; a refused key or a schema break fails at once.
 // Short steps around each day's regeneration; the email step heartbeats every send.
-const { recordReportsBeforeCorrection, sendReportCorrections, retryQuarantinedOrders } = proxyActivities<ImportActivities>({
+const { recordReportsBeforeCorrection, sendReportCorrections, retryQuarantinedOrders, takeAffectedDays, clearAffectedDays } = proxyActivities<ImportActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 30 },
@@ -107,7 +107,14 @@ export async function importOrders(rawInput?: ImportOrdersInput, resume?: Import
   if (input.dryRun || !input.regenerate) {
     summary.daysRegenerated += input.dryRun ? days.size : 0;
   } else {
-    await CancellationScope.nonCancellable(() => regenerateDays(days, summary, progress, report));
+    // The days come from the database, recorded with the pages that changed them: none is lost
+    // to a retried page, a killed worker or a run that died before regenerating (the next does).
+    await CancellationScope.nonCancellable(async () => {
+      const pending = await takeAffectedDays({ source: input.source });
+      progress.daysToRegenerate = pending.days.length;
+      report();
+      await regenerateDays(pending, input.source, summary, progress, report);
+    });
   }
 
   if (root.consideredCancelled) {
@@ -121,34 +128,39 @@ export async function importOrders(rawInput?: ImportOrdersInput, resume?: Import
 }
 
 /** One child report run per day, one after another (each already runs its batches in parallel). */
-async function regenerateDays(days: Map<string, Set<number> | 'all'>, summary: ImportOrdersSummary, progress: ImportProgress, report: () => void): Promise<void> {
+async function regenerateDays(pending: PendingDays, source: string, summary: ImportOrdersSummary, progress: ImportProgress, report: () => void): Promise<void> {
   const info = workflowInfo();
   const startedFrom = info.typedSearchAttributes.get(STARTED_FROM) ?? 'api';
-  for (const [day, ids] of [...days].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const { day, customerIds: ids, taken } of pending.days) {
     // The run id keeps children of a continued run apart from those of the run before it.
     const workflowId = `${info.workflowId}:${info.runId.slice(0, 8)}:reports:${day}`;
-    const customerIds = ids === 'all' ? undefined : [...ids].sort((a, b) => a - b);
-    // The day is regenerated without the report email (its customers already had theirs, or
-    // will at the nightly run); customers who were sent its final report get a correction, once
-    // per revision (this run and day), saying what changed.
-    const args = { ...(customerIds ? { customerIds } : {}), from: day, to: day, sendEmail: false };
-    const revision = `${info.workflowId}:${info.runId}`;
+    const customerIds = ids === 'all' ? undefined : ids;
     try {
-      await recordReportsBeforeCorrection({ day, customerIds: customerIds ?? null, revision });
-      await executeChild(regenerateReports, {
-        workflowId,
-        args: [args],
-        typedSearchAttributes: [
-          { key: STARTED_FROM, value: startedFrom },
-          { key: CUSTOMER_IDS, value: customerIds ? customerIds.map(String) : ['all'] },
-          { key: PERIOD, value: `${day}..${day}` },
-        ],
-        memo: { startedBy: `workflow:${info.workflowId}`, startedFrom, input: args },
-        staticSummary: `Reports for ${day} after an order import, ${customerIds ? `customers ${customerIds.join(', ')}` : 'all active customers'}`.slice(0, 400),
-      });
-      summary.daysRegenerated++;
-      const corrections = await sendReportCorrections({ day, revision });
-      summary.correctionEmailsSent += corrections.sent + corrections.alreadySent;
+      // Only inactive customers changed: they have no reports; the day is just forgotten.
+      if (customerIds?.length !== 0) {
+        // The day is regenerated without the report email (its customers already had theirs,
+        // or will at the nightly run); customers who were sent its final report get a
+        // correction, once per revision (this run and day), saying what changed.
+        const args = { ...(customerIds ? { customerIds } : {}), from: day, to: day, sendEmail: false };
+        const revision = `${info.workflowId}:${info.runId}`;
+        await recordReportsBeforeCorrection({ day, customerIds: customerIds ?? null, revision });
+        await executeChild(regenerateReports, {
+          workflowId,
+          args: [args],
+          typedSearchAttributes: [
+            { key: STARTED_FROM, value: startedFrom },
+            { key: CUSTOMER_IDS, value: customerIds ? customerIds.map(String) : ['all'] },
+            { key: PERIOD, value: `${day}..${day}` },
+          ],
+          memo: { startedBy: `workflow:${info.workflowId}`, startedFrom, input: args },
+          staticSummary: `Reports for ${day} after an order import, ${customerIds ? `customers ${customerIds.join(', ')}` : 'all active customers'}`.slice(0, 400),
+        });
+        summary.daysRegenerated++;
+        const corrections = await sendReportCorrections({ day, revision });
+        summary.correctionEmailsSent += corrections.sent + corrections.alreadySent;
+      }
+      // Forgotten only once regenerated: a failed day stays pending for the next import.
+      await clearAffectedDays({ source, day, taken, takenAt: pending.takenAt });
     } catch (error) {
       if (!(error instanceof ChildWorkflowFailure) && !(error instanceof ActivityFailure)) throw error;
       summary.regenerationFailures.push({ day, workflowId, reason: error.cause?.message ?? error.message });

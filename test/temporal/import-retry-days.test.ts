@@ -8,13 +8,12 @@ import { reportRows, truthRows } from '../support/database.js';
 import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
 
 /**
- * KNOWN BUG (found by the import fault suite's design, reported to the import job's owner):
- * importOrderPages keeps the report days it collects only in memory and returns them with its
- * result; its heartbeat details carry `{ apiCursor, counts }` but not the days. When an attempt
- * commits a page with changes and then fails (429, 5xx, a cut body, PostgreSQL, kill -9), the
- * retry resumes after that page (or re-reads it, finding it unchanged), so the days of the
- * pages the failed attempt wrote are never regenerated: their reports stay stale.
- * `it.fails` until fixed; then make it a plain `it`.
+ * Found by the import fault suite's design: importOrderPages kept the report days it collected
+ * only in memory, so when an attempt committed a page with changes and then failed (429, 5xx,
+ * a cut body, PostgreSQL, kill -9), the retry resumed after that page (or re-read it, finding
+ * it unchanged) and the days of the pages the failed attempt wrote were never regenerated.
+ * Now every page records its days in import_affected_days in its own transaction, and the
+ * workflow regenerates what is recorded there.
  */
 let env: TemporalTestEnv;
 const CUSTOMERS = 20;
@@ -36,7 +35,7 @@ async function importOrders(input: { pageSize: number; pagesPerActivity: number 
 }
 
 describe('import-orders: a retried page activity', () => {
-  it.fails('still regenerates the report days that its failed attempt had written', async () => {
+  it('still regenerates the report days that its failed attempt had written', async () => {
     await importOrders({ pageSize: 1000, pagesPerActivity: 10 });
     // Two late orders: the next import reads [the cursor's own order], [late 1], [late 2], one a page.
     await env.shop!.addOrder({ customerId: 3, createdAt: '2026-11-09T12:00:00.000Z', amount: '42.50', sku: 'LATE-1' });
