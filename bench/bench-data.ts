@@ -88,8 +88,9 @@ export class BenchData {
                 (floor($1::numeric * upto / total) - floor($1::numeric * (upto - weight) / total))::int AS n
            FROM cumulative
        )
-       INSERT INTO orders (customer_id, currency, amount_cents, sku, created_at)
-       SELECT id, currency, amount_cents, sku, created_at
+       -- updated_at named: session_replication_role = replica also skips the trigger that fills it.
+       INSERT INTO orders (customer_id, currency, amount_cents, sku, created_at, updated_at)
+       SELECT id, currency, amount_cents, sku, created_at, created_at
          FROM (SELECT s.id, s.currency,
                       500 + floor(random() * random() * 50000)::bigint AS amount_cents,
                       'SKU-' || lpad((1 + floor(power(random(), 2) * 40))::int::text, 3, '0') AS sku,

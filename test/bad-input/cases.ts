@@ -224,7 +224,7 @@ const purgeTemporalCases: Array<Omit<TemporalInputCase, 'job'>> = [
   { label: 'no retention (the doors pass REPORT_RETENTION_DAYS; a bare start must say it)', inputs: ['{"dryRun":true}'], messages: ['retentionDays is required: the days of reports to keep (REPORT_RETENTION_DAYS)'] },
   { label: 'a retention shorter than 30 days', inputs: ['{"retentionDays":1}'], messages: ['retentionDays must be a whole number of days from 30 to 3650 (a shorter retention would delete recent reports)'] },
   { label: 'a retention as a string', inputs: ['{"retentionDays":"400"}'], messages: ['retentionDays must be a whole number of days from 30 to 3650'] },
-  { label: 'a day after today to count back from', inputs: ['{"asOf":"9999-12-31"}'], messages: ['asOf (9999-12-31) must not be after today'] },
+  { label: 'a day after today to count back from', inputs: ['{"asOf":"9999-12-31","retentionDays":400}'], messages: ['asOf (9999-12-31) must not be after today'] },
   { label: 'asOf not a calendar date', inputs: ['{"asOf":"2026-02-30"}'], messages: ['asOf is not a calendar date'] },
   { label: 'customerIds not a list', inputs: ['{"customerIds":5}'], messages: ['customerIds must be a list of customer ids (positive integers)'] },
   { label: 'a misspelt field', inputs: ['{"retention":30}'], messages: ['unknown field(s): retention'] },

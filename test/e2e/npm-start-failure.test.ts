@@ -45,7 +45,8 @@ it('npm start whose first run fails prints the real error, stops everything it s
   try {
     // It got as far as the worker and the admin page, then the run failed.
     expect(output, output).toContain('admin page listening');
-    expect(output, output).toMatch(new RegExp(`^error: the first run failed: .*${reason}`, 'm'));
+    // The first run npm start starts is the order import.
+    expect(output, output).toMatch(new RegExp(`^error: the order import failed: .*${reason}`, 'm'));
     expect(output).not.toContain('Cannot close connection');
     expect(code, output).toBe(1);
     // Everything it started is gone: no PostgreSQL (or anything else) is left running on its data directory.

@@ -15,6 +15,8 @@ import { reportRows, seedDemo, testLogger, truthRows } from '../support/database
 const MIGRATION = '20261210000000000_order_import';
 const migrationsDir = path.resolve('migrations');
 const before = fs.readdirSync(migrationsDir).filter((file) => file.endsWith('.sql') && file < `${MIGRATION}.sql`).length;
+/** Migrations that come after this one, rolled back before it. */
+const after = fs.readdirSync(migrationsDir).filter((file) => file.endsWith('.sql') && file > `${MIGRATION}.sql`).length;
 
 let url: string;
 let name: string;
@@ -82,7 +84,8 @@ describe('migration 20261210000000000_order_import', () => {
   it('goes down and up again, keeping the placed orders', async () => {
     await pool.query(`UPDATE orders SET status = 'cancelled' WHERE id = (SELECT min(id) FROM orders)`);
     const placed = (await pool.query(`SELECT id, customer_id, currency, amount_cents, sku, created_at FROM orders WHERE status = 'placed' ORDER BY id`)).rows;
-    await migrateTo('down', 1);
+    // Down to just before this migration (later ones are rolled back first).
+    await migrateTo('down', after + 1);
     expect(await ordersSnapshot()).toEqual(placed);
     await migrateTo('up', Infinity);
     expect(await ordersSnapshot()).toEqual(placed);
