@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { LIMITS } from './contracts.js';
+import { isCalendarDate, isSupportedDay } from './dates.js';
 import { InvalidInputError, parseInput, type FieldProblem } from './validation.js';
 
 export const IMPORT_ORDERS_WORKFLOW = 'importOrders';
@@ -37,10 +38,15 @@ export const IMPORT_DEFAULTS = {
 } as const;
 
 const instantRule = 'must be an ISO-8601 instant with a zone, e.g. 2026-11-05T00:00:00Z';
+// Checked part by part: Date.parse rolls 2026-02-30 over into March and accepts T24:00.
+const INSTANT = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const instant = z
   .string({ error: instantRule })
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, instantRule)
-  .refine((value) => !Number.isNaN(Date.parse(value)), instantRule);
+  .regex(INSTANT, instantRule)
+  .refine((value) => {
+    const parts = INSTANT.exec(value);
+    return !!parts && isCalendarDate(parts[1]!) && isSupportedDay(parts[1]!) && Number(parts[2]) < 24 && Number(parts[3]) < 60 && Number(parts[5] ?? 0) < 60 && !Number.isNaN(Date.parse(value));
+  }, instantRule);
 
 const wholeNumber = (max: number) => {
   const rule = `must be a whole number from 1 to ${max}`;
@@ -145,6 +151,8 @@ export interface ImportOrdersSummary extends ImportCounts {
   /** Correction emails to customers who had been sent a changed day's final report (one per customer, day and run). */
   correctionEmailsSent: number;
   regenerationFailures: Array<{ day: string; workflowId: string; reason: string }>;
+  /** Failed days beyond the 100 listed. */
+  regenerationFailuresNotListed?: number;
   cancelledRun: boolean;
 }
 

@@ -9,7 +9,7 @@
  * source may add some without breaking the import.
  */
 import { z } from 'zod';
-import { isCalendarDate } from './dates.js';
+import { isCalendarDate, isSupportedDay } from './dates.js';
 
 export const ORDER_STATUSES = ['placed', 'cancelled'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -37,6 +37,7 @@ export type ProblemReason =
   | 'malformed'
   | 'negative-amount'
   | 'unknown-status'
+  | 'in-the-future'
   | 'unknown-customer'
   | 'wrong-currency';
 
@@ -74,9 +75,19 @@ export const UNSTORABLE_TEXT = /[\u0000\p{Cs}]/u;
 const instantRule = 'must be an ISO 8601 instant with a zone and at most milliseconds, e.g. 2026-11-05T10:15:00.000Z';
 const instant = z.string().refine((value) => {
   const parts = INSTANT.exec(value);
-  if (!parts || !isCalendarDate(parts[1]!)) return false;
+  if (!parts || !isCalendarDate(parts[1]!) || !isSupportedDay(parts[1]!)) return false;
   return Number(parts[2]) < 24 && Number(parts[3]) < 60 && Number(parts[4]) < 60 && !Number.isNaN(Date.parse(value));
 }, instantRule);
+
+/**
+ * How far ahead of our clock a source's instant may be (clocks differ a little). Beyond it the
+ * record is quarantined: an updated_at in 2099 would be the last record of every page, carry
+ * the cursor there and silently end every later import.
+ */
+export const MAX_SOURCE_CLOCK_AHEAD_MS = 60 * 60_000;
+
+/** Fewer records than this, all lacking a field, are bad records (quarantined), not a changed format. */
+export const MIN_RECORDS_FOR_SCHEMA_BREAK = 5;
 
 const recordSchema = z.object({
   id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
@@ -104,7 +115,7 @@ const RULES: Record<OrderField, string> = {
 };
 
 /** Checks what a record says by itself. Whether its customer exists is `problemWithCustomer`'s question. */
-export function readOrderRecord(record: unknown): RecordReading {
+export function readOrderRecord(record: unknown, now: Date = new Date()): RecordReading {
   if (!isObject(record)) {
     return { ok: false, sourceOrderId: null, problem: { field: 'record', reason: 'not-an-object', message: 'record must be a JSON object with the fields of an order' } };
   }
@@ -118,6 +129,12 @@ export function readOrderRecord(record: unknown): RecordReading {
     return { ok: false, sourceOrderId, problem: problemWith(field, record[field]) };
   }
   const data = parsed.data;
+  const latest = now.getTime() + MAX_SOURCE_CLOCK_AHEAD_MS;
+  for (const field of ['created_at', 'updated_at'] as const) {
+    if (Date.parse(data[field]) > latest) {
+      return { ok: false, sourceOrderId, problem: { field, reason: 'in-the-future', message: `${field} ${describe(data[field])} is in the future (more than an hour ahead of our clock); the source's clock or data is wrong` } };
+    }
+  }
   return {
     ok: true,
     order: {
@@ -153,7 +170,9 @@ export function problemWithCustomer(order: CleanOrder, customer: { currency: str
  * not one bad record but a changed format, and quarantining the whole page would hide that.
  */
 export function schemaBreakField(records: unknown[]): OrderField | null {
-  if (records.length === 0) return null;
+  // One or two records without a field (often the only news of a quiet 15 minutes) are bad
+  // records: quarantined, so the next order behind them is not held up for good.
+  if (records.length < MIN_RECORDS_FOR_SCHEMA_BREAK) return null;
   return REQUIRED_ORDER_FIELDS.find((field) => records.every((record) => !isObject(record) || isMissing(record[field]))) ?? null;
 }
 
@@ -186,6 +205,11 @@ function usableId(value: unknown): string | null {
 }
 
 function describe(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = '(a value too deeply nested to print)';
+  }
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { readOrderRecord } from '../order-record.js';
 import { emptyImportCounts, type AffectedDay, type ImportCounts, type ResolvedImportInput } from '../import-orders-contract.js';
-import { SourceRateLimitedError, SourceRefusedError, type ShopOrdersClient } from '../services/shop-orders-client.js';
+import { SourceRateLimitedError, SourceRefusedError, type OrdersPage, type ShopOrdersClient } from '../services/shop-orders-client.js';
 import { SourceBusyError, type SourceLock } from '../services/source-lock.js';
 import type { CustomerSelection } from '../services/customer-selection.js';
 import { CorrectionsHeldElsewhereError, type ReportCorrections } from '../services/report-corrections.js';
@@ -10,17 +11,23 @@ import { whileHeartbeating } from './heartbeats.js';
 /** The days changed and not regenerated yet, as the workflow regenerates them. */
 export interface PendingDays {
   takenAt: string;
+  /** More days are pending after the last one here. */
+  more: boolean;
   days: Array<{
     day: string;
     /** Active customers to regenerate (none: only inactive ones changed), or all. */
     customerIds: number[] | 'all';
     /** What was read, to forget once regenerated. */
     taken: number[] | 'all';
+    /** The day's changes as read (the latest change's time): one correction per customer and revision. */
+    revision: string;
   }>;
 }
 
 export interface PageWriter {
-  takeAffectedDays(source: string, maxCustomersPerDay: number): Promise<{ takenAt: string; days: Array<{ day: string; customerIds: number[] | 'all' }> }>;
+  takeAffectedDays(source: string, maxCustomersPerDay: number, page: { afterDay?: string; maxDays: number }): Promise<{
+    takenAt: string; more: boolean; days: Array<{ day: string; customerIds: number[] | 'all'; revision: string }>;
+  }>;
   clearAffectedDays(request: { source: string; day: string; customerIds: number[] | 'all'; takenAt: string }): Promise<number>;
   retryQuarantined(request: { source: string }): Promise<{
     inserted: number; updated: number; unchanged: number; cancelled: number; resolvedIds: number[]; stillQuarantined: number; retried: number; affected: AffectedDay[];
@@ -57,12 +64,14 @@ export interface ImportPagesResult extends ImportCounts {
   /** Where the next activity continues; null when the source had nothing more. */
   apiCursor: string | null;
   caughtUp: boolean;
-  /** Report days whose orders changed, per day: up to MAX_CUSTOMERS_PER_DAY ids, else `all`. */
-  days: Array<{ day: string; customerIds: number[] | 'all' }>;
+  /** Report days whose orders changed (for a dry run's answer; the days to regenerate are recorded in the database). */
+  days: string[];
 }
 
 /** A day with more changed customers than one report run may name is regenerated for all of them. */
 export const MAX_CUSTOMERS_PER_DAY = 100;
+/** Days one takeAffectedDays returns; the workflow takes the next ones after regenerating these. */
+export const DAYS_PER_TAKE = 50;
 
 interface PagesProgress { apiCursor: string | null; counts: ImportCounts }
 
@@ -81,7 +90,7 @@ export function createImportActivities(services: ImportServices) {
         return await services.sourceLock.withLock(request.source, (lockLost) =>
           whileHeartbeating<ImportPagesResult, PagesProgress>(async (report) => {
             const counts = resumed?.counts ?? emptyImportCounts();
-            const days = new Map<string, Set<number> | 'all'>();
+            const days = new Set<string>();
             let apiCursor = resumed?.apiCursor ?? request.apiCursor;
             let updatedSince: string | undefined;
             if (apiCursor === null) updatedSince = await startingPoint(services, request);
@@ -89,14 +98,27 @@ export function createImportActivities(services: ImportServices) {
             const until = request.window ? Date.parse(request.window.until) : Infinity;
             let caughtUp = false;
             const pace = pacer(services.maxRequestsPerSecond);
-            for (let page = 0; page < request.maxPages; page++) {
+            const fetchAt = async (cursor: string | null) => {
               await pace(context.cancellationSignal);
+              return services.ordersApi.fetchPage({ limit: request.pageSize, signal: context.cancellationSignal, ...(cursor ? { cursor } : { updatedSince }) });
+            };
+            // The next page is fetched while this one is written (one page ahead, no more): the
+            // API and the database work at the same time. A page fetched but never written is
+            // simply fetched again by the retry, which resumes after the last page written.
+            let ahead: Promise<OrdersPage> | null = null;
+            for (let page = 0; page < request.maxPages; page++) {
               if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
               if (lockLost.aborted) throw lockLost.reason;
-              const fetched = await services.ordersApi.fetchPage({ limit: request.pageSize, signal: context.cancellationSignal, ...(apiCursor ? { cursor: apiCursor } : { updatedSince }) });
+              const fetched = await (ahead ?? fetchAt(apiCursor));
+              ahead = null;
               // A window stops at its end; a record past it (and all after it) is left for later.
               const inWindow = fetched.records.filter((record) => !(updatedAtOf(record) > until));
               const beyondWindow = inWindow.length < fetched.records.length;
+              if (fetched.nextCursor !== null && !beyondWindow && page + 1 < request.maxPages) {
+                ahead = fetchAt(fetched.nextCursor);
+                // Awaited at the next page; if this page's write fails first, nobody will.
+                ahead.catch(() => undefined);
+              }
               const mine = customers ? inWindow.filter((record) => customers.has(customerIdOf(record))) : inWindow;
               const applied = await services.orderImport.applyPage({
                 source: request.source,
@@ -111,7 +133,7 @@ export function createImportActivities(services: ImportServices) {
               counts.cancelled += applied.cancelled;
               counts.quarantined += applied.quarantined;
               counts.skipped += inWindow.length - mine.length;
-              for (const affected of applied.affected) addDay(days, affected);
+              for (const affected of applied.affected) days.add(affected.day);
               apiCursor = fetched.nextCursor;
               report({ apiCursor, counts });
               if (fetched.nextCursor === null || beyondWindow) {
@@ -120,7 +142,7 @@ export function createImportActivities(services: ImportServices) {
               }
             }
             log.info('imported order pages', { pages: counts.pages, inserted: counts.inserted, updated: counts.updated, quarantined: counts.quarantined, caughtUp });
-            return { ...counts, apiCursor, caughtUp, days: await reportDays(services, days) };
+            return { ...counts, apiCursor, caughtUp, days: [...days].sort() };
           }),
         );
       } catch (error) {
@@ -132,24 +154,25 @@ export function createImportActivities(services: ImportServices) {
     async retryQuarantinedOrders(request: { source: string }): Promise<ImportPagesResult> {
       const result = await services.orderImport.retryQuarantined({ source: request.source });
       log.info('retried quarantined orders', { retried: result.retried, resolved: result.resolvedIds.length, still: result.stillQuarantined });
-      const days = new Map<string, Set<number> | 'all'>();
-      for (const affected of result.affected) addDay(days, affected);
+      const days = new Set(result.affected.map((affected) => affected.day));
       return {
         ...emptyImportCounts(), inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, cancelled: result.cancelled,
-        resolvedFromQuarantine: result.resolvedIds.length, apiCursor: null, caughtUp: false, days: await reportDays(services, days),
+        resolvedFromQuarantine: result.resolvedIds.length, apiCursor: null, caughtUp: false, days: [...days].sort(),
       };
     },
 
     /** The report days imports changed and nobody regenerated yet (recorded with their pages). */
-    async takeAffectedDays(request: { source: string }): Promise<PendingDays> {
-      const pending = await services.orderImport.takeAffectedDays(request.source, MAX_CUSTOMERS_PER_DAY);
+    async takeAffectedDays(request: { source: string; afterDay?: string }): Promise<PendingDays> {
+      // A bounded number of days a call: each costs the workflow some 25 history events.
+      const pending = await services.orderImport.takeAffectedDays(request.source, MAX_CUSTOMERS_PER_DAY, { maxDays: DAYS_PER_TAKE, ...(request.afterDay ? { afterDay: request.afterDay } : {}) });
       const named = [...new Set(pending.days.flatMap((day) => (day.customerIds === 'all' ? [] : day.customerIds)))];
       const unavailable = new Set((named.length > 0 ? await services.customerSelection.findUnavailable(named) : []).map((c) => c.customerId));
       log.info('report days to regenerate', { days: pending.days.length });
       return {
         takenAt: pending.takenAt,
-        days: pending.days.map(({ day, customerIds }) => ({
-          day, taken: customerIds, customerIds: customerIds === 'all' ? 'all' : customerIds.filter((id) => !unavailable.has(id)),
+        more: pending.more,
+        days: pending.days.map(({ day, customerIds, revision }) => ({
+          day, revision, taken: customerIds, customerIds: customerIds === 'all' ? 'all' : customerIds.filter((id) => !unavailable.has(id)),
         })),
       };
     },
@@ -228,42 +251,18 @@ function asRetryDecision(error: unknown): unknown {
   return error;
 }
 
-/**
- * The days to regenerate, each for the customers named (only active ones: an inactive
- * customer has no reports, and a report run naming one is refused) or for all of them.
- */
-async function reportDays(services: ImportServices, days: Map<string, Set<number> | 'all'>): Promise<ImportPagesResult['days']> {
-  const named = [...new Set([...days.values()].flatMap((ids) => (ids === 'all' ? [] : [...ids])))];
-  const unavailable = new Set((named.length > 0 ? await services.customerSelection.findUnavailable(named) : []).map((c) => c.customerId));
-  const result: ImportPagesResult['days'] = [];
-  for (const [day, ids] of [...days].sort(([a], [b]) => a.localeCompare(b))) {
-    if (ids === 'all') {
-      result.push({ day, customerIds: 'all' });
-      continue;
-    }
-    const active = [...ids].filter((id) => !unavailable.has(id)).sort((a, b) => a - b);
-    if (active.length > 0) result.push({ day, customerIds: active });
-  }
-  return result;
-}
-
-function addDay(days: Map<string, Set<number> | 'all'>, affected: AffectedDay): void {
-  const ids = days.get(affected.day);
-  if (ids === 'all') return;
-  const set = ids ?? new Set<number>();
-  set.add(affected.customerId);
-  days.set(affected.day, set.size > MAX_CUSTOMERS_PER_DAY ? 'all' : set);
-}
-
 const updatedAtOf = (record: unknown) => Date.parse(String((record as { updated_at?: unknown })?.updated_at));
 const customerIdOf = (record: unknown) => Number((record as { customer_id?: unknown })?.customer_id);
 
-/** The (updated_at, id) of the page's last record that has both: where the committed cursor moves to. */
+/**
+ * The (updated_at, id) of the page's last record that reads as an order: where the committed
+ * cursor moves to. A bad record never places it (an updated_at in 2099 would end every later
+ * import); a page of bad records leaves it where it was, and the next run reads them again.
+ */
 function lastPosition(records: unknown[]): { updatedAt: string; id: number } | null {
   for (let i = records.length - 1; i >= 0; i--) {
-    const record = records[i] as { updated_at?: unknown; id?: unknown };
-    const updatedAt = Date.parse(String(record?.updated_at));
-    if (!Number.isNaN(updatedAt) && Number.isSafeInteger(record?.id)) return { updatedAt: new Date(updatedAt).toISOString(), id: record.id as number };
+    const reading = readOrderRecord(records[i]);
+    if (reading.ok) return { updatedAt: reading.order.updatedAt, id: reading.order.id };
   }
   return null;
 }

@@ -104,7 +104,8 @@ export const LIST_QUARANTINED = `
 export const LOCK_QUARANTINED = `
   SELECT ${QUARANTINE_COLUMNS} FROM import_quarantine
    WHERE source = $1 AND resolved_at IS NULL AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))
-   ORDER BY id LIMIT $3 FOR UPDATE`;
+   -- Never retried first, then the longest ago: 1,000 records still bad do not keep newer ones from ever being retried.
+   ORDER BY retried_at NULLS FIRST, id LIMIT $3 FOR UPDATE`;
 
 export const RESOLVE_QUARANTINED = `
   UPDATE import_quarantine SET retried_at = now(), resolved_at = now() WHERE id = ANY($1::bigint[])`;

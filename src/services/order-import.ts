@@ -136,19 +136,33 @@ export class OrderImport {
    * customers (at most `maxCustomersPerDay`, else all of that day), and the moment they were
    * read, which `clearAffectedDays` needs.
    */
-  async takeAffectedDays(source: string, maxCustomersPerDay: number): Promise<{ takenAt: string; days: Array<{ day: string; customerIds: number[] | 'all' }> }> {
+  async takeAffectedDays(
+    source: string,
+    maxCustomersPerDay: number,
+    page: { afterDay?: string; maxDays: number } = { maxDays: 1000 },
+  ): Promise<{ takenAt: string; days: Array<{ day: string; customerIds: number[] | 'all'; revision: string }>; more: boolean }> {
     // Under the source's cursor lock, which every page holds until it commits: a page still
     // writing is waited for, so every day recorded before `takenAt` is seen here, and a later
     // one is recorded after it (and survives clearAffectedDays).
     return inTransaction(this.pool, async (client) => {
       await lockCursor(client, source);
       const { rows: [clock] } = await client.query<{ taken_at: string }>(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS taken_at`);
-      const { rows } = await client.query<{ day: string; customer_ids: string[]; customers: number }>(
-        `SELECT to_char(report_date, 'YYYY-MM-DD') AS day, count(*)::int AS customers, (array_agg(customer_id ORDER BY customer_id))[1:$2] AS customer_ids
-           FROM import_affected_days WHERE source = $1 GROUP BY report_date ORDER BY report_date`,
-        [source, maxCustomersPerDay],
+      // `revision`: the latest change recorded for the day. Two imports that take the same
+      // changes of a day (a scheduled run beside a manual one) get the same revision, so their
+      // corrections are one and the same, sent once.
+      const { rows } = await client.query<{ day: string; customer_ids: string[]; customers: number; revision: string }>(
+        `SELECT to_char(report_date, 'YYYY-MM-DD') AS day, count(*)::int AS customers, (array_agg(customer_id ORDER BY customer_id))[1:$2] AS customer_ids,
+                to_char(max(recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS revision
+           FROM import_affected_days WHERE source = $1 AND ($3::date IS NULL OR report_date > $3::date)
+          GROUP BY report_date ORDER BY report_date LIMIT $4 + 1`,
+        [source, maxCustomersPerDay, page.afterDay ?? null, page.maxDays],
       );
-      return { takenAt: clock!.taken_at, days: rows.map((row) => ({ day: row.day, customerIds: row.customers > maxCustomersPerDay ? 'all' as const : row.customer_ids.map(Number) })) };
+      const more = rows.length > page.maxDays;
+      return {
+        takenAt: clock!.taken_at,
+        more,
+        days: rows.slice(0, page.maxDays).map((row) => ({ day: row.day, customerIds: row.customers > maxCustomersPerDay ? 'all' as const : row.customer_ids.map(Number), revision: `${source}@${row.revision}` })),
+      };
     });
   }
 
@@ -328,7 +342,7 @@ async function quarantine(client: pg.PoolClient, source: string, bad: BadRecord[
     reason: problem.reason,
     field: problem.field,
     message: storable(problem.message),
-    payload: storable(record) ?? null,
+    payload: storedPayload(record),
   }));
   await client.query(QUARANTINE_RECORDS, [source, JSON.stringify(rows)]);
 }
@@ -337,6 +351,35 @@ async function quarantine(client: pg.PoolClient, source: string, bad: BadRecord[
  * The record as jsonb can hold it: jsonb refuses NUL and unpaired surrogates in strings, and a
  * record carrying one must still reach quarantine rather than fail its page. They become U+FFFD.
  */
+/** Nesting and size a stored payload may have; deeper or larger ones are kept as an excerpt of their text. */
+const MAX_PAYLOAD_DEPTH = 20;
+const MAX_PAYLOAD_CHARS = 20_000;
+
+/**
+ * The raw record as quarantine keeps it: an object as it came (made storable), anything else
+ * (null, a number, a list) and anything too deep or too large as `{ "value": <text excerpt> }`,
+ * so no record, however broken, fails its page.
+ */
+function storedPayload(record: unknown): unknown {
+  if (typeof record === 'object' && record !== null && !Array.isArray(record) && depthWithin(record, MAX_PAYLOAD_DEPTH)) {
+    const payload = storable(record);
+    if (JSON.stringify(payload).length <= MAX_PAYLOAD_CHARS) return payload;
+  }
+  let text: string;
+  try {
+    text = JSON.stringify(record) ?? String(record);
+  } catch {
+    text = '(a value too deeply nested to print)';
+  }
+  return { value: storable(text.slice(0, MAX_PAYLOAD_CHARS)) };
+}
+
+function depthWithin(value: unknown, levels: number): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (levels === 0) return false;
+  return Object.values(value).every((item) => depthWithin(item, levels - 1));
+}
+
 function storable(value: unknown): unknown {
   if (typeof value === 'string') return value.replace(new RegExp(UNSTORABLE_TEXT.source, 'gu'), '\uFFFD');
   if (Array.isArray(value)) return value.map(storable);

@@ -47,11 +47,22 @@ export interface ShopOrdersClientOptions {
 
 /** Retry-After is seconds or an HTTP date; anything unreadable waits a second. */
 export function retryAfterMs(header: string | null, now = Date.now()): number {
-  if (header === null) return 1000;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? 1000 : Math.max(0, date - now);
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(1000, askedMs(header, now)));
 }
+
+/** A server asking for longer (or for years, by mistake) is retried after this, and asked again. */
+export const MAX_RETRY_AFTER_MS = 15 * 60_000;
+
+function askedMs(header: string | null, now: number): number {
+  if (header === null) return 1000;
+  if (/^\d{1,9}$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? 1000 : date - now;
+}
+
+/** Bounds on a page we accept: a broken or hostile source must not exhaust a worker's memory or the history. */
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MAX_CURSOR_CHARS = 1024;
 
 export class ShopOrdersClient {
   private readonly timeoutMs: number;
@@ -70,9 +81,15 @@ export class ShopOrdersClient {
     let body: string;
     try {
       response = await fetch(url, { headers: { authorization: `Bearer ${this.options.apiKey}`, accept: 'application/json' }, signal });
+      const length = Number(response.headers.get('content-length') ?? 0);
+      if (length > MAX_BODY_BYTES) {
+        await response.body?.cancel();
+        throw new SourceRefusedError(`the orders API sent a page of ${length} bytes (at most ${MAX_BODY_BYTES} are accepted); use a smaller page size`);
+      }
       body = await response.text();
+      if (body.length > MAX_BODY_BYTES) throw new SourceRefusedError(`the orders API sent a page of ${body.length} characters (at most ${MAX_BODY_BYTES} are accepted); use a smaller page size`);
     } catch (error) {
-      if (request.signal?.aborted) throw error;
+      if (request.signal?.aborted || error instanceof SourceRefusedError) throw error;
       // Refused, reset, cut mid-body, timed out: the same request later may well work.
       throw new SourceUnavailableError(`the orders API did not answer in full (${describeCause(error)}); ${url.origin}`);
     }
@@ -82,7 +99,14 @@ export class ShopOrdersClient {
       throw new SourceRefusedError(`the orders API refused our key (${response.status}); check ORDERS_API_KEY`);
     }
     if (response.status !== 200) throw new SourceRefusedError(`the orders API answered ${response.status}: ${excerpt(body)}`);
-    return parsePage(body);
+    const page = parsePage(body);
+    if (page.records.length > request.limit) {
+      throw new SourceRefusedError(`the orders API sent ${page.records.length} orders for a page of at most ${request.limit}; it does not keep the paging contract`);
+    }
+    if (page.nextCursor !== null && page.nextCursor.length > MAX_CURSOR_CHARS) {
+      throw new SourceRefusedError(`the orders API sent a next_cursor of ${page.nextCursor.length} characters (at most ${MAX_CURSOR_CHARS} are accepted)`);
+    }
+    return page;
   }
 }
 

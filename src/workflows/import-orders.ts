@@ -11,7 +11,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ImportActivities, ImportPagesResult, PendingDays } from '../activities/import-activities.js';
+import type { ImportActivities, PendingDays } from '../activities/import-activities.js';
+import { failureCount } from '../contracts.js';
 import {
   addImportCounts,
   emptyImportCounts,
@@ -49,7 +50,12 @@ export interface ImportResumeState {
   input: ResolvedImportInput;
   summary: ImportOrdersSummary;
   apiCursor: string | null;
+  /** Set when the pages are done and the report days are being regenerated, after this day. */
+  regenerating?: { afterDay: string };
 }
+
+/** A run continues as new past this many history events while regenerating days (the limit is 51,200). */
+const HISTORY_EVENTS_BEFORE_CONTINUING = 10_000;
 
 /**
  * Downloads the shop's orders (see import-orders-contract.ts) a few pages per activity, then
@@ -81,13 +87,14 @@ export async function importOrders(rawInput?: ImportOrdersInput, resume?: Import
   ]);
 
   const root = CancellationScope.current();
-  const days = new Map<string, Set<number> | 'all'>();
+  // The days changed, for a dry run's answer and the progress; those to regenerate are in the database.
+  const days = new Set<string>();
   let apiCursor = resume?.apiCursor ?? null;
-  let caughtUp = false;
+  let caughtUp = resume?.regenerating !== undefined;
   if (input.retryQuarantined && !resume) {
     const retried = await CancellationScope.nonCancellable(() => retryQuarantinedOrders({ source: input.source }));
     addImportCounts(summary, retried);
-    mergeDays(days, retried.days);
+    for (const day of retried.days) days.add(day);
   }
   for (let activity = 0; activity < IMPORT_DEFAULTS.activitiesPerRun && !caughtUp && !root.consideredCancelled; activity++) {
     // An activity in flight finishes its pages: a cancel takes effect between activities.
@@ -95,7 +102,7 @@ export async function importOrders(rawInput?: ImportOrdersInput, resume?: Import
       importOrderPages({ source: input.source, window: input.window, dryRun: input.dryRun, pageSize: input.pageSize, maxPages: input.pagesPerActivity, apiCursor }),
     );
     addImportCounts(summary, result);
-    mergeDays(days, result.days);
+    for (const day of result.days) days.add(day);
     apiCursor = result.apiCursor;
     caughtUp = result.caughtUp;
     Object.assign(progress, { pages: summary.pages, written: summary.inserted + summary.updated, quarantined: summary.quarantined, daysToRegenerate: days.size });
@@ -109,12 +116,24 @@ export async function importOrders(rawInput?: ImportOrdersInput, resume?: Import
   } else {
     // The days come from the database, recorded with the pages that changed them: none is lost
     // to a retried page, a killed worker or a run that died before regenerating (the next does).
-    await CancellationScope.nonCancellable(async () => {
-      const pending = await takeAffectedDays({ source: input.source });
-      progress.daysToRegenerate = pending.days.length;
-      report();
-      await regenerateDays(pending, input.source, summary, progress, report);
+    // A bounded number of days at a time, in day order; a long list continues as new between
+    // takes, so the history stays small whatever the import touched.
+    const continueAfter = await CancellationScope.nonCancellable(async () => {
+      let afterDay = resume?.regenerating?.afterDay;
+      progress.daysToRegenerate = progress.daysDone;
+      for (;;) {
+        const pending = await takeAffectedDays({ source: input.source, ...(afterDay ? { afterDay } : {}) });
+        progress.daysToRegenerate += pending.days.length;
+        report();
+        await regenerateDays(pending, input.source, summary, progress, report);
+        if (!pending.more || pending.days.length === 0) return undefined;
+        afterDay = pending.days[pending.days.length - 1]!.day;
+        if (workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUING) return afterDay;
+      }
     });
+    if (continueAfter !== undefined) {
+      return continueAsNew<typeof importOrders>(rawInput, { input, summary, apiCursor, regenerating: { afterDay: continueAfter } });
+    }
   }
 
   if (root.consideredCancelled) {
@@ -131,7 +150,7 @@ export async function importOrders(rawInput?: ImportOrdersInput, resume?: Import
 async function regenerateDays(pending: PendingDays, source: string, summary: ImportOrdersSummary, progress: ImportProgress, report: () => void): Promise<void> {
   const info = workflowInfo();
   const startedFrom = info.typedSearchAttributes.get(STARTED_FROM) ?? 'api';
-  for (const { day, customerIds: ids, taken } of pending.days) {
+  for (const { day, customerIds: ids, taken, revision } of pending.days) {
     // The run id keeps children of a continued run apart from those of the run before it.
     const workflowId = `${info.workflowId}:${info.runId.slice(0, 8)}:reports:${day}`;
     const customerIds = ids === 'all' ? undefined : ids;
@@ -142,9 +161,8 @@ async function regenerateDays(pending: PendingDays, source: string, summary: Imp
         // or will at the nightly run); customers who were sent its final report get a
         // correction, once per revision (this run and day), saying what changed.
         const args = { ...(customerIds ? { customerIds } : {}), from: day, to: day, sendEmail: false };
-        const revision = `${info.workflowId}:${info.runId}`;
         await recordReportsBeforeCorrection({ day, customerIds: customerIds ?? null, revision });
-        await executeChild(regenerateReports, {
+        const regenerated = await executeChild(regenerateReports, {
           workflowId,
           args: [args],
           typedSearchAttributes: [
@@ -155,6 +173,14 @@ async function regenerateDays(pending: PendingDays, source: string, summary: Imp
           memo: { startedBy: `workflow:${info.workflowId}`, startedFrom, input: args },
           staticSummary: `Reports for ${day} after an order import, ${customerIds ? `customers ${customerIds.join(', ')}` : 'all active customers'}`.slice(0, 400),
         });
+        // Some customers failed (or the run was cancelled): the day stays pending, for the next
+        // import to regenerate, and nobody gets a correction read from a report not rebuilt.
+        if (regenerated.cancelled || failureCount(regenerated) > 0) {
+          listFailure(summary, { day, workflowId, reason: `${regenerated.cancelled ? 'cancelled; ' : ''}${failureCount(regenerated)} customers (or id ranges) failed; the day is regenerated again by the next import` });
+          progress.daysDone++;
+          report();
+          continue;
+        }
         summary.daysRegenerated++;
         const corrections = await sendReportCorrections({ day, revision });
         summary.correctionEmailsSent += corrections.sent + corrections.alreadySent;
@@ -163,23 +189,16 @@ async function regenerateDays(pending: PendingDays, source: string, summary: Imp
       await clearAffectedDays({ source, day, taken, takenAt: pending.takenAt });
     } catch (error) {
       if (!(error instanceof ChildWorkflowFailure) && !(error instanceof ActivityFailure)) throw error;
-      summary.regenerationFailures.push({ day, workflowId, reason: error.cause?.message ?? error.message });
+      listFailure(summary, { day, workflowId, reason: error.cause?.message ?? error.message });
     }
     progress.daysDone++;
     report();
   }
 }
 
-function mergeDays(days: Map<string, Set<number> | 'all'>, more: ImportPagesResult['days']): void {
-  for (const { day, customerIds } of more) {
-    const current = days.get(day);
-    if (current === 'all' || customerIds === 'all') {
-      days.set(day, 'all');
-      continue;
-    }
-    const set = current ?? new Set<number>();
-    for (const id of customerIds) set.add(id);
-    // A report run names at most 100 customers (LIMITS.maxCustomerIds): past that, all of them.
-    days.set(day, set.size > 100 ? 'all' : set);
-  }
+/** The first 100 failed days are listed (the summary travels across continue-as-new); the rest are only counted. */
+function listFailure(summary: ImportOrdersSummary, failure: ImportOrdersSummary['regenerationFailures'][number]): void {
+  if (summary.regenerationFailures.length < 100) summary.regenerationFailures.push(failure);
+  else summary.regenerationFailuresNotListed = (summary.regenerationFailuresNotListed ?? 0) + 1;
 }
+

@@ -37,9 +37,27 @@ describe('readOrderRecord', () => {
 describe('schemaBreakField', () => {
   it('is the required field every record of a non-empty page lacks', () => {
     const { amount: _amount, ...noAmount } = record();
-    expect(schemaBreakField([noAmount, { ...noAmount, amount: null }])).toBe('amount');
-    expect(schemaBreakField([noAmount, record()])).toBeNull();
+    const five = <T>(value: T) => [value, value, value, value, value];
+    expect(schemaBreakField([...five(noAmount), { ...noAmount, amount: null }])).toBe('amount');
+    expect(schemaBreakField([...five(noAmount), record()])).toBeNull();
     expect(schemaBreakField([])).toBeNull();
-    expect(schemaBreakField(['x', 'y'])).toBe('id');
+    expect(schemaBreakField(five('x'))).toBe('id');
+    // Fewer records than that are bad records, quarantined one by one.
+    expect(schemaBreakField([noAmount, noAmount])).toBeNull();
+  });
+});
+
+describe('readOrderRecord refuses what would hold the import up', () => {
+  const now = new Date('2026-11-20T00:00:00Z');
+  it('an updated_at or created_at more than an hour ahead of our clock', () => {
+    expect(readOrderRecord(record({ updated_at: '2099-01-01T00:00:00Z' }), now)).toMatchObject({ ok: false, problem: { field: 'updated_at', reason: 'in-the-future' } });
+    expect(readOrderRecord(record({ created_at: '2026-11-20T00:59:00Z', updated_at: '2026-11-20T00:59:00Z' }), now)).toMatchObject({ ok: true });
+  });
+  it('a year PostgreSQL cannot hold, or no report is about', () => {
+    expect(readOrderRecord(record({ created_at: '0000-01-01T00:00:00Z' }), now)).toMatchObject({ ok: false, problem: { field: 'created_at' } });
+  });
+  it('a value nested too deeply to print is described, not thrown', () => {
+    const deep = JSON.parse('['.repeat(6000) + ']'.repeat(6000));
+    expect(readOrderRecord(record({ amount: deep }), now)).toMatchObject({ ok: false, problem: { field: 'amount' } });
   });
 });
