@@ -25,11 +25,12 @@ describe('faults (reduced suite)', () => {
     expect(result.readerPolls).toBeGreaterThan(10); // the torn-read watcher really watched
   }, 660_000);
 
-  it('import-worker-kill-9: orders equal the shop field by field, the cursor never ahead of its rows, reports true, no email', async () => {
+  it('import-worker-kill-9: orders equal the shop field by field, the cursor never ahead of its rows, reports true, one correction per changed emailed day and revision, no other email', async () => {
     const scenario = IMPORT_SCENARIOS.find((s) => s.name === 'import-worker-kill-9')!;
     const result = await runImportScenario(stack, scenario, 300, logger);
     console.log(formatImportTable([result]));
     expect(importViolations(result)).toEqual([]);
     expect(result.changes).toBeGreaterThan(0); // the shop changed imported orders mid-import
+    expect(result.correctionsSent).toBeGreaterThan(0); // and emailed final days: corrections were due and sent
   }, 400_000);
 });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { createPool, inTransaction } from '../../src/db/pool.js';
+import { createPool, inTransaction, type Pool } from '../../src/db/pool.js';
 import { startShopApi, type ShopApi } from '../../src/dev/shop-api.js';
 import type { RequestCounts } from '../../src/dev/shop/controls.js';
 import type { ApiOrder } from '../../src/dev/shop/order-store.js';
@@ -14,14 +14,16 @@ import { importOrdersJob } from '../../src/jobs/import-orders.js';
 import { insertDemoCustomers } from '../../src/services/demo-data.js';
 import { connectClient } from '../../src/temporal/client.js';
 import { startJob } from '../../src/temporal/start-job.js';
-import { countMailbox } from '../support/mailbox.js';
+import { localDate, zonedInstant } from '../../src/dates.js';
+import { startRegenerateReports } from '../../src/temporal/report-runs.js';
+import { readMailbox } from '../support/mailbox.js';
 import type { FaultStack } from './fault-stack.js';
 import { createScenarioDatabase, markdownTable, scenarioTaskQueue, scenarioWorkerEnv } from './scenario-setup.js';
-import { checkImportInvariants, startCursorWatcher, type ImportInvariantReport } from './import-invariants.js';
+import { checkCorrections, checkImportInvariants, reportNumbers, startCursorWatcher, type CorrectionReport, type ImportInvariantReport, type SeededFinalReports } from './import-invariants.js';
 import type { ImportScenario, ImportScenarioContext } from './import-scenarios.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
-export interface ImportScenarioResult extends ImportInvariantReport {
+export interface ImportScenarioResult extends ImportInvariantReport, CorrectionReport {
   scenario: string;
   /** The import run and the follow-up run (the next scheduled import) both completed. */
   completed: boolean;
@@ -38,8 +40,6 @@ export interface ImportScenarioResult extends ImportInvariantReport {
   /** Polls of the committed cursor, and the orders at or before it found absent or different. */
   cursorChecks: number;
   cursorAhead: number;
-  /** Messages the SMTP sink stored during the imports (correction emails are not built yet: must be 0). */
-  emailsSent: number;
   seconds: number;
   error?: string;
 }
@@ -49,6 +49,16 @@ const DATA = { days: 10, ordersPerCustomerPerDay: 2, endDate: '2026-11-10' };
 /** The days the reports are checked on: the data's UTC days, widened by one for the customers' zones. */
 const REPORT_FROM = '2026-10-31';
 const REPORT_TO = '2026-11-11';
+/**
+ * Before the faulted import: a clean windowed import of the orders up to FIRST_IMPORT_UNTIL
+ * (it leaves the cursor where it is, so the faulted import still reads every page), then the
+ * final reports of EMAILED_DAYS (over long ago in every zone, and wholly imported: the zone
+ * furthest behind UTC, Honolulu, ends 2026-11-03 at 11-04T10:00Z) emailed to EMAILED_CUSTOMERS
+ * active customers with orders on them, one email each covering both days.
+ */
+const FIRST_IMPORT = { since: '2026-10-01T00:00:00Z', until: '2026-11-05T00:00:00Z', pageSize: 1000, pagesPerActivity: 20 };
+const EMAILED_DAYS = ['2026-11-02', '2026-11-03'];
+const EMAILED_CUSTOMERS = 50;
 /** Small pages, a few per activity: many activities (and a continue-as-new at 1,000 customers), so the fault lands mid-import. */
 export const IMPORT_INPUT = { pageSize: 50, pagesPerActivity: 4 };
 const RUN_TIMEOUT_MS = 5 * 60_000;
@@ -65,7 +75,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * changes already-imported orders (late orders for past days, amount corrections,
  * cancellations) and the scenario breaks one thing mid-import. Then a follow-up incremental
  * import (the schedule's next run) and the checks: `orders` equals the shop's data set, the
- * cursor was never ahead of its rows, the reports equal their truth, and no email was sent.
+ * cursor was never ahead of its rows, the reports equal their truth, and the only emails are
+ * the final reports emailed before the faulted import (after a clean first import of the
+ * orders they cover) and exactly one correction per revision that changed one of their days.
  */
 export async function runImportScenario(stack: FaultStack, scenario: ImportScenario, customers: number, logger: Logger): Promise<ImportScenarioResult> {
   const { url: databaseUrl } = await createScenarioDatabase(stack, scenario.name, logger);
@@ -89,8 +101,10 @@ export async function runImportScenario(stack: FaultStack, scenario: ImportScena
   const { client, close } = await connectClient(stack.temporal);
   const started = Date.now();
   const deadline = started + RUN_TIMEOUT_MS;
-  const cursorWatcher = startCursorWatcher(pool, () => shop.snapshot());
+  let cursorWatcher: ReturnType<typeof startCursorWatcher> | undefined;
   const expectedPages = Math.ceil(shop.orderCount() / IMPORT_INPUT.pageSize);
+  /** Pages the shop served before the faulted import (the first, clean one): "mid-import" counts after them. */
+  let pagesBefore = 0;
   const requestCounts = async () => sumCounts([...earlierCounts, await shop.requestCounts()]);
   let importDone = false;
   const context: ImportScenarioContext = {
@@ -106,7 +120,7 @@ export async function runImportScenario(stack: FaultStack, scenario: ImportScena
     startWorker: () => startWorkerProcess(env),
     afterFraction: async (fraction) => {
       while (!importDone && Date.now() < deadline) {
-        if (((await requestCounts()).byStatus[200] ?? 0) >= fraction * expectedPages) return true;
+        if (((await requestCounts()).byStatus[200] ?? 0) - pagesBefore >= fraction * expectedPages) return true;
         await sleep(20);
       }
       return false;
@@ -127,6 +141,9 @@ export async function runImportScenario(stack: FaultStack, scenario: ImportScena
   const handles: WorkflowHandle[] = [];
   const summaries: ImportOrdersSummary[] = [];
   let changes = 0;
+  let seeded: SeededFinalReports | undefined;
+  /** The first import and the report run that emails: terminated like the others if stuck, not counted as the scenario's. */
+  const seedHandles: WorkflowHandle[] = [];
   const startImport = async () => {
     const { handle } = await startJob(client, importOrdersJob, IMPORT_INPUT, { taskQueue, startedFrom: 'api', startedBy: 'fault-suite' });
     handles.push(handle);
@@ -134,13 +151,18 @@ export async function runImportScenario(stack: FaultStack, scenario: ImportScena
   };
   try {
     for (let i = 0; i < scenario.workers; i++) workers.push(await startWorkerProcess(env));
+    seeded = await seedFinalReports(client, pool, taskQueue, mailDir, deadline, seedHandles);
+    pagesBefore = (await requestCounts()).byStatus[200] ?? 0;
+    cursorWatcher = startCursorWatcher(pool, () => shop.snapshot());
+    const zones = await customerZones(pool);
+    const emailed = { customerIds: seeded.customerIds, days: seeded.days, zones };
     const main = await startImport();
     const mainDone = main.result().finally(() => (importDone = true));
     mainDone.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     // Changes to orders already imported, before the fault and after it.
-    if (await context.afterFraction(0.2)) changes += await changeShopOrders(shop, 1, customers);
+    if (await context.afterFraction(0.2)) changes += await changeShopOrders(shop, 1, customers, emailed);
     await scenario.inject(context);
-    changes += await changeShopOrders(shop, 2, customers);
+    changes += await changeShopOrders(shop, 2, customers, emailed);
     const stuck = async (handle: WorkflowHandle) => `${await whereStuck(handle)}; worker processes alive: ${workers.filter(alive).length} of ${workers.length} started`;
     summaries.push((await withDeadline(mainDone, deadline, () => stuck(main))) as ImportOrdersSummary);
     // The schedule's next run: whatever changed after the first run had read to the end.
@@ -152,19 +174,20 @@ export async function runImportScenario(stack: FaultStack, scenario: ImportScena
   }
   importDone = true;
   const seconds = (Date.now() - started) / 1000;
-  for (const handle of handles) await handle.terminate('fault scenario over').catch(() => undefined);
+  for (const handle of [...seedHandles, ...handles]) await handle.terminate('fault scenario over').catch(() => undefined);
   const retries = await sumAsync(handles, (handle) => activityRetries(client, handle));
   const requests = await requestCounts();
   const notBitten = completed ? scenario.didNotBite({ retries, requests }) : undefined;
   if (notBitten) error ??= `the fault did not bite: ${notBitten}`;
-  const watched = await cursorWatcher.stop();
+  const watched = (await cursorWatcher?.stop()) ?? { checks: 0, ahead: 0 };
   for (const worker of workers) await worker.stop();
   await close();
   const snapshot: ApiOrder[] = await shop.snapshot();
   const invariants = await checkImportInvariants(pool, snapshot, REPORT_FROM, REPORT_TO);
   const { rows: [quarantine] } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM import_quarantine');
-  const { rows: [emailRows] } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM report_emails');
-  const emailsSent = countMailbox(mailDir) + (emailRows?.n ?? 0);
+  const corrections = seeded
+    ? await checkCorrections(pool, readMailbox(mailDir), seeded)
+    : await checkCorrections(pool, readMailbox(mailDir), { days: [], customerIds: [], keys: [], files: [], numbers: new Map() });
   await shop.stop();
   await sink.stop();
   await pool.end();
@@ -176,6 +199,7 @@ export async function runImportScenario(stack: FaultStack, scenario: ImportScena
     scenario: scenario.name,
     completed,
     ...invariants,
+    ...corrections,
     pages: summaries.reduce((sum, s) => sum + s.pages, 0),
     ordersWritten: summaries.reduce((sum, s) => sum + s.inserted + s.updated, 0),
     quarantined: quarantine?.n ?? 0,
@@ -184,19 +208,70 @@ export async function runImportScenario(stack: FaultStack, scenario: ImportScena
     changes,
     cursorChecks: watched.checks,
     cursorAhead: watched.ahead,
-    emailsSent,
     seconds,
     error,
   };
 }
 
 /**
+ * The state the faulted import starts from: the orders of the emailed days imported by a clean
+ * windowed run, and the final report of those days emailed to a spread of active customers
+ * (so report_emails holds final records, and the mailbox their messages). Returns who got
+ * which days and the numbers they read.
+ */
+async function seedFinalReports(client: Client, pool: Pool, taskQueue: string, mailDir: string, deadline: number, seedHandles: WorkflowHandle[]): Promise<SeededFinalReports> {
+  const options = { taskQueue, startedFrom: 'api' as const, startedBy: 'fault-suite' };
+  const { handle: first } = await startJob(client, importOrdersJob, FIRST_IMPORT, options);
+  seedHandles.push(first);
+  const imported = (await withDeadline(first.result(), deadline, () => whereStuck(first))) as ImportOrdersSummary;
+  if (imported.regenerationFailures.length > 0) throw new Error(`the first (clean) import failed to regenerate: ${JSON.stringify(imported.regenerationFailures)}`);
+  // Customers with orders on those days (a report with none is not emailed), spread over the ids.
+  const { rows: active } = await pool.query<{ id: number }>(
+    `SELECT DISTINCT r.customer_id::int AS id FROM daily_reports r JOIN customers c ON c.id = r.customer_id AND c.active
+      WHERE r.report_date = ANY($1::date[]) AND r.order_count > 0 ORDER BY 1`,
+    [EMAILED_DAYS],
+  );
+  const step = Math.max(1, Math.floor(active.length / EMAILED_CUSTOMERS));
+  const customerIds = active.filter((_, i) => i % step === 0).slice(0, EMAILED_CUSTOMERS).map((row) => row.id);
+  const [from, to] = [EMAILED_DAYS[0]!, EMAILED_DAYS[EMAILED_DAYS.length - 1]!];
+  const { handle } = await startRegenerateReports(client, { customerIds, from, to }, options);
+  seedHandles.push(handle);
+  const emailed = await withDeadline(handle.result(), deadline, () => whereStuck(handle));
+  if (emailed.emailsSent === 0) throw new Error(`emailing the final reports of ${from}..${to} sent nothing: ${JSON.stringify(emailed)}`);
+  const { rows: records } = await pool.query<{ customer_id: number; idempotency_key: string }>(
+    "SELECT customer_id::int, idempotency_key FROM report_emails WHERE state = 'sent' ORDER BY customer_id",
+  );
+  const emailedIds = records.map((row) => row.customer_id);
+  return {
+    days: EMAILED_DAYS,
+    customerIds: emailedIds,
+    keys: records.map((row) => row.idempotency_key),
+    files: readMailbox(mailDir).map((message) => message.file),
+    numbers: await reportNumbers(pool, emailedIds, EMAILED_DAYS),
+  };
+}
+
+async function customerZones(pool: Pool): Promise<Map<number, string>> {
+  const { rows } = await pool.query<{ id: number; time_zone: string }>('SELECT id::int, time_zone FROM customers');
+  return new Map(rows.map((row) => [row.id, row.time_zone]));
+}
+
+/** Customers whose final reports of `days` were emailed, and every customer's zone. */
+interface EmailedDays {
+  customerIds: number[];
+  days: string[];
+  zones: Map<number, string>;
+}
+
+/**
  * A wave of changes in the shop to orders the import has most likely written already (the
  * earliest in the API's order), plus late orders for past days: for each of about customers/50
  * a correction, a cancellation and a late order. The second wave also cancels orders the first
- * corrected and corrects late orders of the first. Deterministic; returns the changes made.
+ * corrected and corrects late orders of the first. Some of each kind hit the emailed final
+ * days on purpose: orders of an emailed (customer, day) corrected or cancelled, and late
+ * orders at midday, where the customer is, of an emailed day. Deterministic; returns the changes made.
  */
-async function changeShopOrders(shop: ShopApi, wave: 1 | 2, customers: number): Promise<number> {
+async function changeShopOrders(shop: ShopApi, wave: 1 | 2, customers: number, emailed: EmailedDays): Promise<number> {
   const count = Math.max(5, Math.round(customers / 50));
   const orders = (await shop.snapshot()).sort((a, b) => a.updated_at.localeCompare(b.updated_at) || a.id - b.id);
   const early = orders.slice(0, Math.ceil(orders.length / 5)).filter((order) => order.status === 'placed' && order.updated_at === order.created_at);
@@ -227,6 +302,38 @@ async function changeShopOrders(shop: ShopApi, wave: 1 | 2, customers: number): 
       changes++;
     }
   }
+  changes += await changeEmailedDays(shop, wave, customers, emailed);
+  return changes;
+}
+
+/** For about customers/100 (at least 3) emailed (customer, day) pairs each: a correction, a cancellation, a late order. */
+async function changeEmailedDays(shop: ShopApi, wave: 1 | 2, customers: number, { customerIds, days, zones }: EmailedDays): Promise<number> {
+  if (customerIds.length === 0) return 0;
+  const count = Math.max(3, Math.round(customers / 100));
+  const emailedIds = new Set(customerIds);
+  // Orders of emailed pairs the shop has not changed yet (a wave never picks what the other changed).
+  const candidates = (await shop.snapshot())
+    .filter((order) => emailedIds.has(order.customer_id) && order.status === 'placed' && order.updated_at === order.created_at &&
+      days.includes(localDate(new Date(order.created_at), zones.get(order.customer_id)!)))
+    .sort((a, b) => a.id - b.id);
+  const stride = Math.max(2, Math.floor(candidates.length / (2 * count + 1)));
+  let changes = 0;
+  for (let k = 0; k < count; k++) {
+    const corrected = candidates[(2 * k + wave - 1) * stride];
+    const cancelled = candidates[(2 * k + wave - 1) * stride + 1];
+    if (corrected) {
+      await shop.correctAmount(corrected.id, amount(wave * 200 + k + 7));
+      changes++;
+    }
+    if (cancelled) {
+      await shop.cancel(cancelled.id);
+      changes++;
+    }
+    const customerId = customerIds[(k * 7 + wave * 3) % customerIds.length]!;
+    const day = days[(k + wave) % days.length]!;
+    await shop.addOrder({ customerId, createdAt: zonedInstant(day, '12:00', zones.get(customerId)!).toISOString(), amount: amount(k + 3 * wave), sku: `LATE-E${wave}-${k}` });
+    changes++;
+  }
   return changes;
 }
 
@@ -245,6 +352,8 @@ function sumCounts(all: RequestCounts[]): RequestCounts {
 
 async function withDeadline<T>(work: Promise<T>, deadline: number, stuck: () => Promise<string>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  // Left behind on a timeout, it may still fail later (its client closed): never unhandled.
+  work.catch(() => undefined);
   const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()))));
   const outcome = await Promise.race([work, timedOut]).finally(() => clearTimeout(timer));
   if (outcome === 'timeout') throw new Error(`an import did not finish in time (stuck): ${await stuck()}`);
@@ -303,15 +412,24 @@ export function importViolations(result: ImportScenarioResult): string[] {
   if (result.reportRowsWrong) problems.push(`${result.reportRowsWrong} report rows differ from their truth`);
   if (result.reportRowsMissing) problems.push(`${result.reportRowsMissing} (customer, day) with orders have no report row`);
   if (result.quarantined) problems.push(`${result.quarantined} records quarantined (the shop sent none bad)`);
-  if (result.emailsSent) problems.push(`${result.emailsSent} emails sent by an import (correction emails are not built: none expected)`);
+  if (result.emailedDays === 0) problems.push('no final report was emailed before the faulted import');
+  if (result.changedDays === 0) problems.push("the shop's changes changed no emailed final day (nothing to correct)");
+  if (result.changedDaysUncorrected) problems.push(`${result.changedDaysUncorrected} emailed days whose numbers changed got no correction`);
+  if (result.correctionsMissing) problems.push(`${result.correctionsMissing} of ${result.correctionsDue} due corrections (revisions that changed an emailed day) not sent`);
+  if (result.duplicateCorrections) problems.push(`${result.duplicateCorrections} duplicate corrections (the same customer, day and revision more than once)`);
+  if (result.correctionsUnwarranted) problems.push(`${result.correctionsUnwarranted} corrections for a day never emailed or a revision that changed nothing`);
+  if (result.chainBreaks) problems.push(`${result.chainBreaks} revisions whose recorded "before" is not what the customer last read`);
+  if (result.recordsMismatched) problems.push(`${result.recordsMismatched} corrections in the mailbox and report_corrections rows in state 'emailed' do not match`);
+  if (result.otherEmails) problems.push(`${result.otherEmails} emails other than the seeded final reports and the corrections`);
   return problems;
 }
 
 export function formatImportTable(results: ImportScenarioResult[]): string {
-  const header = ['scenario', 'completed', 'pages', 'orders written', 'shop changes', 'orders wrong / missing / duplicated', 'cursor ahead (checks)', 'report rows wrong / missing', 'quarantined', 'retries', 'API errors', 'emails', 'correction emails', 'time (s)'];
+  const header = ['scenario', 'completed', 'pages', 'orders written', 'shop changes', 'orders wrong / missing / duplicated', 'cursor ahead (checks)', 'report rows wrong / missing', 'quarantined', 'retries', 'API errors', 'emailed days (changed)', 'corrections due', 'corrections sent', 'duplicate corrections', 'other emails', 'time (s)'];
   const lines = results.map((r) => [
     r.scenario, r.completed && !r.error ? 'yes' : 'NO', r.pages, r.ordersWritten, r.changes, `${r.ordersWrong} / ${r.ordersMissing} / ${r.ordersDuplicated}`,
-    `${r.cursorAhead} (${r.cursorChecks})`, `${r.reportRowsWrong} / ${r.reportRowsMissing}`, r.quarantined, r.retries, r.apiErrors, r.emailsSent, 'not yet', r.seconds.toFixed(1),
+    `${r.cursorAhead} (${r.cursorChecks})`, `${r.reportRowsWrong} / ${r.reportRowsMissing}`, r.quarantined, r.retries, r.apiErrors,
+    `${r.emailedDays} (${r.changedDays})`, r.correctionsDue, r.correctionsSent, r.duplicateCorrections, r.otherEmails, r.seconds.toFixed(1),
   ].map(String));
   return markdownTable(header, lines);
 }

@@ -10,6 +10,8 @@ export interface StoredMessage {
   /** False for a report made before one of its days ended where the customer is ("so far"). */
   final: boolean;
   subject: string;
+  /** A correction's revision (X-Report-Correction); '' for a report. */
+  correction: string;
 }
 
 /** Reads the SMTP sink's .eml files: what a receiver actually got, independent of our tables. */
@@ -30,6 +32,7 @@ export function readMailbox(dir: string): StoredMessage[] {
         period: header('X-Report-Period'),
         final: header('X-Report-Final') !== 'no',
         subject: header('Subject'),
+        correction: header('X-Report-Correction'),
       };
     })
     .sort((a, b) => a.customerId - b.customerId);
