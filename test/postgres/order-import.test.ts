@@ -145,7 +145,7 @@ describe('OrderImport.applyPage', () => {
     const wrongCurrency = currencyOf.get(customer2) === 'USD' ? 'EUR' : 'USD';
     const missingSku = order(100006);
     delete missingSku.sku;
-    const bad: Array<[SourceRecord | string, string, string]> = [
+    const bad: Array<[SourceRecord | string | null, string, string]> = [
       [order(100001, { customer_id: 9999, currency: 'USD' }), 'customer_id', 'unknown-customer'],
       [order(100002, { customer_id: customer2, currency: wrongCurrency }), 'currency', 'wrong-currency'],
       [order(100003, { amount: '-5.00' }), 'amount', 'negative-amount'],
