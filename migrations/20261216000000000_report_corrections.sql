@@ -15,8 +15,9 @@ CREATE TABLE report_corrections (
   old_revenue_cents bigint NOT NULL,
   old_top_sku text,
   -- pending: snapshot taken, day being regenerated; unchanged: the numbers stayed, no email;
-  -- emailed: the correction email was sent (its report_emails record says so too).
-  state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'unchanged', 'emailed')),
+  -- emailed: the correction email was sent (its report_emails record says so too);
+  -- superseded: never sent, and a later revision of the day took over its "before".
+  state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'unchanged', 'emailed', 'superseded')),
   created_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (customer_id, report_date, revision)
 );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
-import type { Pool } from '../db/pool.js';
+import { inTransaction, type Pool } from '../db/pool.js';
 import { composeCorrectionEmail, describeChanges, type ReportNumbers } from './correction-email-message.js';
 import { AttemptClaims, DEFAULT_LEASE, type ClaimLease } from './email-claims.js';
 
@@ -39,24 +39,53 @@ export class ReportCorrections {
     private readonly options: { from: string; lease?: ClaimLease },
   ) {}
 
-  /** Idempotent: a retry (or a repeat) of the same revision keeps the first snapshot. Returns the customers kept. */
+  /**
+   * Idempotent: a retry (or a repeat) of the same revision keeps the first snapshot. Returns the
+   * customers kept. "Before" is what the customer last read: an earlier revision of the day
+   * whose correction was never sent (its send gave up, or its day's run failed) hands over its
+   * own "before" and is superseded by this one, so one correction covers both changes; without
+   * one, the report as it stands (the final report sent, or the last correction's "now").
+   */
   async recordBefore(request: CorrectionsRequest & { customerIds: number[] | null }): Promise<number> {
-    const { rowCount } = await this.pool.query(
-      `INSERT INTO report_corrections (customer_id, report_date, revision, currency, old_order_count, old_revenue_cents, old_top_sku)
-       SELECT DISTINCT ON (e.customer_id) e.customer_id, $1::date, $3, c.currency,
-              coalesce(r.order_count, 0), coalesce(r.revenue_cents, 0), r.top_sku
-         FROM report_emails e
-         JOIN customers c ON c.id = e.customer_id
-         LEFT JOIN daily_reports r ON r.customer_id = e.customer_id AND r.report_date = $1::date
-        WHERE e.state = 'sent' AND e.period_from <= $1::date AND e.period_to >= $1::date
-          -- The final report's own key (customer:from:to): not a resend, a provisional email or a correction.
-          AND e.idempotency_key = e.customer_id || ':' || to_char(e.period_from, 'YYYY-MM-DD') || ':' || to_char(e.period_to, 'YYYY-MM-DD')
-          AND ($2::bigint[] IS NULL OR e.customer_id = ANY($2::bigint[]))
-        ORDER BY e.customer_id
-       ON CONFLICT (customer_id, report_date, revision) DO NOTHING`,
-      [request.day, request.customerIds, request.revision],
-    );
-    return rowCount ?? 0;
+    return inTransaction(this.pool, async (client) => {
+      const { rowCount } = await client.query(
+        `INSERT INTO report_corrections (customer_id, report_date, revision, currency, old_order_count, old_revenue_cents, old_top_sku)
+         SELECT DISTINCT ON (e.customer_id) e.customer_id, $1::date, $3, c.currency,
+                CASE WHEN u.id IS NOT NULL THEN u.old_order_count ELSE coalesce(r.order_count, 0) END,
+                CASE WHEN u.id IS NOT NULL THEN u.old_revenue_cents ELSE coalesce(r.revenue_cents, 0) END,
+                CASE WHEN u.id IS NOT NULL THEN u.old_top_sku ELSE r.top_sku END
+           FROM report_emails e
+           JOIN customers c ON c.id = e.customer_id
+           LEFT JOIN daily_reports r ON r.customer_id = e.customer_id AND r.report_date = $1::date
+           -- The earliest correction of this customer and day still due (not sent by any attempt).
+           LEFT JOIN LATERAL (
+             SELECT k.id, k.old_order_count, k.old_revenue_cents, k.old_top_sku FROM report_corrections k
+              WHERE k.customer_id = e.customer_id AND k.report_date = $1::date AND k.state = 'pending' AND k.revision <> $3
+                AND NOT EXISTS (SELECT 1 FROM report_emails s WHERE s.state = 'sent'
+                                  AND s.idempotency_key = k.customer_id || ':' || $4 || ':' || $4 || ':correction:' || k.revision)
+              ORDER BY k.id LIMIT 1
+           ) u ON true
+          WHERE e.state = 'sent' AND e.period_from <= $1::date AND e.period_to >= $1::date
+            -- The final report's own key (customer:from:to): not a resend, a provisional email or a correction.
+            AND e.idempotency_key = e.customer_id || ':' || to_char(e.period_from, 'YYYY-MM-DD') || ':' || to_char(e.period_to, 'YYYY-MM-DD')
+            AND ($2::bigint[] IS NULL OR e.customer_id = ANY($2::bigint[]))
+          ORDER BY e.customer_id
+         ON CONFLICT (customer_id, report_date, revision) DO NOTHING`,
+        [request.day, request.customerIds, request.revision, request.day],
+      );
+      // Earlier revisions still due for the customers this one covers: this one's email says it all.
+      // (One whose email went out after all is recorded as sent, not superseded.)
+      await client.query(
+        `UPDATE report_corrections k
+            SET state = CASE WHEN EXISTS (SELECT 1 FROM report_emails s WHERE s.state = 'sent'
+                                            AND s.idempotency_key = k.customer_id || ':' || $1 || ':' || $1 || ':correction:' || k.revision)
+                             THEN 'emailed' ELSE 'superseded' END
+          WHERE k.report_date = $1::date AND k.state = 'pending' AND k.revision <> $2
+            AND EXISTS (SELECT 1 FROM report_corrections n WHERE n.customer_id = k.customer_id AND n.report_date = k.report_date AND n.revision = $2)`,
+        [request.day, request.revision],
+      );
+      return rowCount ?? 0;
+    });
   }
 
   /** Emails the pending corrections of this day and revision whose numbers changed. */
