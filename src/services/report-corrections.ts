@@ -48,6 +48,9 @@ export class ReportCorrections {
    */
   async recordBefore(request: CorrectionsRequest & { customerIds: number[] | null }): Promise<number> {
     return inTransaction(this.pool, async (client) => {
+      // One revision of a day at a time: two imports recording different revisions of the same
+      // day would each miss the other's uncommitted rows and both start from the same "before".
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('report-corrections:' || $1))", [request.day]);
       const { rowCount } = await client.query(
         `INSERT INTO report_corrections (customer_id, report_date, revision, currency, old_order_count, old_revenue_cents, old_top_sku)
          SELECT DISTINCT ON (e.customer_id) e.customer_id, $1::date, $3, c.currency,
@@ -60,9 +63,11 @@ export class ReportCorrections {
            -- The earliest correction of this customer and day still due (not sent by any attempt).
            LEFT JOIN LATERAL (
              SELECT k.id, k.old_order_count, k.old_revenue_cents, k.old_top_sku FROM report_corrections k
-              WHERE k.customer_id = e.customer_id AND k.report_date = $1::date AND k.state = 'pending' AND k.revision <> $3
-                AND NOT EXISTS (SELECT 1 FROM report_emails s WHERE s.state = 'sent'
-                                  AND s.idempotency_key = k.customer_id || ':' || $4 || ':' || $4 || ':correction:' || k.revision)
+              WHERE k.customer_id = e.customer_id AND k.report_date = $1::date AND k.state = 'pending' AND k.revision < $3
+                -- Not sent, and not being sent: an attempt that holds its claim (leased) may still send it.
+                AND NOT EXISTS (SELECT 1 FROM report_emails s
+                                  WHERE s.idempotency_key = k.customer_id || ':' || $4 || ':' || $4 || ':correction:' || k.revision
+                                    AND (s.state = 'sent' OR (s.claim_token IS NOT NULL AND s.lease_until > now())))
               ORDER BY k.id LIMIT 1
            ) u ON true
           WHERE e.state = 'sent' AND e.period_from <= $1::date AND e.period_to >= $1::date
@@ -75,14 +80,16 @@ export class ReportCorrections {
       );
       // Earlier revisions still due for the customers this one covers: this one's email says it all.
       // (One whose email went out after all is recorded as sent, not superseded.)
+      // (Only older revisions, and only ones no attempt has claimed: a claim may still be sent.
+      // The key is built from the text parameter, not the date, so DateStyle cannot change it.)
       await client.query(
-        `UPDATE report_corrections k
-            SET state = CASE WHEN EXISTS (SELECT 1 FROM report_emails s WHERE s.state = 'sent'
-                                            AND s.idempotency_key = k.customer_id || ':' || $1 || ':' || $1 || ':correction:' || k.revision)
-                             THEN 'emailed' ELSE 'superseded' END
-          WHERE k.report_date = $1::date AND k.state = 'pending' AND k.revision <> $2
-            AND EXISTS (SELECT 1 FROM report_corrections n WHERE n.customer_id = k.customer_id AND n.report_date = k.report_date AND n.revision = $2)`,
-        [request.day, request.revision],
+        `UPDATE report_corrections k SET state = 'superseded'
+          WHERE k.report_date = $1::date AND k.state = 'pending' AND k.revision < $2
+            AND EXISTS (SELECT 1 FROM report_corrections n WHERE n.customer_id = k.customer_id AND n.report_date = k.report_date AND n.revision = $2)
+            AND NOT EXISTS (SELECT 1 FROM report_emails s
+                              WHERE s.idempotency_key = k.customer_id || ':' || $3 || ':' || $3 || ':correction:' || k.revision
+                                AND (s.state = 'sent' OR (s.claim_token IS NOT NULL AND s.lease_until > now())))`,
+        [request.day, request.revision, request.day],
       );
       return rowCount ?? 0;
     });
@@ -120,12 +127,20 @@ export class ReportCorrections {
     const claims = new AttemptClaims(this.pool, request.attemptToken ?? randomUUID(), { from: request.day, to: request.day, workflowId: request.workflowId, runId: request.runId }, this.options.lease ?? DEFAULT_LEASE);
     const due = changed.map((row) => ({ customerId: row.customer_id, key: keyOf(row), messageId: messageIdFor(keyOf(row)) }));
     const held = await claims.claim(due);
+    // A later revision may have superseded some between the read above and the claim (it only
+    // supersedes rows nobody has claimed): those are the later revision's to tell, not ours.
+    const { rows: still } = await this.pool.query<{ id: number }>(`SELECT id FROM report_corrections WHERE id = ANY($1::bigint[]) AND state = 'pending'`, [changed.map((row) => row.id)]);
+    const stillPending = new Set(still.map((row) => Number(row.id)));
     // Sent, but the mark failed: their claims stay leased, so no retry resends them before the lease runs out.
     const sentUnmarked: string[] = [];
     try {
       for (const row of changed) {
         const key = keyOf(row);
         if (!held.has(key)) continue;
+        if (!stillPending.has(Number(row.id))) {
+          await claims.drop(key);
+          continue;
+        }
         if (request.signal?.aborted) throw request.signal.reason ?? new Error('sending corrections was aborted');
         if (!(await claims.maySend(key))) continue;
         const content = composeCorrectionEmail(row.name, request.day, row.currency, numbers('old', row), numbers('new', row));
@@ -148,7 +163,7 @@ export class ReportCorrections {
       await claims.release(sentUnmarked);
     }
     // The ones this attempt did not hold: sent by an earlier attempt, or held by one still alive.
-    const missed = changed.filter((row) => !held.has(keyOf(row)));
+    const missed = changed.filter((row) => !held.has(keyOf(row)) && stillPending.has(Number(row.id)));
     if (missed.length > 0) {
       const { rows: records } = await this.pool.query<{ idempotency_key: string; state: string }>(
         'SELECT idempotency_key, state FROM report_emails WHERE idempotency_key = ANY($1::text[])',

@@ -51,7 +51,13 @@ export interface ImportResumeState {
   summary: ImportOrdersSummary;
   apiCursor: string | null;
   /** Set when the pages are done and the report days are being regenerated, after this day. */
-  regenerating?: { afterDay: string };
+  regenerating?: {
+    afterDay: string;
+    /** Whether the pages were read to the end: if not, the run goes on with them after the days. */
+    caughtUp: boolean;
+    /** The run was cancelled before it continued as new. */
+    cancelled: boolean;
+  };
 }
 
 /** A run continues as new past this many history events while regenerating days (the limit is 51,200). */
@@ -90,13 +96,17 @@ export async function importOrders(rawInput?: ImportOrdersInput, resume?: Import
   // The days changed, for a dry run's answer and the progress; those to regenerate are in the database.
   const days = new Set<string>();
   let apiCursor = resume?.apiCursor ?? null;
-  let caughtUp = resume?.regenerating !== undefined;
+  // A run continued while regenerating days goes on with them first, then (if the pages were
+  // not read to the end) with the pages, from the API cursor it carries.
+  const resumingDays = resume?.regenerating;
+  let caughtUp = resumingDays?.caughtUp ?? false;
+  const cancelledBefore = resumingDays?.cancelled ?? false;
   if (input.retryQuarantined && !resume) {
     const retried = await CancellationScope.nonCancellable(() => retryQuarantinedOrders({ source: input.source }));
     addImportCounts(summary, retried);
     for (const day of retried.days) days.add(day);
   }
-  for (let activity = 0; activity < IMPORT_DEFAULTS.activitiesPerRun && !caughtUp && !root.consideredCancelled; activity++) {
+  for (let activity = 0; activity < IMPORT_DEFAULTS.activitiesPerRun && !resumingDays && !caughtUp && !cancelledBefore && !root.consideredCancelled; activity++) {
     // An activity in flight finishes its pages: a cancel takes effect between activities.
     const result = await CancellationScope.nonCancellable(() =>
       importOrderPages({ source: input.source, window: input.window, dryRun: input.dryRun, pageSize: input.pageSize, maxPages: input.pagesPerActivity, apiCursor }),
@@ -132,11 +142,13 @@ export async function importOrders(rawInput?: ImportOrdersInput, resume?: Import
       }
     });
     if (continueAfter !== undefined) {
-      return continueAsNew<typeof importOrders>(rawInput, { input, summary, apiCursor, regenerating: { afterDay: continueAfter } });
+      return continueAsNew<typeof importOrders>(rawInput, {
+        input, summary, apiCursor, regenerating: { afterDay: continueAfter, caughtUp, cancelled: cancelledBefore || root.consideredCancelled },
+      });
     }
   }
 
-  if (root.consideredCancelled) {
+  if (root.consideredCancelled || cancelledBefore) {
     summary.cancelledRun = true;
   } else if (!caughtUp) {
     return continueAsNew<typeof importOrders>(rawInput, { input, summary, apiCursor });

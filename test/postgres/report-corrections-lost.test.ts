@@ -74,4 +74,19 @@ describe('ReportCorrections across revisions', () => {
     expect({ pending: pending.length, fromWhatWasRead: bodies.some((body) => body.includes(`orders: ${emailedCount} =E2=86=92`)) })
       .toEqual({ pending: 0, fromWhatWasRead: true }); // before the fix: { pending: 1, fromWhatWasRead: false }
   });
+
+  it('an older revision recorded after a newer one (a slower import) neither takes over nor supersedes it', async () => {
+    const { rows: [row] } = await db.pool.query('SELECT customer_id::int FROM daily_reports WHERE customer_id <= 8 AND report_date = $1 AND order_count > 0 ORDER BY 1 OFFSET 1 LIMIT 1', [day]);
+    const customerId = row.customer_id as number;
+    await new ReportEmail(db.pool, transport, { from: 'Reports <reports@example.com>', concurrency: 2 })
+      .sendReports({ customerIds: [customerId], from: day, to: day, resend: false, dryRun: false, runId: 'nightly-2', workflowId: 'nightly' });
+    const corrections = new ReportCorrections(db.pool, transport, { from: 'Reports <reports@example.com>' });
+    await corrections.recordBefore({ day, customerIds: [customerId], revision: 'shop@2026-12-01T13:00:00.000000Z' });
+    await corrections.recordBefore({ day, customerIds: [customerId], revision: 'shop@2026-12-01T12:00:00.000000Z' });
+    const { rows } = await db.pool.query('SELECT revision, state FROM report_corrections WHERE customer_id = $1 ORDER BY revision', [customerId]);
+    expect(rows).toEqual([
+      { revision: 'shop@2026-12-01T12:00:00.000000Z', state: 'pending' },
+      { revision: 'shop@2026-12-01T13:00:00.000000Z', state: 'pending' },
+    ]);
+  });
 });
