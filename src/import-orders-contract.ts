@@ -134,12 +134,6 @@ export interface ImportCounts {
   resolvedFromQuarantine: number;
 }
 
-/** A (customer, local day) whose orders changed: its report is regenerated. */
-export interface AffectedDay {
-  customerId: number;
-  day: string;
-}
-
 export interface ImportOrdersSummary extends ImportCounts {
   source: string;
   dryRun: boolean;

@@ -75,7 +75,6 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
       orderImport: new OrderImport(pool),
       ordersApi: new ShopOrdersClient({ baseUrl: deps.ordersApi.url, apiKey: deps.ordersApi.apiKey }),
       sourceLock: new SourceLock(pool),
-      customerSelection: new CustomerSelection(pool),
       reportCorrections: new ReportCorrections(pool, transport, { from: config.MAIL_FROM }),
       overlapMs: config.ORDERS_IMPORT_OVERLAP_SECONDS * 1000,
       maxRequestsPerSecond: config.ORDERS_API_MAX_REQUESTS_PER_SECOND,

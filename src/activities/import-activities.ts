@@ -1,48 +1,16 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import { readOrderRecord } from '../order-record.js';
-import { emptyImportCounts, type AffectedDay, type ImportCounts, type ResolvedImportInput } from '../import-orders-contract.js';
+import { addImportCounts, emptyImportCounts, type ImportCounts, type ResolvedImportInput } from '../import-orders-contract.js';
+import { selectPage, startingInstant } from '../services/import-pages.js';
+import type { OrderImport, PendingDays } from '../services/order-import.js';
 import { SourceRateLimitedError, SourceRefusedError, type OrdersPage, type ShopOrdersClient } from '../services/shop-orders-client.js';
 import { SourceBusyError, type SourceLock } from '../services/source-lock.js';
-import type { CustomerSelection } from '../services/customer-selection.js';
 import { CorrectionsHeldElsewhereError, type ReportCorrections } from '../services/report-corrections.js';
 import { whileHeartbeating } from './heartbeats.js';
 
-/** What the activity needs of the import service (OrderImport, src/services/order-import.ts). */
-/** The days changed and not regenerated yet, as the workflow regenerates them. */
-export interface PendingDays {
-  takenAt: string;
-  /** More days are pending after the last one here. */
-  more: boolean;
-  days: Array<{
-    day: string;
-    /** Active customers to regenerate (none: only inactive ones changed), or all. */
-    customerIds: number[] | 'all';
-    /** What was read, to forget once regenerated. */
-    taken: number[] | 'all';
-    /** The day's changes as read (the latest change's time): one correction per customer and revision. */
-    revision: string;
-  }>;
-}
-
-export interface PageWriter {
-  takeAffectedDays(source: string, maxCustomersPerDay: number, page: { afterDay?: string; maxDays: number }): Promise<{
-    takenAt: string; more: boolean; days: Array<{ day: string; customerIds: number[] | 'all'; revision: string }>;
-  }>;
-  clearAffectedDays(request: { source: string; day: string; customerIds: number[] | 'all'; takenAt: string }): Promise<number>;
-  retryQuarantined(request: { source: string }): Promise<{
-    inserted: number; updated: number; unchanged: number; cancelled: number; resolvedIds: number[]; stillQuarantined: number; retried: number; affected: AffectedDay[];
-  }>;
-  applyPage(request: { source: string; records: unknown[]; cursorAfter: { updatedAt: string; id: number } | null; dryRun: boolean }): Promise<{
-    inserted: number; updated: number; unchanged: number; cancelled: number; quarantined: number; affected: AffectedDay[];
-  }>;
-  readCursor(source: string): Promise<{ updatedAt: string; id: number } | null>;
-}
-
 export interface ImportServices {
-  orderImport: PageWriter;
+  orderImport: OrderImport;
   ordersApi: ShopOrdersClient;
   sourceLock: SourceLock;
-  customerSelection: CustomerSelection;
   reportCorrections: ReportCorrections;
   /** How far before the committed cursor an incremental run starts reading: records a source commits late with an older updated_at. */
   overlapMs: number;
@@ -92,10 +60,9 @@ export function createImportActivities(services: ImportServices) {
             const counts = resumed?.counts ?? emptyImportCounts();
             const days = new Set<string>();
             let apiCursor = resumed?.apiCursor ?? request.apiCursor;
-            let updatedSince: string | undefined;
-            if (apiCursor === null) updatedSince = await startingPoint(services, request);
-            const customers = request.window?.customerIds ? new Set(request.window.customerIds) : null;
-            const until = request.window ? Date.parse(request.window.until) : Infinity;
+            const updatedSince = apiCursor === null
+              ? startingInstant(request.window, request.window ? null : await services.orderImport.readCursor(request.source), services.overlapMs)
+              : undefined;
             let caughtUp = false;
             const pace = pacer(services.maxRequestsPerSecond);
             const fetchAt = async (cursor: string | null) => {
@@ -111,32 +78,20 @@ export function createImportActivities(services: ImportServices) {
               if (lockLost.aborted) throw lockLost.reason;
               const fetched = await (ahead ?? fetchAt(apiCursor));
               ahead = null;
-              // A window stops at its end; a record past it (and all after it) is left for later.
-              const inWindow = fetched.records.filter((record) => !(updatedAtOf(record) > until));
-              const beyondWindow = inWindow.length < fetched.records.length;
-              if (fetched.nextCursor !== null && !beyondWindow && page + 1 < request.maxPages) {
+              const selected = selectPage(fetched.records, request.window);
+              if (fetched.nextCursor !== null && !selected.beyondWindow && page + 1 < request.maxPages) {
                 ahead = fetchAt(fetched.nextCursor);
                 // Awaited at the next page; if this page's write fails first, nobody will.
                 ahead.catch(() => undefined);
               }
-              const mine = customers ? inWindow.filter((record) => customers.has(customerIdOf(record))) : inWindow;
               const applied = await services.orderImport.applyPage({
-                source: request.source,
-                records: mine,
-                cursorAfter: request.window ? null : lastPosition(fetched.records),
-                dryRun: request.dryRun,
+                source: request.source, records: selected.records, cursorAfter: selected.cursorAfter, dryRun: request.dryRun,
               });
-              counts.pages++;
-              counts.inserted += applied.inserted;
-              counts.updated += applied.updated;
-              counts.unchanged += applied.unchanged;
-              counts.cancelled += applied.cancelled;
-              counts.quarantined += applied.quarantined;
-              counts.skipped += inWindow.length - mine.length;
+              addImportCounts(counts, { ...emptyImportCounts(), ...applied, pages: 1, skipped: selected.skipped });
               for (const affected of applied.affected) days.add(affected.day);
               apiCursor = fetched.nextCursor;
               report({ apiCursor, counts });
-              if (fetched.nextCursor === null || beyondWindow) {
+              if (fetched.nextCursor === null || selected.beyondWindow) {
                 caughtUp = true;
                 break;
               }
@@ -165,16 +120,8 @@ export function createImportActivities(services: ImportServices) {
     async takeAffectedDays(request: { source: string; afterDay?: string }): Promise<PendingDays> {
       // A bounded number of days a call: each costs the workflow some 25 history events.
       const pending = await services.orderImport.takeAffectedDays(request.source, MAX_CUSTOMERS_PER_DAY, { maxDays: DAYS_PER_TAKE, ...(request.afterDay ? { afterDay: request.afterDay } : {}) });
-      const named = [...new Set(pending.days.flatMap((day) => (day.customerIds === 'all' ? [] : day.customerIds)))];
-      const unavailable = new Set((named.length > 0 ? await services.customerSelection.findUnavailable(named) : []).map((c) => c.customerId));
       log.info('report days to regenerate', { days: pending.days.length });
-      return {
-        takenAt: pending.takenAt,
-        more: pending.more,
-        days: pending.days.map(({ day, customerIds, revision }) => ({
-          day, revision, taken: customerIds, customerIds: customerIds === 'all' ? 'all' : customerIds.filter((id) => !unavailable.has(id)),
-        })),
-      };
+      return pending;
     },
 
     /** A regenerated day's recorded changes, forgotten (changes recorded after `takenAt` stay). */
@@ -230,14 +177,6 @@ function pacer(perSecond: number): (signal: AbortSignal) => Promise<void> {
   };
 }
 
-/** An incremental run starts a little before the committed cursor; a window at its start. */
-async function startingPoint(services: ImportServices, request: ImportPagesRequest): Promise<string | undefined> {
-  if (request.window) return request.window.since;
-  const cursor = await services.orderImport.readCursor(request.source);
-  if (!cursor) return undefined;
-  return new Date(Date.parse(cursor.updatedAt) - services.overlapMs).toISOString();
-}
-
 /** Temporal's retry, told what the failure means: wait as the API asks, or give up at once. */
 function asRetryDecision(error: unknown): unknown {
   if (error instanceof SourceRateLimitedError) {
@@ -249,22 +188,6 @@ function asRetryDecision(error: unknown): unknown {
     return ApplicationFailure.create({ type: 'SourceSchemaBreak', message: error.message, nonRetryable: true });
   }
   return error;
-}
-
-const updatedAtOf = (record: unknown) => Date.parse(String((record as { updated_at?: unknown })?.updated_at));
-const customerIdOf = (record: unknown) => Number((record as { customer_id?: unknown })?.customer_id);
-
-/**
- * The (updated_at, id) of the page's last record that reads as an order: where the committed
- * cursor moves to. A bad record never places it (an updated_at in 2099 would end every later
- * import); a page of bad records leaves it where it was, and the next run reads them again.
- */
-function lastPosition(records: unknown[]): { updatedAt: string; id: number } | null {
-  for (let i = records.length - 1; i >= 0; i--) {
-    const reading = readOrderRecord(records[i]);
-    if (reading.ok) return { updatedAt: reading.order.updatedAt, id: reading.order.id };
-  }
-  return null;
 }
 
 export type ImportActivities = ReturnType<typeof createImportActivities>;

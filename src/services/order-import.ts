@@ -65,6 +65,22 @@ export interface ApplyPageResult extends OrderWriteCounts {
   cursorAdvanced: boolean;
 }
 
+/** The days changed and not regenerated yet, as an import regenerates them (takeAffectedDays). */
+export interface PendingDays {
+  takenAt: string;
+  /** More days are pending after the last one here. */
+  more: boolean;
+  days: Array<{
+    day: string;
+    /** Active customers to regenerate (none: only inactive ones changed), or all. */
+    customerIds: number[] | 'all';
+    /** What was read, to forget once regenerated. */
+    taken: number[] | 'all';
+    /** The day's changes as read (the latest change's time): one correction per customer and revision. */
+    revision: string;
+  }>;
+}
+
 export interface ImportCursorState extends ImportPosition {
   source: string;
   committedAt: string | null;
@@ -132,15 +148,13 @@ export class OrderImport {
   }
 
   /**
-   * The report days changed by imports of `source` and not regenerated yet, per day: the
-   * customers (at most `maxCustomersPerDay`, else all of that day), and the moment they were
-   * read, which `clearAffectedDays` needs.
+   * The report days changed by imports of `source` and not regenerated yet, in day order, at
+   * most `page.maxDays` after `page.afterDay`: per day, the customers to regenerate (the active
+   * ones: an inactive customer has no reports, and a report run naming one is refused; at most
+   * `maxCustomersPerDay`, else all of that day), what was read (to forget once regenerated), and
+   * the moment it was read, which `clearAffectedDays` needs.
    */
-  async takeAffectedDays(
-    source: string,
-    maxCustomersPerDay: number,
-    page: { afterDay?: string; maxDays: number } = { maxDays: 1000 },
-  ): Promise<{ takenAt: string; days: Array<{ day: string; customerIds: number[] | 'all'; revision: string }>; more: boolean }> {
+  async takeAffectedDays(source: string, maxCustomersPerDay: number, page: { afterDay?: string; maxDays: number }): Promise<PendingDays> {
     // Under the source's cursor lock, which every page holds until it commits: a page still
     // writing is waited for, so every day recorded before `takenAt` is seen here, and a later
     // one is recorded after it (and survives clearAffectedDays).
@@ -150,18 +164,28 @@ export class OrderImport {
       // `revision`: the latest change recorded for the day. Two imports that take the same
       // changes of a day (a scheduled run beside a manual one) get the same revision, so their
       // corrections are one and the same, sent once.
-      const { rows } = await client.query<{ day: string; customer_ids: string[]; customers: number; revision: string }>(
-        `SELECT to_char(report_date, 'YYYY-MM-DD') AS day, count(*)::int AS customers, (array_agg(customer_id ORDER BY customer_id))[1:$2] AS customer_ids,
-                to_char(max(recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS revision
-           FROM import_affected_days WHERE source = $1 AND ($3::date IS NULL OR report_date > $3::date)
-          GROUP BY report_date ORDER BY report_date LIMIT $4 + 1`,
+      const { rows } = await client.query<{ day: string; customer_ids: string[]; active_ids: string[] | null; customers: number; revision: string }>(
+        `SELECT to_char(a.report_date, 'YYYY-MM-DD') AS day, count(*)::int AS customers,
+                (array_agg(a.customer_id ORDER BY a.customer_id))[1:$2] AS customer_ids,
+                array_agg(a.customer_id ORDER BY a.customer_id) FILTER (WHERE c.active) AS active_ids,
+                to_char(max(a.recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS revision
+           FROM import_affected_days a JOIN customers c ON c.id = a.customer_id
+          WHERE a.source = $1 AND ($3::date IS NULL OR a.report_date > $3::date)
+          GROUP BY a.report_date ORDER BY a.report_date LIMIT $4 + 1`,
         [source, maxCustomersPerDay, page.afterDay ?? null, page.maxDays],
       );
-      const more = rows.length > page.maxDays;
       return {
         takenAt: clock!.taken_at,
-        more,
-        days: rows.slice(0, page.maxDays).map((row) => ({ day: row.day, customerIds: row.customers > maxCustomersPerDay ? 'all' as const : row.customer_ids.map(Number), revision: `${source}@${row.revision}` })),
+        more: rows.length > page.maxDays,
+        days: rows.slice(0, page.maxDays).map((row) => {
+          const all = row.customers > maxCustomersPerDay;
+          return {
+            day: row.day,
+            customerIds: all ? 'all' as const : (row.active_ids ?? []).map(Number),
+            taken: all ? 'all' as const : row.customer_ids.map(Number),
+            revision: `${source}@${row.revision}`,
+          };
+        }),
       };
     });
   }

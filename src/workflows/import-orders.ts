@@ -11,7 +11,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ImportActivities, PendingDays } from '../activities/import-activities.js';
+import type { ImportActivities } from '../activities/import-activities.js';
+import type { PendingDays } from '../services/order-import.js';
 import { failureCount } from '../contracts.js';
 import {
   addImportCounts,
