@@ -13,6 +13,13 @@ const BUNDLE_DIR = path.resolve(SRC_DIR, '..', 'dist');
 const BUNDLE_FILE = path.join(BUNDLE_DIR, 'workflow-bundle.js');
 const STAMP_FILE = path.join(BUNDLE_DIR, 'workflow-bundle.sha256');
 
+/**
+ * Workflow interceptor modules compiled into the bundle (a pre-built bundle ignores the
+ * worker's `interceptors.workflowModules`): each module exports `interceptors()`, and every
+ * registered job gets them alike. Paths are resolved next to this module, like the workflows.
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES: string[] = [];
+
 /** Hash of every source file a workflow could import, so a stale bundle is never loaded. */
 function sourceHash(): string {
   const hash = crypto.createHash('sha256');
@@ -29,7 +36,7 @@ function sourceHash(): string {
 
 /** Bundles the workflows into dist/ (webpack takes seconds; workers then start in well under one). */
 export async function buildWorkflowBundle(): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: new DefaultLogger('WARN') });
   fs.mkdirSync(BUNDLE_DIR, { recursive: true });
   fs.writeFileSync(BUNDLE_FILE, code);
   fs.writeFileSync(STAMP_FILE, sourceHash());
