@@ -20,9 +20,11 @@ import { startJob } from '../src/temporal/start-job.js';
 import type { DailyReportsSummary } from '../src/daily-reports-contract.js';
 import { createReportWorker, workerPoolSize } from '../src/worker.js';
 import { startAdminServer } from '../src/admin/start-admin.js';
+import { startMonitor } from '../src/health/start-monitor.js';
 import { declaredSchedules } from '../src/schedules.js';
 import { applySchedules } from '../src/temporal/schedule-sync.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
+import { installTemporalRuntime, metricsEndpoint, metricsUrl } from '../src/observability/runtime.js';
 
 /** The shop's demo data set has 200 customers (src/dev/shop/shop-data.ts); these are they. */
 const DEMO_CUSTOMERS = 200;
@@ -32,7 +34,9 @@ type Started = Array<{ what: string; stop: () => Promise<void> }>;
 
 runMain(async () => {
   const startedAt = Date.now();
-  const { config, logger } = bootstrap('start', { LOG_PRETTY: process.env.LOG_PRETTY ?? 'true' });
+  const { config, logger } = bootstrap('start', { LOG_PRETTY: process.env.LOG_PRETTY ?? 'true' }, { tracing: true });
+  // First, before any service starts: a port already taken stops it here, naming METRICS_PORT.
+  installTemporalRuntime(logger, metricsEndpoint(config));
   const started: Started = [];
   // The first error is the one the user sees; stopping what was started comes first, and an
   // error while stopping (say, closing a connection a worker still uses) never hides it.
@@ -68,7 +72,9 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
     logger.info({ customers: DEMO_CUSTOMERS }, 'demo customers created; their orders come from the shop API (npm run seed -- --help puts orders straight into PostgreSQL instead)');
   }
 
-  const { worker, close: closeWorker } = await createReportWorker({ config, logger, pool, smtpUrl: services.smtpUrl, ordersApi: services.ordersApi, temporal: services.temporal });
+  const { worker, close: closeWorker } = await createReportWorker({
+    config, logger, pool, smtpUrl: services.smtpUrl, ordersApi: services.ordersApi, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl,
+  });
   const running = worker.run();
   running.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
   // The worker's connection can only close once the worker has stopped: shut down, wait, close.
@@ -84,9 +90,12 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
     },
   });
   const admin = await startAdminServer({
-    config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, createFirstAdmin: !config.DATABASE_URL,
+    config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, endpoints: services, createFirstAdmin: !config.DATABASE_URL,
   });
   started.push({ what: 'admin server', stop: admin.close });
+  // Alerts that no worker can raise (no worker polling, schedules skipping runs), every minute.
+  const monitor = await startMonitor({ config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, smtpUrl: services.smtpUrl });
+  started.push({ what: 'alert monitor', stop: monitor.stop });
 
   const { client, close: closeClient } = await connectClient(services.temporal);
   started.push({ what: 'Temporal client', stop: closeClient });
@@ -119,6 +128,7 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
     return;
   }
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  const metrics = metricsEndpoint(config);
   const { days } = summary;
   const total = (count: (day: (typeof days)[number]) => number) => days.reduce((sum, day) => sum + count(day), 0);
   logger.info(
@@ -133,6 +143,7 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
       '',
       `  Admin page        ${admin.url ?? `(not served: port ${config.ADMIN_PORT} is in use)`}`,
       `  Temporal Web UI   ${services.temporalUiUrl}`,
+      `  Metrics           ${metrics ? metricsUrl(metrics) : '(not served: METRICS_PORT=0)'}`,
       `  This run          ${link}`,
       `  Report emails     ${config.SMTP_URL ? '(sent via SMTP_URL)' : `${config.DATA_DIR}/mail/`}`,
       `  Try               npm run job -- regenerate-reports --customer 1 --wait`,

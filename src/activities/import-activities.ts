@@ -1,10 +1,12 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { addImportCounts, emptyImportCounts, type ImportCounts, type ResolvedImportInput } from '../import-orders-contract.js';
-import { selectPage, startingInstant } from '../services/import-pages.js';
+import { selectPage, startingInstant, type PageSelection } from '../services/import-pages.js';
+import { readPage, type ReadPage } from '../services/order-page.js';
 import type { OrderImport, PendingDays } from '../services/order-import.js';
-import { SourceRateLimitedError, SourceRefusedError, type OrdersPage, type ShopOrdersClient } from '../services/shop-orders-client.js';
+import { SourceRateLimitedError, SourceRefusedError, type ShopOrdersClient } from '../services/shop-orders-client.js';
 import { SourceBusyError, type SourceLock } from '../services/source-lock.js';
 import { CorrectionsHeldElsewhereError, type ReportCorrections } from '../services/report-corrections.js';
+import type { JobCounters, JobMetrics } from '../observability/job-metrics.js';
 import { whileHeartbeating } from './heartbeats.js';
 
 export interface ImportServices {
@@ -43,8 +45,19 @@ export const DAYS_PER_TAKE = 50;
 
 interface PagesProgress { apiCursor: string | null; counts: ImportCounts }
 
+/** A page as the source sent it, its part this import writes, and that part read record by record. */
+interface FetchedPage { nextCursor: string | null; selected: PageSelection; read: ReadPage }
+
+/** What a page (or a quarantine retry) wrote, as the job's series; a dry run wrote nothing. */
+function recordWritten(job: JobCounters, dryRun: boolean, written: { inserted: number; updated: number; quarantined: number }): void {
+  if (dryRun) return;
+  job.importRows(written);
+  job.rowsWritten('orders', written.inserted + written.updated);
+  job.itemsFailed(written.quarantined);
+}
+
 /** Thin wrappers: the paging loop, heartbeats and retry classification; the writes are OrderImport's. */
-export function createImportActivities(services: ImportServices) {
+export function createImportActivities(services: ImportServices, metrics: JobMetrics) {
   return {
     /**
      * Fetches and writes up to `maxPages` pages, each page's rows and the cursor after it in one
@@ -54,6 +67,7 @@ export function createImportActivities(services: ImportServices) {
     async importOrderPages(request: ImportPagesRequest): Promise<ImportPagesResult> {
       const context = Context.current();
       const resumed = context.info.heartbeatDetails as PagesProgress | undefined;
+      const job = metrics.job(context.info.workflowType);
       try {
         return await services.sourceLock.withLock(request.source, (lockLost) =>
           whileHeartbeating<ImportPagesResult, PagesProgress>(async (report) => {
@@ -65,28 +79,34 @@ export function createImportActivities(services: ImportServices) {
               : undefined;
             let caughtUp = false;
             const pace = pacer(services.maxRequestsPerSecond);
-            const fetchAt = async (cursor: string | null) => {
+            // A page is fetched, selected and read (validated) in one go: for the next page,
+            // while this one is written, so the API, the worker and the database all work at
+            // once (one page ahead, no more). A page read but never written is simply fetched
+            // again by the retry, which resumes after the last page written.
+            const fetchAt = async (cursor: string | null): Promise<FetchedPage> => {
               await pace(context.cancellationSignal);
-              return services.ordersApi.fetchPage({ limit: request.pageSize, signal: context.cancellationSignal, ...(cursor ? { cursor } : { updatedSince }) });
+              const fetched = await services.ordersApi.fetchPage({ limit: request.pageSize, signal: context.cancellationSignal, ...(cursor ? { cursor } : { updatedSince }) });
+              job.importRows({ fetched: fetched.records.length });
+              const selected = selectPage(fetched.records, request.window);
+              return { nextCursor: fetched.nextCursor, selected, read: readPage(selected.records) };
             };
-            // The next page is fetched while this one is written (one page ahead, no more): the
-            // API and the database work at the same time. A page fetched but never written is
-            // simply fetched again by the retry, which resumes after the last page written.
-            let ahead: Promise<OrdersPage> | null = null;
+            let ahead: Promise<FetchedPage> | null = null;
             for (let page = 0; page < request.maxPages; page++) {
               if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
               if (lockLost.aborted) throw lockLost.reason;
               const fetched = await (ahead ?? fetchAt(apiCursor));
               ahead = null;
-              const selected = selectPage(fetched.records, request.window);
+              const { selected } = fetched;
               if (fetched.nextCursor !== null && !selected.beyondWindow && page + 1 < request.maxPages) {
                 ahead = fetchAt(fetched.nextCursor);
                 // Awaited at the next page; if this page's write fails first, nobody will.
                 ahead.catch(() => undefined);
               }
-              const applied = await services.orderImport.applyPage({
-                source: request.source, records: selected.records, cursorAfter: selected.cursorAfter, dryRun: request.dryRun,
+              const applied = await services.orderImport.applyReadPage({
+                source: request.source, page: fetched.read, cursorAfter: selected.cursorAfter, dryRun: request.dryRun,
               });
+              job.itemsProcessed(selected.records.length); // each page as it commits
+              recordWritten(job, request.dryRun, applied);
               addImportCounts(counts, { ...emptyImportCounts(), ...applied, pages: 1, skipped: selected.skipped });
               for (const affected of applied.affected) days.add(affected.day);
               apiCursor = fetched.nextCursor;
@@ -108,6 +128,9 @@ export function createImportActivities(services: ImportServices) {
     /** Quarantined records validated again; those now valid are imported (one transaction, at most 1,000). */
     async retryQuarantinedOrders(request: { source: string }): Promise<ImportPagesResult> {
       const result = await services.orderImport.retryQuarantined({ source: request.source });
+      const job = metrics.job(Context.current().info.workflowType);
+      job.itemsProcessed(result.retried);
+      recordWritten(job, false, { inserted: result.inserted, updated: result.updated, quarantined: 0 });
       log.info('retried quarantined orders', { retried: result.retried, resolved: result.resolvedIds.length, still: result.stillQuarantined });
       const days = new Set(result.affected.map((affected) => affected.day));
       return {
@@ -141,13 +164,17 @@ export function createImportActivities(services: ImportServices) {
       const context = Context.current();
       const execution = context.info.workflowExecution;
       if (!execution) throw new Error('sendReportCorrections runs only inside a workflow');
+      const job = metrics.job(context.info.workflowType);
       try {
         return await whileHeartbeating<Awaited<ReturnType<ReportCorrections['send']>>, number>(async (report) => {
           let sent = 0;
           const result = await services.reportCorrections.send({
             ...request, workflowId: execution.workflowId, runId: execution.runId,
             attemptToken: `${execution.runId}:${context.info.activityId}:${context.info.attempt}`, signal: context.cancellationSignal,
-            onSent: () => report(++sent),
+            onSent: (outcome) => {
+              job.email('correction', outcome);
+              report(++sent);
+            },
           });
           log.info('sent report corrections', { day: request.day, ...result });
           return result;

@@ -1,4 +1,5 @@
 import { Context, log } from '@temporalio/activity';
+import { increments, type JobMetrics } from '../observability/job-metrics.js';
 import type { PurgeCounts } from '../purge-old-reports-contract.js';
 import type { EmailRecordCursor, PurgeBatchesOptions, PurgeProgress, PurgeScope, ReportPurge, ReportRowCursor } from '../services/report-purge.js';
 import { whileHeartbeating } from './heartbeats.js';
@@ -28,17 +29,27 @@ export interface PurgeBatchesRequest<Cursor> extends PurgeScope {
 async function purgeBatches<Cursor>(
   request: PurgeBatchesRequest<Cursor>,
   purge: (scope: PurgeScope, options: PurgeBatchesOptions<Cursor>) => Promise<PurgeProgress<Cursor>>,
+  metrics: JobMetrics,
 ): Promise<PurgeProgress<Cursor>> {
   const context = Context.current();
   const { batchSize, maxBatches, resume: fromWorkflow, ...scope } = request;
   const resume = (context.info.heartbeatDetails as PurgeProgress<Cursor> | undefined) ?? fromWorkflow;
+  // The job's items are the rows it deletes, counted per batch as it commits.
+  const job = metrics.job(context.info.workflowType);
+  const newly = increments(resume, (progress: PurgeProgress<Cursor>) => [progress.deleted]);
   return whileHeartbeating<PurgeProgress<Cursor>, PurgeProgress<Cursor>>((report) =>
-    purge(scope, { batchSize, maxBatches, ...(resume ? { resume } : {}), onBatchDone: report, signal: context.cancellationSignal }),
+    purge(scope, {
+      batchSize, maxBatches, ...(resume ? { resume } : {}), signal: context.cancellationSignal,
+      onBatchDone: (progress) => {
+        job.itemsProcessed(newly(progress)[0] ?? 0);
+        report(progress);
+      },
+    }),
   );
 }
 
 /** Thin wrappers around ReportPurge: each calls it, heartbeats between batches, logs one line. */
-export function createPurgeActivities(services: PurgeServices) {
+export function createPurgeActivities(services: PurgeServices, metrics: JobMetrics) {
   return {
     async countPurgeable(scope: PurgeScope): Promise<PurgeCounts> {
       const counts = await whileHeartbeating(() => services.reportPurge.count(scope));
@@ -47,13 +58,13 @@ export function createPurgeActivities(services: PurgeServices) {
     },
 
     async purgeReportRows(request: PurgeBatchesRequest<ReportRowCursor>): Promise<PurgeProgress<ReportRowCursor>> {
-      const result = await purgeBatches(request, (scope, options) => services.reportPurge.deleteReportRows(scope, options));
+      const result = await purgeBatches(request, (scope, options) => services.reportPurge.deleteReportRows(scope, options), metrics);
       log.info('purged report rows', { cutoff: request.cutoff, deleted: result.deleted, batches: result.batches, finished: result.finished });
       return result;
     },
 
     async purgeEmailRecords(request: PurgeBatchesRequest<EmailRecordCursor>): Promise<PurgeProgress<EmailRecordCursor>> {
-      const result = await purgeBatches(request, (scope, options) => services.reportPurge.deleteEmailRecords(scope, options));
+      const result = await purgeBatches(request, (scope, options) => services.reportPurge.deleteEmailRecords(scope, options), metrics);
       log.info('purged email records', { cutoff: request.cutoff, deleted: result.deleted, batches: result.batches, finished: result.finished });
       return result;
     },

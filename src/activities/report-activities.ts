@@ -3,6 +3,7 @@ import type { CustomerBatch } from '../contracts.js';
 import type { CustomerSelection } from '../services/customer-selection.js';
 import { whileHeartbeating } from './heartbeats.js';
 import { LEASE_SAFETY_MARGIN_MS } from '../services/email-claims.js';
+import { increments, type JobCounters, type JobMetrics } from '../observability/job-metrics.js';
 import type { ReportEmail } from '../services/report-email.js';
 import type { BatchesProgress, RegenerateBatchResult, ReportRegeneration } from '../services/report-regeneration.js';
 
@@ -27,8 +28,17 @@ function stopMarginMs(startToCloseMs: number): number {
   return Math.min(LEASE_SAFETY_MARGIN_MS, startToCloseMs / 5);
 }
 
+/** A batch result's counts, as the job's series: customers done and failed, rows written. */
+function recordRegenerated(job: JobCounters, [customers = 0, failures = 0, rows = 0]: number[]): void {
+  job.itemsProcessed(customers);
+  job.itemsFailed(failures);
+  job.rowsWritten('daily_reports', rows);
+}
+
+const regeneratedCounts = (result: RegenerateBatchResult) => [result.customerIds.length, result.failures.length, result.rowsWritten];
+
 /** Thin wrappers: each calls one service method and logs one line. */
-export function createReportActivities(services: ReportServices) {
+export function createReportActivities(services: ReportServices, metrics: JobMetrics) {
   return {
     async findUnavailableCustomers(customerIds: number[]) {
       const unavailable = await services.customerSelection.findUnavailable(customerIds);
@@ -44,9 +54,18 @@ export function createReportActivities(services: ReportServices) {
 
     async regenerateReportBatches(request: { batches: CustomerBatch[]; from: string; to: string; dryRun: boolean }) {
       // A retry resumes after the batches the failed attempt reported done.
-      const resume = Context.current().info.heartbeatDetails as BatchesProgress | undefined;
+      const { info } = Context.current();
+      const resume = info.heartbeatDetails as BatchesProgress | undefined;
+      const job = metrics.job(info.workflowType);
+      const newly = increments(resume, (progress: BatchesProgress) => regeneratedCounts(progress.result));
       const result = await whileHeartbeating<RegenerateBatchResult, BatchesProgress>((report) =>
-        services.reportRegeneration.regenerateBatches({ ...request, workflowId: workflowId() }, { resume, onBatchDone: report }),
+        services.reportRegeneration.regenerateBatches({ ...request, workflowId: workflowId() }, {
+          resume,
+          onBatchDone: (progress) => {
+            recordRegenerated(job, newly(progress)); // each batch as it commits
+            report(progress);
+          },
+        }),
       );
       log.info('regenerated batches', { batches: request.batches.length, resumedAfter: resume?.done ?? 0, customers: result.customerIds.length, rows: result.rowsWritten, failures: result.failures.length });
       return result;
@@ -55,6 +74,7 @@ export function createReportActivities(services: ReportServices) {
     /** Deprecated: what runs started before batches were grouped still schedule (see the workflow's patch). */
     async regenerateReportBatch(request: { batch: CustomerBatch; from: string; to: string; dryRun: boolean }) {
       const result = await whileHeartbeating(() => services.reportRegeneration.regenerateBatch({ ...request, workflowId: workflowId() }));
+      recordRegenerated(metrics.job(Context.current().info.workflowType), regeneratedCounts(result));
       log.info('regenerated batch', { customers: result.customerIds.length, rows: result.rowsWritten, failures: result.failures.length });
       return result;
     },
@@ -71,10 +91,14 @@ export function createReportActivities(services: ReportServices) {
       const { info } = context;
       const attemptToken = `${info.workflowExecution?.runId}:${info.activityId}:${info.attempt}`;
       const sendUntil = Date.now() + info.startToCloseTimeoutMs - stopMarginMs(info.startToCloseTimeoutMs);
+      const job = metrics.job(info.workflowType);
       const result = await whileHeartbeating((report: (details: { done: number; total: number }) => void) =>
         services.reportEmail.sendReports(
           { ...request, workflowId: workflowId(), attemptToken },
-          { onProgress: (done, total) => report({ done, total }), signal: context.cancellationSignal, sendUntil, waitForHeldUntil: sendUntil },
+          {
+            onProgress: (done, total) => report({ done, total }), onMessage: (outcome) => job.email('report', outcome),
+            signal: context.cancellationSignal, sendUntil, waitForHeldUntil: sendUntil,
+          },
         ),
       );
       log.info('sent report emails', { sent: result.sent, alreadySent: result.alreadySent, failures: result.failures.length, attempt: info.attempt });

@@ -28,6 +28,14 @@ export interface ClaimLease {
 
 export const DEFAULT_LEASE: ClaimLease = { ms: CLAIM_LEASE_MS, safetyMarginMs: LEASE_SAFETY_MARGIN_MS };
 
+/**
+ * What became of one message handed to SMTP, for the caller's metrics: accepted; accepted, but
+ * its report's claim was taken over from an attempt whose lease ran out without recording a send
+ * (it died, was cut off, or sent and failed to mark it), so the receiver may now have it twice,
+ * with the same Message-ID; or refused for good (5xx).
+ */
+export type SendOutcome = 'sent' | 'sent-again' | 'refused';
+
 export interface ClaimRequest {
   from: string;
   to: string;
@@ -49,6 +57,8 @@ export interface ClaimRequest {
  */
 export class AttemptClaims {
   private held = new Set<string>();
+  /** Keys this attempt took over from another attempt's lapsed claim (see SendOutcome). */
+  private takenOver = new Set<string>();
   private deadline = 0;
   private renewAt = 0;
   private leaseEnd = 0;
@@ -72,7 +82,8 @@ export class AttemptClaims {
       // The INSERT and the UPDATE share one snapshot, so the UPDATE never sees the rows this
       // statement inserts. A claim still carrying our token was taken by nobody since (taking
       // sets the token), so it is renewed even if its lease has lapsed meanwhile.
-      const { rows } = await this.pool.query<{ idempotency_key: string }>(
+      // `prior` is the row as this statement's snapshot saw it: whose claim it was before.
+      const { rows } = await this.pool.query<{ idempotency_key: string; taken_over: boolean }>(
         `WITH inserted AS (
            INSERT INTO report_emails (customer_id, period_from, period_to, idempotency_key, message_id, workflow_id, run_id, state, claim_token, lease_until)
            SELECT customer_id, $2::date, $3::date, key, message_id, $4, $5, 'sending', $8, now() + $9 * interval '1 millisecond'
@@ -80,14 +91,15 @@ export class AttemptClaims {
            ON CONFLICT (idempotency_key) DO NOTHING
            RETURNING idempotency_key
          ), claimed AS (
-           UPDATE report_emails
+           UPDATE report_emails r
               SET claim_token = $8, lease_until = now() + $9 * interval '1 millisecond', run_id = $5, workflow_id = $4
-            WHERE state = 'sending'
-              AND (claim_token = $8
-                   OR (idempotency_key = ANY($6::text[]) AND (claim_token IS NULL OR lease_until IS NULL OR lease_until <= now())))
-           RETURNING idempotency_key
+             FROM report_emails prior
+            WHERE prior.id = r.id AND r.state = 'sending'
+              AND (r.claim_token = $8
+                   OR (r.idempotency_key = ANY($6::text[]) AND (r.claim_token IS NULL OR r.lease_until IS NULL OR r.lease_until <= now())))
+           RETURNING r.idempotency_key, coalesce(prior.claim_token <> $8, false) AS taken_over
          )
-         SELECT idempotency_key FROM inserted UNION ALL SELECT idempotency_key FROM claimed`,
+         SELECT idempotency_key, false AS taken_over FROM inserted UNION ALL SELECT idempotency_key, taken_over FROM claimed`,
         [
           due.map((r) => r.customerId), this.request.from, this.request.to, this.request.workflowId, this.request.runId,
           due.map((r) => r.key), due.map((r) => r.messageId), this.token, this.lease.ms,
@@ -101,6 +113,7 @@ export class AttemptClaims {
       this.renewAt = sentAt + usable / 2;
       this.leaseEnd = sentAt + this.lease.ms;
       this.held = new Set(rows.map((row) => row.idempotency_key));
+      for (const row of rows) if (row.taken_over) this.takenOver.add(row.idempotency_key);
       return new Set(due.map((r) => r.key).filter((key) => this.held.has(key)));
     });
     this.statements = run.catch(() => undefined);
@@ -131,6 +144,11 @@ export class AttemptClaims {
       throw new Error(`the email claims could not be renewed in time (lease ${this.lease.ms / 1000} s); the retry continues`);
     }
     return this.held.has(key);
+  }
+
+  /** How a send of `key` that the server accepted counts: again, if this attempt took its claim over from a lapsed one. */
+  sentOutcome(key: string): SendOutcome {
+    return this.takenOver.has(key) ? 'sent-again' : 'sent';
   }
 
   /** Whether the lease this attempt last got (or renewed) still keeps every other attempt off its claims. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { composeCorrectionEmail, describeChanges, type ReportNumbers } from './correction-email-message.js';
-import { AttemptClaims, DEFAULT_LEASE, type ClaimLease } from './email-claims.js';
+import { AttemptClaims, DEFAULT_LEASE, type ClaimLease, type SendOutcome } from './email-claims.js';
 
 export interface CorrectionsRequest {
   day: string;
@@ -96,7 +96,7 @@ export class ReportCorrections {
   }
 
   /** Emails the pending corrections of this day and revision whose numbers changed. */
-  async send(request: CorrectionsRequest & { workflowId: string; runId: string; attemptToken?: string; signal?: AbortSignal; onSent?: () => void }): Promise<SendCorrectionsResult> {
+  async send(request: CorrectionsRequest & { workflowId: string; runId: string; attemptToken?: string; signal?: AbortSignal; onSent?: (outcome: SendOutcome) => void }): Promise<SendCorrectionsResult> {
     const result: SendCorrectionsResult = { sent: 0, alreadySent: 0, unchanged: 0 };
     const { rows } = await this.pool.query<{
       id: number; customer_id: number; name: string; email: string; currency: string;
@@ -151,13 +151,13 @@ export class ReportCorrections {
           headers: { 'X-Report-Customer': String(row.customer_id), 'X-Report-Period': `${request.day}..${request.day}`, 'X-Report-Correction': request.revision },
           ...content,
         });
+        request.onSent?.(claims.sentOutcome(key)); // as the server accepted it, whether or not the mark below succeeds
         await claims.markSent([key]).catch((error: unknown) => {
           sentUnmarked.push(key);
           throw error;
         });
         await this.pool.query(`UPDATE report_corrections SET state = 'emailed' WHERE id = $1`, [row.id]);
         result.sent++;
-        request.onSent?.();
       }
     } finally {
       await claims.release(sentUnmarked);

@@ -5,7 +5,7 @@ import addressparser from 'nodemailer/lib/addressparser/index.js';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from '../db/pool.js';
 import type { CustomerFailure } from '../contracts.js';
-import { AttemptClaims, DEFAULT_LEASE, EmailAttemptOutOfTimeError, type ClaimLease, ReportsHeldElsewhereError } from './email-claims.js';
+import { AttemptClaims, DEFAULT_LEASE, EmailAttemptOutOfTimeError, type ClaimLease, ReportsHeldElsewhereError, type SendOutcome } from './email-claims.js';
 import { composeReportEmail } from './report-email-message.js';
 import { ReportRows, type ReportLine } from './report-rows.js';
 
@@ -36,6 +36,8 @@ export interface SendReportEmailsResult {
 
 export interface SendReportsOptions {
   onProgress?: (done: number, total: number) => void;
+  /** Hears about each message this call handed to SMTP, as its SMTP exchange ends (for metrics). */
+  onMessage?: (outcome: SendOutcome) => void;
   /**
    * Aborting stops new sends: the call waits for the sends in flight, marks them, releases
    * the claims it did not send and throws the signal's reason.
@@ -155,7 +157,7 @@ export class ReportEmail {
   private readonly envelopeFrom: string;
 
   async sendReports(request: SendReportEmailsRequest, options: SendReportsOptions = {}): Promise<SendReportEmailsResult> {
-    const { onProgress, signal, sendUntil, waitForHeldUntil } = options;
+    const { onProgress, onMessage, signal, sendUntil, waitForHeldUntil } = options;
     const result: SendReportEmailsResult = { sent: 0, alreadySent: 0, skippedNoOrders: 0, failures: [] };
     const total = request.customerIds.length;
     const size = this.options.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -200,7 +202,9 @@ export class ReportEmail {
           sentNow++;
           result.sent++;
           marker.add(recipient.key);
+          onMessage?.(claims.sentOutcome(recipient.key));
         } else {
+          onMessage?.('refused');
           result.failures.push({ customerId: recipient.id, step: 'email', reason: outcome.failed });
           await claims.drop(recipient.key);
         }

@@ -1,23 +1,25 @@
-import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
+import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import type { Logger } from 'pino';
 
 // Context the SDK attaches to every line that says nothing to a reader (and a task token is an opaque credential).
-const DROPPED = new Set(['taskToken', 'sdkComponent', 'namespace', 'isLocal', 'taskQueue', 'workflowRunId', 'workflowType']);
+const DROPPED = new Set(['taskToken', 'sdkComponent', 'namespace', 'isLocal', 'taskQueue', 'workflowType']);
+// An activity's lines name the run workflowRunId, a workflow's runId: one name, so one query finds every line of a run.
+const RENAMED: Record<string, string> = { workflowRunId: 'runId' };
 
 /**
- * Routes the Temporal SDK's logs, and our activity/workflow `log` lines, through pino:
- * our own lines at info, the SDK's internal chatter (bundling, state changes) only from warn.
- * Call once per process, before creating a worker.
+ * The Temporal runtime's logger: the SDK's logs, and our activity/workflow `log` lines, through
+ * pino: our own lines at info, the SDK's internal chatter (bundling, state changes) only from
+ * warn. Installed with the runtime (src/observability/runtime.ts), once per process.
  */
-export function installTemporalLogging(logger: Logger): void {
+export function temporalLogger(logger: Logger): DefaultLogger {
   const sink = (entry: LogEntry) => {
     const meta = entry.meta ?? {};
     const component = meta.sdkComponent;
     const ours = component === 'activity' || component === 'workflow';
     const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
     if (!ours && (level === 'info' || level === 'debug' || level === 'trace')) return;
-    const fields = Object.fromEntries(Object.entries(meta).filter(([key]) => !DROPPED.has(key)));
+    const fields = Object.fromEntries(Object.entries(meta).filter(([key]) => !DROPPED.has(key)).map(([key, value]) => [RENAMED[key] ?? key, value]));
     logger[level](fields, entry.message);
   };
-  Runtime.install({ logger: new DefaultLogger('INFO', sink) });
+  return new DefaultLogger('INFO', sink);
 }

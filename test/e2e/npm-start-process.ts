@@ -29,6 +29,7 @@ export function spawnNpmStart(env: Record<string, string>): NpmStartProcess {
       SMTP_SINK_PORT: String(56000 + Math.floor(Math.random() * 1000)),
       SHOP_API_PORT: String(57000 + Math.floor(Math.random() * 1000)),
       ADMIN_PORT: '0',
+      METRICS_PORT: '0', // no metrics endpoint unless a test asks for one (on a port of its own)
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_NAMESPACE: inject('temporalNamespace'),
       LOG_PRETTY: 'false',
