@@ -20,7 +20,6 @@ import { startJob } from '../src/temporal/start-job.js';
 import type { DailyReportsSummary } from '../src/daily-reports-contract.js';
 import { createReportWorker, workerPoolSize } from '../src/worker.js';
 import { startAdminServer } from '../src/admin/start-admin.js';
-import { startMonitor } from '../src/health/start-monitor.js';
 import { declaredSchedules } from '../src/schedules.js';
 import { applySchedules } from '../src/temporal/schedule-sync.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
@@ -34,7 +33,7 @@ type Started = Array<{ what: string; stop: () => Promise<void> }>;
 
 runMain(async () => {
   const startedAt = Date.now();
-  const { config, logger } = bootstrap('start', { LOG_PRETTY: process.env.LOG_PRETTY ?? 'true' }, { tracing: true });
+  const { config, logger } = bootstrap('start', { LOG_PRETTY: process.env.LOG_PRETTY ?? 'true' });
   // First, before any service starts: a port already taken stops it here, naming METRICS_PORT.
   installTemporalRuntime(logger, metricsEndpoint(config));
   const started: Started = [];
@@ -72,9 +71,7 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
     logger.info({ customers: DEMO_CUSTOMERS }, 'demo customers created; their orders come from the shop API (npm run seed -- --help puts orders straight into PostgreSQL instead)');
   }
 
-  const { worker, close: closeWorker } = await createReportWorker({
-    config, logger, pool, smtpUrl: services.smtpUrl, ordersApi: services.ordersApi, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl,
-  });
+  const { worker, close: closeWorker } = await createReportWorker({ config, logger, pool, smtpUrl: services.smtpUrl, ordersApi: services.ordersApi, temporal: services.temporal });
   const running = worker.run();
   running.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
   // The worker's connection can only close once the worker has stopped: shut down, wait, close.
@@ -90,12 +87,9 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
     },
   });
   const admin = await startAdminServer({
-    config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, endpoints: services, createFirstAdmin: !config.DATABASE_URL,
+    config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, createFirstAdmin: !config.DATABASE_URL,
   });
   started.push({ what: 'admin server', stop: admin.close });
-  // Alerts that no worker can raise (no worker polling, schedules skipping runs), every minute.
-  const monitor = await startMonitor({ config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, smtpUrl: services.smtpUrl });
-  started.push({ what: 'alert monitor', stop: monitor.stop });
 
   const { client, close: closeClient } = await connectClient(services.temporal);
   started.push({ what: 'Temporal client', stop: closeClient });

@@ -18,11 +18,6 @@ import { ShopOrdersClient } from './services/shop-orders-client.js';
 import { SourceLock } from './services/source-lock.js';
 import type { TemporalSettings } from './temporal/connection-settings.js';
 import { ensureWorkflowBundle } from './workflow-bundle.js';
-import { createAlertActivities } from './activities/alert-activities.js';
-import { alertChannels, alertSettings } from './alert-settings.js';
-import { Alerts } from './services/alerts.js';
-import { activityTracingInterceptors, workflowSpanSinks } from './observability/temporal-tracing.js';
-import { traceSmtpSends } from './observability/smtp-tracing.js';
 import { installTemporalRuntime } from './observability/runtime.js';
 import { JobMetrics } from './observability/job-metrics.js';
 import { runMetricsSinks } from './observability/run-metrics-sink.js';
@@ -37,8 +32,6 @@ export interface ReportWorkerDeps {
   ordersApi: { url: string; apiKey: string };
   temporal: TemporalSettings;
   taskQueue?: string;
-  /** The Temporal Web UI, for the links in alerts (default: TEMPORAL_UI_URL). */
-  temporalUiUrl?: string;
   /** Replaces built services; for tests that inject a fault into one. */
   services?: Partial<ReportServices & PurgeServices>;
 }
@@ -62,19 +55,13 @@ export function workerPoolSize(config: Pick<Config, 'SMTP_MAX_CONNECTIONS' | 'WO
   return config.WORKER_MAX_ACTIVITIES + 2 * 2 * config.SMTP_MAX_CONNECTIONS;
 }
 
-/** Where this worker's alerts go and what they link to (src/alert-settings.ts). */
-function alertServices(deps: ReportWorkerDeps) {
-  const settings = alertSettings(deps.config, { temporalUiUrl: deps.temporalUiUrl ?? deps.config.TEMPORAL_UI_URL, namespace: deps.temporal.namespace });
-  return { settings, alerts: new Alerts(deps.pool, { channels: alertChannels(settings, { url: deps.smtpUrl, from: deps.config.MAIL_FROM }) }) };
-}
-
 /** The worker's composition root: the one place that builds services and wires them to activities. */
 export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const { config, pool } = deps;
   // Entry points install it first, with the metrics endpoint; otherwise (tests) logging only.
   installTemporalRuntime(deps.logger);
   const metrics = new JobMetrics(Runtime.instance().metricMeter, (workflowType) => jobByWorkflowType(workflowType)?.kind);
-  const transport = traceSmtpSends(createMailTransport(deps.smtpUrl, config.SMTP_MAX_CONNECTIONS), deps.smtpUrl);
+  const transport = createMailTransport(deps.smtpUrl, config.SMTP_MAX_CONNECTIONS);
   const activities = {
     ...createReportActivities({
       customerSelection: new CustomerSelection(pool),
@@ -92,8 +79,6 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
       overlapMs: config.ORDERS_IMPORT_OVERLAP_SECONDS * 1000,
       maxRequestsPerSecond: config.ORDERS_API_MAX_REQUESTS_PER_SECOND,
     }, metrics),
-    // Alerts about scheduled runs (the run-alerts workflow interceptor calls it for every job).
-    ...createAlertActivities(alertServices(deps)),
   };
   const connection = await NativeConnection.connect(deps.temporal.connectionOptions);
   const worker = await Worker.create({
@@ -102,11 +87,8 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
     taskQueue: deps.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     workflowBundle: { codePath: await ensureWorkflowBundle() },
     activities,
-    // OpenTelemetry, when OTEL_* turn it on (src/observability/tracing.ts): a span per activity
-    // attempt, and the workflow interceptors' spans (dropped when off).
-    interceptors: { activity: activityTracingInterceptors() },
-    // The run-metrics workflow interceptor's calls (src/workflows/interceptors/run-metrics.ts), and the tracing one's.
-    sinks: { ...runMetricsSinks(metrics), ...workflowSpanSinks() },
+    // The run-metrics workflow interceptor's calls (src/workflows/interceptors/run-metrics.ts).
+    sinks: runMetricsSinks(metrics),
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_ACTIVITIES,
     // Temporal tells a running activity that it was cancelled or timed out only in the answer
     // to a heartbeat, and the SDK core sends the activities' heartbeats (every 2 s) on at most

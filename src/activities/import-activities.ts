@@ -1,9 +1,8 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { addImportCounts, emptyImportCounts, type ImportCounts, type ResolvedImportInput } from '../import-orders-contract.js';
-import { selectPage, startingInstant, type PageSelection } from '../services/import-pages.js';
-import { readPage, type ReadPage } from '../services/order-page.js';
+import { selectPage, startingInstant } from '../services/import-pages.js';
 import type { OrderImport, PendingDays } from '../services/order-import.js';
-import { SourceRateLimitedError, SourceRefusedError, type ShopOrdersClient } from '../services/shop-orders-client.js';
+import { SourceRateLimitedError, SourceRefusedError, type OrdersPage, type ShopOrdersClient } from '../services/shop-orders-client.js';
 import { SourceBusyError, type SourceLock } from '../services/source-lock.js';
 import { CorrectionsHeldElsewhereError, type ReportCorrections } from '../services/report-corrections.js';
 import type { JobCounters, JobMetrics } from '../observability/job-metrics.js';
@@ -45,9 +44,6 @@ export const DAYS_PER_TAKE = 50;
 
 interface PagesProgress { apiCursor: string | null; counts: ImportCounts }
 
-/** A page as the source sent it, its part this import writes, and that part read record by record. */
-interface FetchedPage { nextCursor: string | null; selected: PageSelection; read: ReadPage }
-
 /** What a page (or a quarantine retry) wrote, as the job's series; a dry run wrote nothing. */
 function recordWritten(job: JobCounters, dryRun: boolean, written: { inserted: number; updated: number; quarantined: number }): void {
   if (dryRun) return;
@@ -79,31 +75,28 @@ export function createImportActivities(services: ImportServices, metrics: JobMet
               : undefined;
             let caughtUp = false;
             const pace = pacer(services.maxRequestsPerSecond);
-            // A page is fetched, selected and read (validated) in one go: for the next page,
-            // while this one is written, so the API, the worker and the database all work at
-            // once (one page ahead, no more). A page read but never written is simply fetched
-            // again by the retry, which resumes after the last page written.
-            const fetchAt = async (cursor: string | null): Promise<FetchedPage> => {
+            const fetchAt = async (cursor: string | null) => {
               await pace(context.cancellationSignal);
-              const fetched = await services.ordersApi.fetchPage({ limit: request.pageSize, signal: context.cancellationSignal, ...(cursor ? { cursor } : { updatedSince }) });
-              job.importRows({ fetched: fetched.records.length });
-              const selected = selectPage(fetched.records, request.window);
-              return { nextCursor: fetched.nextCursor, selected, read: readPage(selected.records) };
+              return services.ordersApi.fetchPage({ limit: request.pageSize, signal: context.cancellationSignal, ...(cursor ? { cursor } : { updatedSince }) });
             };
-            let ahead: Promise<FetchedPage> | null = null;
+            // The next page is fetched while this one is written (one page ahead, no more): the
+            // API and the database work at the same time. A page fetched but never written is
+            // simply fetched again by the retry, which resumes after the last page written.
+            let ahead: Promise<OrdersPage> | null = null;
             for (let page = 0; page < request.maxPages; page++) {
               if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
               if (lockLost.aborted) throw lockLost.reason;
               const fetched = await (ahead ?? fetchAt(apiCursor));
               ahead = null;
-              const { selected } = fetched;
+              job.importRows({ fetched: fetched.records.length });
+              const selected = selectPage(fetched.records, request.window);
               if (fetched.nextCursor !== null && !selected.beyondWindow && page + 1 < request.maxPages) {
                 ahead = fetchAt(fetched.nextCursor);
                 // Awaited at the next page; if this page's write fails first, nobody will.
                 ahead.catch(() => undefined);
               }
-              const applied = await services.orderImport.applyReadPage({
-                source: request.source, page: fetched.read, cursorAfter: selected.cursorAfter, dryRun: request.dryRun,
+              const applied = await services.orderImport.applyPage({
+                source: request.source, records: selected.records, cursorAfter: selected.cursorAfter, dryRun: request.dryRun,
               });
               job.itemsProcessed(selected.records.length); // each page as it commits
               recordWritten(job, request.dryRun, applied);
