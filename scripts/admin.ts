@@ -24,7 +24,7 @@ program
   .action((flags) => runMain(() => createUser(flags)));
 
 async function serve(): Promise<void> {
-  const { config, logger } = bootstrap('admin', { LOG_PRETTY: process.env.LOG_PRETTY ?? 'true' });
+  const { config, logger } = bootstrap('admin', { LOG_PRETTY: process.env.LOG_PRETTY ?? 'true' }, { tracing: true });
   const services = await resolveServices(config, logger, { temporal: true, smtp: false });
   const pool = createPool(services.databaseUrl, logger);
   try {

@@ -25,7 +25,7 @@ import { isoDay, positiveInt, strictProgram, usageError, UsageError } from '../s
 import { EXIT_CODES } from '../src/cli/exit-codes.js';
 import type { FieldProblem } from '../src/validation.js';
 
-const { config, logger } = bootstrap('job', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+const { config, logger } = bootstrap('job', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }, { tracing: true });
 const program = strictProgram('job', 'Start and watch runs of the registered jobs, re-run their failures, read report rows.');
 const withRerun = JOBS.filter((job) => job.rerunFailed).map((job) => job.kind);
 program.addHelpText(

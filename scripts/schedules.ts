@@ -12,7 +12,7 @@ import { describeSchedule, scheduleFacts } from '../src/cli/schedule-text.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
 import { isoDay, strictProgram, usageError } from '../src/cli/flags.js';
 
-const { config } = bootstrap('schedules', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+const { config } = bootstrap('schedules', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }, { tracing: true });
 const program = strictProgram('schedules', 'Apply and operate the schedules declared in src/schedules.ts.');
 const JSON_HELP = 'print JSON for scripts instead of text';
 

@@ -33,7 +33,7 @@ type Started = Array<{ what: string; stop: () => Promise<void> }>;
 
 runMain(async () => {
   const startedAt = Date.now();
-  const { config, logger } = bootstrap('start', { LOG_PRETTY: process.env.LOG_PRETTY ?? 'true' });
+  const { config, logger } = bootstrap('start', { LOG_PRETTY: process.env.LOG_PRETTY ?? 'true' }, { tracing: true });
   // First, before any service starts: a port already taken stops it here, naming METRICS_PORT.
   installTemporalRuntime(logger, metricsEndpoint(config));
   const started: Started = [];

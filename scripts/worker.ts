@@ -6,7 +6,7 @@ import { bootstrap, runMain } from '../src/cli/runtime.js';
 import { installTemporalRuntime, metricsEndpoint, metricsUrl } from '../src/observability/runtime.js';
 
 runMain(async () => {
-  const { config, logger } = bootstrap('worker');
+  const { config, logger } = bootstrap('worker', {}, { tracing: true });
   // First, before any service starts: a port already taken stops it here, naming METRICS_PORT.
   const metrics = metricsEndpoint(config);
   installTemporalRuntime(logger, metrics);

@@ -18,6 +18,8 @@ import { ShopOrdersClient } from './services/shop-orders-client.js';
 import { SourceLock } from './services/source-lock.js';
 import type { TemporalSettings } from './temporal/connection-settings.js';
 import { ensureWorkflowBundle } from './workflow-bundle.js';
+import { activityTracingInterceptors, workflowSpanSinks } from './observability/temporal-tracing.js';
+import { traceSmtpSends } from './observability/smtp-tracing.js';
 import { installTemporalRuntime } from './observability/runtime.js';
 import { JobMetrics } from './observability/job-metrics.js';
 import { runMetricsSinks } from './observability/run-metrics-sink.js';
@@ -61,7 +63,7 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
   // Entry points install it first, with the metrics endpoint; otherwise (tests) logging only.
   installTemporalRuntime(deps.logger);
   const metrics = new JobMetrics(Runtime.instance().metricMeter, (workflowType) => jobByWorkflowType(workflowType)?.kind);
-  const transport = createMailTransport(deps.smtpUrl, config.SMTP_MAX_CONNECTIONS);
+  const transport = traceSmtpSends(createMailTransport(deps.smtpUrl, config.SMTP_MAX_CONNECTIONS), deps.smtpUrl);
   const activities = {
     ...createReportActivities({
       customerSelection: new CustomerSelection(pool),
@@ -87,8 +89,11 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
     taskQueue: deps.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     workflowBundle: { codePath: await ensureWorkflowBundle() },
     activities,
-    // The run-metrics workflow interceptor's calls (src/workflows/interceptors/run-metrics.ts).
-    sinks: runMetricsSinks(metrics),
+    // OpenTelemetry, when OTEL_* turn it on (src/observability/tracing.ts): a span per activity
+    // attempt, and the workflow interceptors' spans (dropped when off).
+    interceptors: { activity: activityTracingInterceptors() },
+    // The run-metrics workflow interceptor's calls (src/workflows/interceptors/run-metrics.ts), and the tracing one's.
+    sinks: { ...runMetricsSinks(metrics), ...workflowSpanSinks() },
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_ACTIVITIES,
     // Temporal tells a running activity that it was cancelled or timed out only in the answer
     // to a heartbeat, and the SDK core sends the activities' heartbeats (every 2 s) on at most

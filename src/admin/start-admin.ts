@@ -8,6 +8,7 @@ import { AdminUsers } from '../services/admin-users.js';
 import type { TemporalSettings } from '../temporal/connection-settings.js';
 import type { AdminSettings } from './context.js';
 import { buildAdminServer } from './server.js';
+import { clientTracingInterceptors } from '../observability/temporal-tracing.js';
 
 export interface StartAdminOptions {
   config: Config;
@@ -50,7 +51,8 @@ export async function startAdminServer(options: StartAdminOptions): Promise<Runn
   }
   await ensureSomeoneCanSignIn(options, print);
   const connection = await Connection.connect(options.temporal.connectionOptions);
-  const client = new Client({ connection, namespace: options.temporal.namespace });
+  // Starts from the admin page open a trace when tracing is on (src/observability/tracing.ts).
+  const client = new Client({ connection, namespace: options.temporal.namespace, interceptors: { workflow: clientTracingInterceptors() } });
   const app = buildAdminServer({
     config,
     pool: options.pool,
