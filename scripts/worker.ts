@@ -13,7 +13,9 @@ runMain(async () => {
   if (metrics) logger.info({ url: metricsUrl(metrics) }, 'serving Prometheus metrics');
   const services = await resolveServices(config, logger, { temporal: true, smtp: true, shop: true });
   const pool = createPool(services.databaseUrl, logger, workerPoolSize(config));
-  const { worker, close } = await createReportWorker({ config, logger, pool, smtpUrl: services.smtpUrl, ordersApi: services.ordersApi, temporal: services.temporal });
+  const { worker, close } = await createReportWorker({
+    config, logger, pool, smtpUrl: services.smtpUrl, ordersApi: services.ordersApi, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl,
+  });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: services.temporal.address }, 'worker polling (Ctrl-C to stop)');
   try {
     await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done

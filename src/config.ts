@@ -21,6 +21,16 @@ const withinLimit = (max: number) =>
 /** The purge input's own rule for retentionDays, so a bad setting fails at start-up, not every run. */
 const RETENTION_RULE = `must be a whole number of days from ${PURGE_LIMITS.minRetentionDays} to ${PURGE_LIMITS.maxRetentionDays}`;
 
+const nonNegativeInt = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number, 0 or more' })
+    .int('must be a whole number, 0 or more')
+    .min(0, 'must be a whole number, 0 or more')
+    .default(fallback);
+
+const ALERT_EMAIL_ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+$/;
+const ALERT_EMAIL_RULE = 'must be one or more email addresses separated by commas (ops@example.com,oncall@example.com), or none';
+
 const booleanFlag = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -77,6 +87,33 @@ const envSchema = z.object({
   ADMIN_SIGN_IN_ATTEMPTS_PER_MINUTE: positiveInt(10),
   /** Failed sign-ins per account (email, whatever the client address) per 15 minutes. */
   ADMIN_SIGN_IN_ATTEMPTS_PER_ACCOUNT: positiveInt(10),
+  // Alerts (README, "Alerts"): where they go, and when a scheduled run's counts or a quiet task queue make one.
+  /** Operators' addresses, comma-separated, or `none`. Unset: alerts@durable-jobs.local in the embedded SMTP sink; with SMTP_URL, no email. */
+  ALERT_EMAIL: z
+    .string()
+    .refine((value) => value === 'none' || value.split(',').every((address) => ALERT_EMAIL_ADDRESS.test(address.trim())), ALERT_EMAIL_RULE)
+    .optional(),
+  /** A JSON POST per alert (with an Idempotency-Key header). The URL may hold a token: it is never logged. */
+  ALERT_WEBHOOK_URL: z
+    .string()
+    .refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol), 'must be an http:// or https:// URL')
+    .optional(),
+  /** A scheduled run that finishes with more failed items (customers, days) than this raises an alert. */
+  ALERT_FAILED_ITEMS_THRESHOLD: nonNegativeInt(0),
+  /** A scheduled run that quarantines more order records than this raises an alert. */
+  ALERT_QUARANTINED_THRESHOLD: nonNegativeInt(0),
+  /** Minutes without any worker polling the task queue before the monitor alerts. */
+  ALERT_NO_WORKER_MINUTES: z.coerce
+    .number({ error: 'must be a whole number of minutes from 1 to 1440' })
+    .int('must be a whole number of minutes from 1 to 1440')
+    .min(1, 'must be a whole number of minutes from 1 to 1440')
+    .max(1440, 'must be a whole number of minutes from 1 to 1440')
+    .default(5),
+  /** The admin page as operators reach it, for the links in alerts. Unset: http://ADMIN_HOST:ADMIN_PORT. */
+  ALERT_ADMIN_URL: z
+    .string()
+    .refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol), 'must be an http:// or https:// URL')
+    .optional(),
   DAILY_REPORTS_AT: z
     .string()
     .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day written HH:MM (24-hour)')

@@ -18,6 +18,9 @@ import { ShopOrdersClient } from './services/shop-orders-client.js';
 import { SourceLock } from './services/source-lock.js';
 import type { TemporalSettings } from './temporal/connection-settings.js';
 import { ensureWorkflowBundle } from './workflow-bundle.js';
+import { createAlertActivities } from './activities/alert-activities.js';
+import { alertChannels, alertSettings } from './alert-settings.js';
+import { Alerts } from './services/alerts.js';
 import { activityTracingInterceptors, workflowSpanSinks } from './observability/temporal-tracing.js';
 import { traceSmtpSends } from './observability/smtp-tracing.js';
 import { installTemporalRuntime } from './observability/runtime.js';
@@ -34,6 +37,8 @@ export interface ReportWorkerDeps {
   ordersApi: { url: string; apiKey: string };
   temporal: TemporalSettings;
   taskQueue?: string;
+  /** The Temporal Web UI, for the links in alerts (default: TEMPORAL_UI_URL). */
+  temporalUiUrl?: string;
   /** Replaces built services; for tests that inject a fault into one. */
   services?: Partial<ReportServices & PurgeServices>;
 }
@@ -55,6 +60,12 @@ export function emailConcurrency(config: Pick<Config, 'SMTP_MAX_CONNECTIONS'>): 
  */
 export function workerPoolSize(config: Pick<Config, 'SMTP_MAX_CONNECTIONS' | 'WORKER_MAX_ACTIVITIES'>): number {
   return config.WORKER_MAX_ACTIVITIES + 2 * 2 * config.SMTP_MAX_CONNECTIONS;
+}
+
+/** Where this worker's alerts go and what they link to (src/alert-settings.ts). */
+function alertServices(deps: ReportWorkerDeps) {
+  const settings = alertSettings(deps.config, { temporalUiUrl: deps.temporalUiUrl ?? deps.config.TEMPORAL_UI_URL, namespace: deps.temporal.namespace });
+  return { settings, alerts: new Alerts(deps.pool, { channels: alertChannels(settings, { url: deps.smtpUrl, from: deps.config.MAIL_FROM }) }) };
 }
 
 /** The worker's composition root: the one place that builds services and wires them to activities. */
@@ -81,6 +92,8 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
       overlapMs: config.ORDERS_IMPORT_OVERLAP_SECONDS * 1000,
       maxRequestsPerSecond: config.ORDERS_API_MAX_REQUESTS_PER_SECOND,
     }, metrics),
+    // Alerts about scheduled runs (the run-alerts workflow interceptor calls it for every job).
+    ...createAlertActivities(alertServices(deps)),
   };
   const connection = await NativeConnection.connect(deps.temporal.connectionOptions);
   const worker = await Worker.create({

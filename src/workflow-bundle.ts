@@ -22,6 +22,8 @@ export const WORKFLOW_INTERCEPTOR_MODULES: string[] = [
   fileURLToPath(new URL(`./workflows/interceptors/run-metrics${SOURCE_EXT}`, import.meta.url)),
   // OpenTelemetry: a span per run and per activity it starts (src/observability/workflow-interceptors.ts).
   fileURLToPath(new URL(`./observability/workflow-interceptors${SOURCE_EXT}`, import.meta.url)),
+  // Alerts: a scheduled run that fails or finishes over a threshold tells the alert activity (README, "Alerts").
+  fileURLToPath(new URL(`./workflows/interceptors/run-alerts${SOURCE_EXT}`, import.meta.url)),
 ];
 
 /** Hash of every source file a workflow could import, so a stale bundle is never loaded. */

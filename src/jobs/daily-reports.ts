@@ -40,6 +40,12 @@ export const dailyReportsJob: JobDefinition<DailyReportsInput, ResolvedDailyRepo
   summary: {
     describe: describeDailySummary,
     outcome: (summary) => (summary.days.some((day) => day.outcome === 'failed' || day.failures > 0) ? 'some-failed' : 'ok'),
+    counts: (summary) => ({ failedItems: summary.days.reduce((sum, day) => sum + day.failures, 0), quarantined: 0 }),
+    // A day whose run finished with failed customers re-runs just them; a day whose run failed is run again whole
+    // (its customers already emailed are not emailed twice).
+    fixCommands: (summary) => summary.days.flatMap((day) =>
+      day.outcome === 'failed' ? [`npm run job -- regenerate-reports --from ${day.day} --to ${day.day} --wait`]
+      : day.failures > 0 ? [`npm run job -- rerun-failed '${day.workflowId}' --wait`] : []),
   },
   doors: {
     cli: { flags: { at: { flag: '--at <HH:MM>' }, windowMinutes: { flag: '--window-minutes <n>' } } },

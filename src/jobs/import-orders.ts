@@ -57,6 +57,11 @@ export const importOrdersJob: JobDefinition<ImportOrdersInput, ResolvedImportInp
   summary: {
     describe: describeImportSummary,
     outcome: (summary) => (summary.cancelledRun ? 'cancelled' : summary.regenerationFailures.length > 0 ? 'some-failed' : 'ok'),
+    counts: (summary) => ({ failedItems: summary.regenerationFailures.length + (summary.regenerationFailuresNotListed ?? 0), quarantined: summary.quarantined }),
+    fixCommands: (summary) => [
+      ...(summary.quarantined > 0 ? ['npm run job -- quarantine', '(fix the cause it names, then) npm run job -- import-orders --retry-quarantined --wait'] : []),
+      ...summary.regenerationFailures.map((failure) => `npm run job -- rerun-failed '${failure.workflowId}' --wait`),
+    ],
   },
   doors: {
     cli: {

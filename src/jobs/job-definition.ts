@@ -41,6 +41,13 @@ export interface SummaryView<Summary> {
   /** One line for people: counts, failures. */
   describe(summary: Summary): string;
   outcome(summary: Summary): RunOutcome;
+  /**
+   * A completed run's failed items (customers, days) and quarantined records: a scheduled run's
+   * alert compares them with ALERT_FAILED_ITEMS_THRESHOLD and ALERT_QUARANTINED_THRESHOLD.
+   */
+  counts(summary: Summary): { failedItems: number; quarantined: number };
+  /** The exact commands that repair what the summary says failed, quoted by alerts (absent or empty: generic advice). */
+  fixCommands?(summary: Summary, workflowId: string): string[];
 }
 
 /** Jobs whose runs record per-item failures (customers) that a new run can retry alone. */

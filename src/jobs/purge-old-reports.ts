@@ -56,6 +56,7 @@ export const purgeOldReportsJob: JobDefinition<PurgeOldReportsInput, ResolvedPur
   summary: {
     describe: describePurgeSummary,
     outcome: (summary) => (summary.cancelled ? 'cancelled' : 'ok'),
+    counts: () => ({ failedItems: 0, quarantined: 0 }),
   },
   doors: {
     cli: {

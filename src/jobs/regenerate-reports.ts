@@ -58,6 +58,9 @@ export const regenerateReportsJob: JobDefinition<RegenerateReportsInput, Resolve
   summary: {
     describe: describeSummary,
     outcome: (summary) => (summary.cancelled ? 'cancelled' : failureCount(summary) > 0 ? 'some-failed' : 'ok'),
+    // Failed customers, plus each failed id range of an all-customer run as one.
+    counts: (summary) => ({ failedItems: failureCount(summary), quarantined: 0 }),
+    fixCommands: (summary, workflowId) => (failureCount(summary) > 0 ? [`npm run job -- rerun-failed '${workflowId}' --wait`] : []),
   },
   doors: {
     cli: {

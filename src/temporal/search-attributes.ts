@@ -24,3 +24,6 @@ export const CLI_TYPE_NAMES: Record<string, string> = {
 
 /** Set by Temporal on runs a schedule starts (also backfills): the time the run was scheduled for. */
 export const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/** Set by Temporal on runs a schedule starts: the schedule's id. Runs started otherwise have none. */
+export const SCHEDULED_BY_ID = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
