@@ -30,7 +30,7 @@ async function serve(): Promise<void> {
   try {
     await migrate(services.databaseUrl, logger);
     const admin = await startAdminServer({
-      config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, createFirstAdmin: !config.DATABASE_URL,
+      config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, endpoints: services, createFirstAdmin: !config.DATABASE_URL,
     });
     if (!admin.url) return;
     console.log(`\n  Admin page   ${admin.url}\n  Runs start on task queue '${config.TEMPORAL_TASK_QUEUE}': a worker must be running (npm start or npm run worker).\n`);

@@ -87,7 +87,7 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
     },
   });
   const admin = await startAdminServer({
-    config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, createFirstAdmin: !config.DATABASE_URL,
+    config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, endpoints: services, createFirstAdmin: !config.DATABASE_URL,
   });
   started.push({ what: 'admin server', stop: admin.close });
 

@@ -11,11 +11,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
  * (about 40 ms a message, a ceiling of ~25 messages a second per connection).
  */
 export function createMailTransport(smtpUrl: string, maxConnections: number): Transporter {
-  const url = new URL(smtpUrl);
-  const secure = url.protocol === 'smtps:';
-  const host = url.hostname;
-  const port = Number(url.port) || (secure ? 465 : 587);
-  const auth = url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined;
+  const { host, port, secure, auth } = smtpServer(smtpUrl);
   return nodemailer.createTransport({
     host,
     port,
@@ -35,4 +31,16 @@ export function createMailTransport(smtpUrl: string, maxConnections: number): Tr
           },
         }),
   } as Parameters<typeof nodemailer.createTransport>[0]);
+}
+
+/** Where an `smtp://` / `smtps://` URL points, and its login if it has one (smtps: TLS from the start). */
+export function smtpServer(smtpUrl: string): { host: string; port: number; secure: boolean; auth: { user: string; pass: string } | undefined } {
+  const url = new URL(smtpUrl);
+  const secure = url.protocol === 'smtps:';
+  return {
+    host: url.hostname,
+    port: Number(url.port) || (secure ? 465 : 587),
+    secure,
+    auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+  };
 }

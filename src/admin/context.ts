@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { AdminSessions } from '../services/admin-sessions.js';
 import type { AdminUsers } from '../services/admin-users.js';
+import type { HealthTargets } from '../health/health-targets.js';
 import type { AuditLog } from '../services/audit-log.js';
 import type { CustomerDirectory } from '../services/customer-directory.js';
 import type { CustomerSelection } from '../services/customer-selection.js';
@@ -38,6 +39,8 @@ export interface AdminContext {
   /** The import's quarantine (listQuarantined), for the quarantine page. */
   orderImport: OrderImport;
   temporal: RunTarget;
+  /** What the status page checks (the same as npm run doctor). */
+  health: HealthTargets;
   /** The deployment's settings, for each job's `defaultsFromConfig` (REPORT_RETENTION_DAYS…). */
   config: Config;
   settings: AdminSettings;

@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
+import type { HealthTargets } from '../health/health-targets.js';
 import { AdminSessions } from '../services/admin-sessions.js';
 import { AdminUsers } from '../services/admin-users.js';
 import { AuditLog } from '../services/audit-log.js';
@@ -22,6 +23,7 @@ import { customerRoutes } from './routes/customers.js';
 import { quarantineRoutes } from './routes/quarantine.js';
 import { runRoutes } from './routes/runs.js';
 import { signInRoutes } from './routes/sign-in.js';
+import { statusRoutes } from './routes/status.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 import { fastifyTrustProxy } from './trust-proxy.js';
 import { errorPage } from './views/error.js';
@@ -31,6 +33,8 @@ export interface AdminServerDeps {
   config: Config;
   pool: Pool;
   temporal: RunTarget;
+  /** The services, task queue and schedules the status page checks. */
+  health: HealthTargets;
   logger: Logger;
   settings: AdminSettings;
   now?: () => Date;
@@ -60,6 +64,7 @@ export function buildAdminServer(deps: AdminServerDeps): FastifyInstance {
     reportRows: new ReportRows(deps.pool),
     orderImport: new OrderImport(deps.pool),
     temporal: deps.temporal,
+    health: deps.health,
     config: deps.config,
     settings: deps.settings,
     now: deps.now ?? (() => new Date()),
@@ -93,6 +98,7 @@ export function buildAdminServer(deps: AdminServerDeps): FastifyInstance {
     customerRoutes(scope, ctx);
     runRoutes(scope, ctx);
     quarantineRoutes(scope, ctx);
+    statusRoutes(scope, ctx);
 
     scope.setNotFoundHandler(async (request, reply) => {
       if (isApiRequest(request)) return reply.code(404).send({ error: 'not found' });

@@ -3,7 +3,9 @@ import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
+import { configuredServices, type ServiceEndpoints } from '../dev/local-services.js';
 import { isListening } from '../dev/ports.js';
+import { healthTargets, lentClient } from '../health/health-targets.js';
 import { AdminUsers } from '../services/admin-users.js';
 import type { TemporalSettings } from '../temporal/connection-settings.js';
 import type { AdminSettings } from './context.js';
@@ -16,6 +18,8 @@ export interface StartAdminOptions {
   pool: Pool;
   temporal: TemporalSettings;
   temporalUiUrl: string;
+  /** The other services, for the status page's checks; default: those the settings name (configuredServices). */
+  endpoints?: Pick<ServiceEndpoints, 'databaseUrl' | 'smtpUrl' | 'ordersApi'>;
   /** The embedded default: create `admin@localhost` with a one-time password if nobody can sign in yet. */
   createFirstAdmin: boolean;
   /** Where the one-time password goes: the console, never the structured log. */
@@ -59,6 +63,7 @@ export async function startAdminServer(options: StartAdminOptions): Promise<Runn
     logger,
     settings: adminSettings(config),
     temporal: { client, namespace: options.temporal.namespace, taskQueue: config.TEMPORAL_TASK_QUEUE, temporalUiUrl: options.temporalUiUrl },
+    health: healthTargets(config, { ...(options.endpoints ?? configuredServices(config)), temporal: options.temporal }, lentClient(client, options.temporal.address)),
   });
   try {
     await app.listen({ host: config.ADMIN_HOST, port: config.ADMIN_PORT });

@@ -10,6 +10,11 @@ const migrationsDir = ['../../migrations', '../../../migrations']
 
 const LOCK_WAIT_MS = 60_000;
 
+/** The migrations this release ships, oldest first, named as node-pg-migrate records them in pgmigrations (file name without extension). */
+export function shippedMigrations(): string[] {
+  return fs.readdirSync(migrationsDir).filter((file) => file.endsWith('.sql')).map((file) => file.slice(0, -'.sql'.length)).sort();
+}
+
 /**
  * Applies pending migrations (numbered SQL files, one transaction each, recorded in
  * pgmigrations). Processes starting together (a worker, the admin page, npm start) all

@@ -5,6 +5,13 @@ import type { Logger } from 'pino';
 import { isListening } from './ports.js';
 
 export const EMBEDDED_DATABASE = 'durable_jobs';
+const EMBEDDED_USER = 'postgres';
+const EMBEDDED_PASSWORD = 'postgres';
+
+/** The connection string of `database` on the embedded server at `port` (whether or not it runs). */
+export function embeddedPostgresUrl(port: number, database: string): string {
+  return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`;
+}
 
 export interface LocalPostgres {
   /** Connection string for `database` on the embedded server. */
@@ -17,9 +24,9 @@ export interface LocalPostgres {
  * A server already listening on the port (another `npm start`, a test run) is reused.
  */
 export async function startEmbeddedPostgres(dataDir: string, port: number, logger: Logger): Promise<LocalPostgres> {
-  const user = 'postgres';
-  const password = 'postgres';
-  const urlFor = (database: string) => `postgres://${user}:${password}@127.0.0.1:${port}/${database}`;
+  const user = EMBEDDED_USER;
+  const password = EMBEDDED_PASSWORD;
+  const urlFor = (database: string) => embeddedPostgresUrl(port, database);
   let server: { stop(): Promise<void> } | undefined;
   if (await isListening(port)) {
     logger.info({ port }, 'reusing the PostgreSQL already listening');

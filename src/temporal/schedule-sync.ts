@@ -15,11 +15,19 @@ export interface ApplyReport {
   pruned: string[];
 }
 
-function toOptions(declaration: ScheduleDeclaration, taskQueue: string) {
-  // The hash of the declaration travels in the action memo, which an update can change:
-  // comparing it tells "unchanged" from "changed in code" without normalising Temporal's spec.
+/**
+ * The hash of a declaration as applied to a task queue. It travels in the action memo
+ * (`scheduleRevision`), which an update can change: comparing it tells "unchanged" from
+ * "changed in code" without normalising Temporal's spec.
+ */
+export function scheduleRevision(declaration: ScheduleDeclaration, taskQueue: string): string {
   const job = jobOf(declaration);
-  const revision = crypto.createHash('sha256').update(JSON.stringify({ declared: declaration, workflowType: job.workflowType, taskQueue })).digest('hex').slice(0, 12);
+  return crypto.createHash('sha256').update(JSON.stringify({ declared: declaration, workflowType: job.workflowType, taskQueue })).digest('hex').slice(0, 12);
+}
+
+function toOptions(declaration: ScheduleDeclaration, taskQueue: string) {
+  const job = jobOf(declaration);
+  const revision = scheduleRevision(declaration, taskQueue);
   const customerIds = declaration.input.customerIds;
   return {
     revision,

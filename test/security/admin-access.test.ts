@@ -42,6 +42,8 @@ const ACCESS: Record<string, Access> = {
   'GET /quarantine': 'signed-in',
   'HEAD /quarantine': 'signed-in',
   'POST /quarantine/retry': 'operator',
+  'GET /status': 'signed-in',
+  'HEAD /status': 'signed-in',
 };
 /** Routes a user may reach while a one-time password still has to be replaced. */
 const DURING_PASSWORD_CHANGE = ['GET /account/password', 'HEAD /account/password', 'POST /account/password', 'POST /sign-out'];

@@ -1,8 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Logger } from 'pino';
+import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildAdminServer } from '../../src/admin/server.js';
+import { lentClient, serviceFixes, type HealthTargets } from '../../src/health/health-targets.js';
 import type { AdminSettings } from '../../src/admin/context.js';
 import { JOBS } from '../../src/jobs/index.js';
 import { AdminUsers, type AdminRole } from '../../src/services/admin-users.js';
@@ -26,14 +28,31 @@ export const TEST_ADMIN_SETTINGS: AdminSettings = {
  * The real admin app on a test file's own database, Temporal client and task queue (not
  * listening). `config`: the deployment's settings (default: every setting at its default).
  */
-export function buildTestAdmin(env: TemporalTestEnv, settings: Partial<AdminSettings> = {}, options: { logger?: Logger; temporal?: Client; config?: Config } = {}): FastifyInstance {
+export function buildTestAdmin(
+  env: TemporalTestEnv, settings: Partial<AdminSettings> = {}, options: { logger?: Logger; temporal?: Client; config?: Config; health?: Partial<HealthTargets> } = {},
+): FastifyInstance {
   return buildAdminServer({
     config: options.config ?? loadConfig({}),
     pool: env.db.pool,
     logger: options.logger ?? testLogger,
     settings: { ...TEST_ADMIN_SETTINGS, ...settings },
     temporal: { client: options.temporal ?? env.client, namespace: env.client.options.namespace, taskQueue: env.taskQueue, temporalUiUrl: TEST_UI_URL },
+    health: { ...testHealthTargets(env, options.temporal ?? env.client), ...options.health },
   });
+}
+
+/** The status page's targets: the file's own database, SMTP sink, shop (if any) and task queue; no schedules unless given. */
+export function testHealthTargets(env: TemporalTestEnv, client: Client = env.client): HealthTargets {
+  return {
+    databaseUrl: env.db.url,
+    smtpUrl: env.sink.url,
+    ordersApi: env.ordersApi,
+    temporal: lentClient(client, inject('temporalAddress')),
+    taskQueue: env.taskQueue,
+    schedules: [],
+    fixes: serviceFixes(loadConfig({}), { remote: false }),
+    secrets: [],
+  };
 }
 
 export async function createAdminUser(pool: Pool, email: string, role: AdminRole): Promise<void> {

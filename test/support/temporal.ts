@@ -19,6 +19,8 @@ export interface TemporalTestEnv {
   sink: SmtpSink;
   /** The file's own shop API, when asked for (`shop`): the import job's source. */
   shop: ShopApi | null;
+  /** The import's source the worker reads: the file's shop, or an address nothing listens on. */
+  ordersApi: { url: string; apiKey: string };
   client: Client;
   worker: Worker;
   taskQueue: string;
@@ -53,7 +55,7 @@ export async function startTemporalTestEnv(options: {
   const connection = await Connection.connect(temporal.connectionOptions);
   const client = new Client({ connection, namespace: temporal.namespace });
   return {
-    db, sink, shop, client, worker, taskQueue,
+    db, sink, shop, ordersApi, client, worker, taskQueue,
     close: async () => {
       worker.shutdown();
       await running;

@@ -40,6 +40,10 @@ export const STYLESHEET = `
   .status.COMPLETED { background: #dff3e5; color: var(--ok); }
   .status.RUNNING { background: #e3ebfd; color: var(--accent); }
   .status.FAILED, .status.TERMINATED, .status.TIMED_OUT, .status.CANCELLED { background: #fdeceb; color: var(--bad); }
+  .check { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; background: #e8eaef; }
+  .check.ok { background: #dff3e5; color: var(--ok); }
+  .check.warn { background: #fff4d6; color: #6b4e00; }
+  .check.fail { background: #fdeceb; color: var(--bad); font-weight: 600; }
   .pager { display: flex; gap: 14px; margin: 10px 0; }
   svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
   progress { width: 320px; }

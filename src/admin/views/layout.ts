@@ -8,7 +8,7 @@ export interface PageFrame {
   /** For the sign-out form in the header. */
   csrfToken?: string;
   /** Which nav entry is current. */
-  section?: 'customers' | 'runs' | 'quarantine';
+  section?: 'customers' | 'runs' | 'quarantine' | 'status';
 }
 
 export function layout(frame: PageFrame, body: SafeHtml): SafeHtml {
@@ -16,6 +16,7 @@ export function layout(frame: PageFrame, body: SafeHtml): SafeHtml {
     ? html`<a href="/customers" class="${frame.section === 'customers' ? 'current' : ''}">Customers</a>
         <a href="/runs" class="${frame.section === 'runs' ? 'current' : ''}">Runs</a>
         <a href="/quarantine" class="${frame.section === 'quarantine' ? 'current' : ''}">Quarantine</a>
+        <a href="/status" class="${frame.section === 'status' ? 'current' : ''}">Status</a>
         <span class="who"><span>${frame.user.email} (${frame.user.role})</span><a href="/account/password">Password</a>
           <form method="post" action="/sign-out"><input type="hidden" name="_csrf" value="${frame.csrfToken ?? ''}"><button type="submit">Sign out</button></form></span>`
     : html``;
