@@ -61,6 +61,8 @@ export function displayUrl(url: string): string {
 /** An error as one line: Node's connection errors (an AggregateError of IPv4 and IPv6 attempts) carry their reason in `code` or inside. */
 export function errorText(error: unknown): string {
   const e = error as { message?: string; code?: string; errors?: unknown[]; details?: string };
+  // gRPC appends its channel's internals after a comma ("4 DEADLINE_EXCEEDED: Deadline exceeded after 2.9s,name resolution: …").
+  if (e?.message && /^\d+ [A-Z_]+: /.test(e.message)) return e.message.split(/[,\n]/)[0]!;
   if (e?.message) return e.message.split('\n')[0]!;
   if (e?.errors?.length) return errorText(e.errors[0]);
   return e?.code ?? e?.details ?? String(error);
