@@ -4,6 +4,7 @@ import type { ApiOrder } from '../src/dev/shop/order-store.js';
 import type { ImportOrdersSummary } from '../src/import-orders-contract.js';
 import { importOrdersJob } from '../src/jobs/import-orders.js';
 import { OrderImport } from '../src/services/order-import.js';
+import { readPage } from '../src/services/order-page.js';
 import { ShopOrdersClient, type OrdersPage } from '../src/services/shop-orders-client.js';
 import { startJob } from '../src/temporal/start-job.js';
 import { startProgress } from './progress.js';
@@ -170,8 +171,8 @@ export async function serviceLoop(
       eachPage(api, pageSize, async (page) => {
         const last = page.records.at(-1) as ApiOrder | undefined;
         const started = performance.now();
-        const applied = await orderImport.applyPage({
-          source: 'shop', records: page.records, cursorAfter: last ? { updatedAt: last.updated_at, id: last.id } : null, dryRun: false,
+        const applied = await orderImport.applyReadPage({
+          source: 'shop', page: readPage(page.records), cursorAfter: last ? { updatedAt: last.updated_at, id: last.id } : null, dryRun: false,
         });
         timing.writeMs += performance.now() - started;
         if (applied.quarantined > 0) throw new Error(`${options.label}: ${applied.quarantined} records quarantined; the bench's shop sends only good ones`);

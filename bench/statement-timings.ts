@@ -8,16 +8,39 @@ export interface StatementTime {
   ms: number;
 }
 
-const NAMES = new Map(Object.entries(importSql).map(([name, text]) => [text, name]));
+// A constant is a statement, or a set of variants of one (WRITE_PAGE.trust, WRITE_PAGE.check).
+const NAMES = new Map(
+  Object.entries(importSql).flatMap(([name, value]): Array<[string, string]> =>
+    typeof value === 'string' ? [[value, name]] : typeof value === 'object' ? Object.entries(value).map(([variant, text]) => [text, `${name}.${variant}`]) : []),
+);
+
+type QueryArg = string | { text: string; values?: unknown[] };
 
 /** The constant's name for the import's statements (order-import-sql.ts), else the statement's first words. */
-function label(text: string): string {
+function label(query: QueryArg): string {
+  const text = typeof query === 'string' ? query : query.text;
   return NAMES.get(text) ?? text.trim().split(/\s+/).slice(0, 2).join(' ');
 }
 
+/** `query` of a pool or client, timed by statement. */
+function timedQuery(query: (arg: QueryArg, values?: unknown[]) => Promise<unknown>, times: Map<string, StatementTime>) {
+  return async (arg: QueryArg, values?: unknown[]) => {
+    const started = performance.now();
+    try {
+      return await query(arg, values);
+    } finally {
+      const name = label(arg);
+      const entry = times.get(name) ?? { statement: name, count: 0, ms: 0 };
+      entry.count++;
+      entry.ms += performance.now() - started;
+      times.set(name, entry);
+    }
+  };
+}
+
 /**
- * A view of `pool` whose checked-out clients time every statement, round trip included, by
- * statement: where a page's transaction spends its time. For one sequential loop only: with
+ * A view of `pool` that times every statement, its own and its checked-out clients', round
+ * trip included, by statement: where a page's transaction spends its time. For one sequential loop only: with
  * statements in flight at once the times would overlap.
  */
 export function timingPool(pool: Pool, times: Map<string, StatementTime>): Pool {
@@ -28,23 +51,14 @@ export function timingPool(pool: Pool, times: Map<string, StatementTime>): Pool 
           const value: unknown = Reflect.get(target, prop);
           return typeof value === 'function' ? value.bind(target) : value;
         }
-        return async (text: string, values?: unknown[]) => {
-          const started = performance.now();
-          try {
-            return await target.query(text, values);
-          } finally {
-            const name = label(text);
-            const entry = times.get(name) ?? { statement: name, count: 0, ms: 0 };
-            entry.count++;
-            entry.ms += performance.now() - started;
-            times.set(name, entry);
-          }
-        };
+        return timedQuery((arg, values) => target.query(arg as string, values), times);
       },
     });
   return new Proxy(pool, {
     get(target, prop) {
       if (prop === 'connect') return async () => timedClient(await target.connect());
+      // A page is one statement on the pool itself, no transaction around it.
+      if (prop === 'query') return timedQuery((arg, values) => target.query(arg as string, values), times);
       const value: unknown = Reflect.get(target, prop);
       return typeof value === 'function' ? value.bind(target) : value;
     },

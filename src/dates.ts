@@ -15,8 +15,17 @@ export const LAST_DAY = '9999-12-31';
 /** True for a real calendar day written YYYY-MM-DD (so 2026-02-30 is not one). */
 export function isCalendarDate(value: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const time = Date.parse(`${value}T00:00:00Z`);
-  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value;
+  // Integer arithmetic, no Date: the importer checks two instants of every record it reads.
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+/** Days in a month of the proleptic Gregorian calendar (as Date and PostgreSQL count them). */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** True for a calendar day inside FIRST_DAY..LAST_DAY (year 0000, for one, is not). */

@@ -1,8 +1,9 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { addImportCounts, emptyImportCounts, type ImportCounts, type ResolvedImportInput } from '../import-orders-contract.js';
-import { selectPage, startingInstant } from '../services/import-pages.js';
+import { selectPage, startingInstant, type PageSelection } from '../services/import-pages.js';
+import { readPage, type ReadPage } from '../services/order-page.js';
 import type { OrderImport, PendingDays } from '../services/order-import.js';
-import { SourceRateLimitedError, SourceRefusedError, type OrdersPage, type ShopOrdersClient } from '../services/shop-orders-client.js';
+import { SourceRateLimitedError, SourceRefusedError, type ShopOrdersClient } from '../services/shop-orders-client.js';
 import { SourceBusyError, type SourceLock } from '../services/source-lock.js';
 import { CorrectionsHeldElsewhereError, type ReportCorrections } from '../services/report-corrections.js';
 import type { JobCounters, JobMetrics } from '../observability/job-metrics.js';
@@ -44,6 +45,9 @@ export const DAYS_PER_TAKE = 50;
 
 interface PagesProgress { apiCursor: string | null; counts: ImportCounts }
 
+/** A page as the source sent it, its part this import writes, and that part read record by record. */
+interface FetchedPage { nextCursor: string | null; selected: PageSelection; read: ReadPage }
+
 /** What a page (or a quarantine retry) wrote, as the job's series; a dry run wrote nothing. */
 function recordWritten(job: JobCounters, dryRun: boolean, written: { inserted: number; updated: number; quarantined: number }): void {
   if (dryRun) return;
@@ -75,28 +79,31 @@ export function createImportActivities(services: ImportServices, metrics: JobMet
               : undefined;
             let caughtUp = false;
             const pace = pacer(services.maxRequestsPerSecond);
-            const fetchAt = async (cursor: string | null) => {
+            // A page is fetched, selected and read (validated) in one go: for the next page,
+            // while this one is written, so the API, the worker and the database all work at
+            // once (one page ahead, no more). A page read but never written is simply fetched
+            // again by the retry, which resumes after the last page written.
+            const fetchAt = async (cursor: string | null): Promise<FetchedPage> => {
               await pace(context.cancellationSignal);
-              return services.ordersApi.fetchPage({ limit: request.pageSize, signal: context.cancellationSignal, ...(cursor ? { cursor } : { updatedSince }) });
+              const fetched = await services.ordersApi.fetchPage({ limit: request.pageSize, signal: context.cancellationSignal, ...(cursor ? { cursor } : { updatedSince }) });
+              job.importRows({ fetched: fetched.records.length });
+              const selected = selectPage(fetched.records, request.window);
+              return { nextCursor: fetched.nextCursor, selected, read: readPage(selected.records) };
             };
-            // The next page is fetched while this one is written (one page ahead, no more): the
-            // API and the database work at the same time. A page fetched but never written is
-            // simply fetched again by the retry, which resumes after the last page written.
-            let ahead: Promise<OrdersPage> | null = null;
+            let ahead: Promise<FetchedPage> | null = null;
             for (let page = 0; page < request.maxPages; page++) {
               if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
               if (lockLost.aborted) throw lockLost.reason;
               const fetched = await (ahead ?? fetchAt(apiCursor));
               ahead = null;
-              job.importRows({ fetched: fetched.records.length });
-              const selected = selectPage(fetched.records, request.window);
+              const { selected } = fetched;
               if (fetched.nextCursor !== null && !selected.beyondWindow && page + 1 < request.maxPages) {
                 ahead = fetchAt(fetched.nextCursor);
                 // Awaited at the next page; if this page's write fails first, nobody will.
                 ahead.catch(() => undefined);
               }
-              const applied = await services.orderImport.applyPage({
-                source: request.source, records: selected.records, cursorAfter: selected.cursorAfter, dryRun: request.dryRun,
+              const applied = await services.orderImport.applyReadPage({
+                source: request.source, page: fetched.read, cursorAfter: selected.cursorAfter, dryRun: request.dryRun,
               });
               job.itemsProcessed(selected.records.length); // each page as it commits
               recordWritten(job, request.dryRun, applied);
@@ -120,7 +127,14 @@ export function createImportActivities(services: ImportServices, metrics: JobMet
 
     /** Quarantined records validated again; those now valid are imported (one transaction, at most 1,000). */
     async retryQuarantinedOrders(request: { source: string }): Promise<ImportPagesResult> {
-      const result = await services.orderImport.retryQuarantined({ source: request.source });
+      // Under the source's lock, as pages are: a page's statement then always reads orders as
+      // the last writer of its source left them (see WRITE_PAGE).
+      let result: Awaited<ReturnType<OrderImport['retryQuarantined']>>;
+      try {
+        result = await services.sourceLock.withLock(request.source, () => services.orderImport.retryQuarantined({ source: request.source }));
+      } catch (error) {
+        throw asRetryDecision(error);
+      }
       const job = metrics.job(Context.current().info.workflowType);
       job.itemsProcessed(result.retried);
       recordWritten(job, false, { inserted: result.inserted, updated: result.updated, quarantined: 0 });

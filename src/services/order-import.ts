@@ -1,29 +1,18 @@
 import type pg from 'pg';
 import { inTransaction, type Pool } from '../db/pool.js';
-import {
-  problemWithCustomer,
-  readOrderRecord,
-  schemaBreakField,
-  SchemaBreakError,
-  UNSTORABLE_TEXT,
-  type CleanOrder,
-  type RecordProblem,
-} from '../order-record.js';
+import { problemWithCustomer, UNSTORABLE_TEXT } from '../order-record.js';
 import {
   ENSURE_CURSOR,
   LIST_QUARANTINED,
-  LOCAL_DAYS,
   LOCK_CURSOR,
-  LOCK_CUSTOMERS,
   LOCK_QUARANTINED,
-  QUARANTINE_RECORDS,
   READ_CURSOR,
-  RECORD_PAGE,
   RESOLVE_QUARANTINED,
   STILL_QUARANTINED,
-  UPSERT_ORDERS,
+  WRITE_PAGE,
   ZONES_OF_CUSTOMERS,
 } from './order-import-sql.js';
+import { orderColumns, readPage, readRecords, type BadRecord, type ReadPage } from './order-page.js';
 
 /** A position in the source: the (updated_at, id) of a record; pages come in this order. */
 export interface ImportPosition {
@@ -45,6 +34,11 @@ export interface ApplyPageRequest {
   cursorAfter: ImportPosition | null;
   /** Count and list what would change, then roll everything back. */
   dryRun: boolean;
+}
+
+/** A page already read by readPage (an import reads the next page while this one is written). */
+export interface ApplyReadPageRequest extends Omit<ApplyPageRequest, 'records'> {
+  page: ReadPage;
 }
 
 export interface OrderWriteCounts {
@@ -115,7 +109,7 @@ export interface RetryQuarantinedResult extends OrderWriteCounts {
 const RETRY_LIMIT = 1000;
 
 /**
- * Writes the shop's orders into `orders`, one page per transaction: the page's valid orders,
+ * Writes the shop's orders into `orders`, one page per statement (WRITE_PAGE): the page's valid orders,
  * its bad records (to quarantine, never failing the page) and the cursor after it commit
  * together, so the cursor is never ahead of the rows it covers and a retried page repeats
  * nothing. Idempotent: orders are keyed by the source's id and newer updated_at wins.
@@ -124,27 +118,44 @@ export class OrderImport {
   constructor(private readonly pool: Pool) {}
 
   async applyPage(request: ApplyPageRequest): Promise<ApplyPageResult> {
-    // A changed format is not a page of bad records: fail before touching anything.
-    const missing = schemaBreakField(request.records);
-    if (missing) throw new SchemaBreakError(missing, request.records.length);
+    // A changed format is not a page of bad records: readPage fails before anything is written.
+    return this.applyReadPage({ source: request.source, page: readPage(request.records), cursorAfter: request.cursorAfter, dryRun: request.dryRun });
+  }
+
+  async applyReadPage(request: ApplyReadPageRequest): Promise<ApplyPageResult> {
     const cursorAfter = request.cursorAfter && checkedPosition(request.cursorAfter);
-    return inTransaction(
-      this.pool,
-      async (client) => {
-        const stored = await lockCursor(client, request.source);
-        const { valid, bad } = await readRecords(client, request.records);
-        const written = await writeOrders(client, valid);
-        await recordAffectedDays(client, request.source, written.affected);
-        await quarantine(client, request.source, bad);
-        const advance = cursorAfter !== null && (stored === null || isAfter(cursorAfter, stored));
-        const cursor = advance ? cursorAfter : stored;
-        await client.query(RECORD_PAGE, [
-          request.source, cursor?.updatedAt ?? null, cursor?.id ?? null, advance, written.inserted + written.updated, bad.length,
-        ]);
-        return { ...written, quarantined: bad.length, cursor, cursorAdvanced: advance };
-      },
-      { rollback: request.dryRun },
+    const write = (db: Queryable, zones: string[] | null, customers: CustomerCheck) => writePage(db, request.source, request.page, { zones, customers, cursorAfter });
+    // A page is one statement, atomic by itself; a dry run makes it in a transaction it rolls back
+    // (where a failed statement would end the transaction: customers checked from the start).
+    return this.withWorkingZones(request.page.orders.map((order) => order.customerId), (zones) =>
+      request.dryRun ? inTransaction(this.pool, (client) => write(client, zones, 'check'), { rollback: true }) : write(this.pool, zones, 'trust'),
     );
+  }
+
+  /**
+   * Runs `write` trusting every customer's time zone, which is one statement a page. Should
+   * PostgreSQL refuse one of them (a zone its tzdata lacks), the statement fails as a whole
+   * (22023) and `write` runs again with the zones that work: the others' orders then count
+   * on their UTC day, and regenerating those customers reports the zone as their failure.
+   */
+  private async withWorkingZones<T>(customerIds: number[] | 'all', write: (zones: string[] | null) => Promise<T>): Promise<T> {
+    try {
+      return await write(null);
+    } catch (error) {
+      if ((error as { code?: string }).code !== INVALID_PARAMETER_VALUE) throw error;
+    }
+    return write(await this.workingZones(customerIds === 'all' ? null : [...new Set(customerIds)]));
+  }
+
+  /** Of these customers' zones (null: every customer's), those PostgreSQL accepts. */
+  private async workingZones(customerIds: number[] | null): Promise<string[]> {
+    const { rows } = await this.pool.query<{ time_zone: string }>(ZONES_OF_CUSTOMERS, [customerIds]);
+    const working: string[] = [];
+    for (const { time_zone: zone } of rows) {
+      const works = await this.pool.query('SELECT now() AT TIME ZONE $1', [zone]).then(() => true, () => false);
+      if (works) working.push(zone);
+    }
+    return working;
   }
 
   /**
@@ -229,146 +240,152 @@ export class OrderImport {
    * never interleaves with a page of the same source. At most 1,000 records per call.
    */
   async retryQuarantined(request: { source: string; ids?: number[] }): Promise<RetryQuarantinedResult> {
-    return inTransaction(this.pool, async (client) => {
-      await lockCursor(client, request.source);
-      const { rows } = await client.query(LOCK_QUARANTINED, [request.source, request.ids ?? null, RETRY_LIMIT]);
-      const { valid, bad } = await readRecords(client, rows.map((row) => row.payload));
-      const written = await writeOrders(client, valid);
-      await recordAffectedDays(client, request.source, written.affected);
-      const resolvedIds = valid.map((order) => rows[order.index]!.id as number);
-      await client.query(RESOLVE_QUARANTINED, [resolvedIds]);
-      const still = bad.map(({ index, problem }) => ({ id: rows[index]!.id, ...problem }));
-      await client.query(STILL_QUARANTINED, [JSON.stringify(still)]);
-      return { ...written, retried: rows.length, resolvedIds, stillQuarantined: bad.length };
-    });
+    // Its records' customers are known only once read: should a zone fail, every zone is tried.
+    return this.withWorkingZones('all', (zones) =>
+      inTransaction(this.pool, async (client) => {
+        await lockCursor(client, request.source);
+        const { rows } = await client.query(LOCK_QUARANTINED, [request.source, request.ids ?? null, RETRY_LIMIT]);
+        // Record by record, as when they came: a handful lacking one field is no schema break here.
+        const page = readRecords(rows.map((row) => row.payload));
+        // Its bad records are in quarantine already: they stay there (below), never added again.
+        const written = await writeOrders(client, request.source, { ...page, bad: [] }, zones, { customers: 'check', recordPage: false, allOrNothing: false, cursorAfter: null });
+        // Refused now by their customer or by themselves: still quarantined, with today's reason.
+        const stillBad = [...page.bad, ...written.rejected];
+        const refused = new Set(stillBad.map((bad) => bad.index));
+        const resolvedIds = page.orders.filter((order) => !refused.has(order.index)).map((order) => rows[order.index]!.id as number);
+        await client.query(RESOLVE_QUARANTINED, [resolvedIds]);
+        const still = stillBad.map(({ index, problem }) => ({ id: rows[index]!.id, ...problem }));
+        await client.query(STILL_QUARANTINED, [JSON.stringify(still)]);
+        return { ...written.counts, affected: written.affected, retried: rows.length, resolvedIds, stillQuarantined: stillBad.length };
+      }),
+    );
   }
 }
 
-interface IndexedOrder extends CleanOrder {
-  /** Where the record was in its page (or list), so the caller can tell which one it was. */
-  index: number;
-}
+/** PostgreSQL's code for a value it refuses, such as an unknown time zone. */
+const INVALID_PARAMETER_VALUE = '22023';
+const FOREIGN_KEY_VIOLATION = '23503';
 
-interface BadRecord {
-  index: number;
-  record: unknown;
-  sourceOrderId: string | null;
-  problem: RecordProblem;
-}
+/** Whether a page's statement checks each order's customer, or leaves it to the foreign key (see WRITE_PAGE). */
+type CustomerCheck = 'check' | 'trust';
 
 /** Creates the source's cursor row if needed, then locks it for the rest of the transaction. */
 async function lockCursor(client: pg.PoolClient, source: string): Promise<ImportPosition | null> {
-  await client.query(ENSURE_CURSOR, [source]);
-  const { rows } = await client.query(LOCK_CURSOR, [source]);
+  let { rows } = await client.query(LOCK_CURSOR, [source]);
+  if (rows.length === 0) {
+    await client.query(ENSURE_CURSOR, [source]);
+    ({ rows } = await client.query(LOCK_CURSOR, [source]));
+  }
   const row = rows[0]!;
   return row.cursor_updated_at === null ? null : { updatedAt: (row.cursor_updated_at as Date).toISOString(), id: row.cursor_id };
 }
 
-/** Each record validated by itself, then against its customer (in this transaction). */
-async function readRecords(client: pg.PoolClient, records: unknown[]): Promise<{ valid: IndexedOrder[]; bad: BadRecord[] }> {
-  const valid: IndexedOrder[] = [];
-  const bad: BadRecord[] = [];
-  records.forEach((record, index) => {
-    const reading = readOrderRecord(record);
-    if (reading.ok) valid.push({ ...reading.order, index });
-    else bad.push({ index, record, sourceOrderId: reading.sourceOrderId, problem: reading.problem });
-  });
-  if (valid.length === 0) return { valid, bad };
-  const customerIds = [...new Set(valid.map((order) => order.customerId))];
-  const { rows } = await client.query<{ id: number; currency: string }>(LOCK_CUSTOMERS, [customerIds]);
-  const customers = new Map(rows.map((row) => [row.id, row]));
-  const known: IndexedOrder[] = [];
-  for (const order of valid) {
-    const problem = problemWithCustomer(order, customers.get(order.customerId));
-    if (problem) bad.push({ index: order.index, record: records[order.index], sourceOrderId: String(order.id), problem });
-    else known.push(order);
-  }
-  return { valid: known, bad };
-}
-
-/** Upserts the orders (newer updated_at wins) and says what changed and which report days it touches. */
-/** The days this transaction changed, kept until an import has regenerated them (see takeAffectedDays). */
-async function recordAffectedDays(client: pg.PoolClient, source: string, affected: AffectedDay[]): Promise<void> {
-  if (affected.length === 0) return;
-  await client.query(
-    `INSERT INTO import_affected_days (source, customer_id, report_date)
-     SELECT $1, customer_id, day FROM unnest($2::bigint[], $3::date[]) AS t(customer_id, day)
-     ON CONFLICT (source, report_date, customer_id) DO UPDATE SET recorded_at = clock_timestamp()`,
-    [source, affected.map((a) => a.customerId), affected.map((a) => a.day)],
-  );
-}
-
-async function writeOrders(client: pg.PoolClient, orders: IndexedOrder[]): Promise<OrderWriteCounts & { affected: AffectedDay[] }> {
-  // One statement cannot update a row twice: of an order sent twice, the newest version goes in.
-  const newest = new Map<number, IndexedOrder>();
-  for (const order of orders) {
-    const seen = newest.get(order.id);
-    if (!seen || Date.parse(order.updatedAt) >= Date.parse(seen.updatedAt)) newest.set(order.id, order);
-  }
-  const distinct = [...newest.values()];
-  if (distinct.length === 0) return { inserted: 0, updated: 0, unchanged: orders.length, cancelled: 0, affected: [] };
-  const { rows } = await client.query(UPSERT_ORDERS, [
-    distinct.map((o) => o.id), distinct.map((o) => o.customerId), distinct.map((o) => o.currency), distinct.map((o) => o.amountCents),
-    distinct.map((o) => o.sku), distinct.map((o) => o.createdAt), distinct.map((o) => o.updatedAt), distinct.map((o) => o.status),
-  ]);
-  const counts = { inserted: 0, updated: 0, unchanged: orders.length - rows.length, cancelled: 0 };
-  // A report counts placed orders: a change matters on the day the order was counted before and the day it is counted now.
-  const touched: Array<{ customerId: number; at: Date }> = [];
-  for (const row of rows) {
-    if (row.inserted) counts.inserted++;
-    else counts.updated++;
-    if (row.status === 'cancelled' && row.old_status !== 'cancelled') counts.cancelled++;
-    if (!row.inserted && !row.report_changed) continue;
-    if (!row.inserted && row.old_status === 'placed') touched.push({ customerId: row.old_customer_id, at: row.old_created_at });
-    if (row.status === 'placed') touched.push({ customerId: row.customer_id, at: row.created_at });
-  }
-  return { ...counts, affected: await localDays(client, touched) };
-}
+/** A pool (each statement its own transaction) or a client in a transaction. */
+type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /**
- * The customers' local days of the instants, computed by PostgreSQL as the report SQL does.
- * A customer whose time zone PostgreSQL refuses would fail the whole page; its orders count
- * on their UTC day instead, and regenerating that customer then reports the zone as its failure.
+ * A page written by WRITE_PAGE, one statement: orders upserted, bad records quarantined, the
+ * changed days recorded and the cursor row moved. Should a customer refuse some orders, the
+ * statement writes nothing and names them: they join the page's bad records and the page is
+ * written again (each refused order at most once, so this ends).
  */
-async function localDays(client: pg.PoolClient, touched: Array<{ customerId: number; at: Date }>): Promise<AffectedDay[]> {
-  if (touched.length === 0) return [];
-  const customerIds = touched.map((t) => t.customerId);
-  const days = async (zones: string[] | null) =>
-    (await client.query<{ customer_id: number; day: string }>(LOCAL_DAYS, [customerIds, touched.map((t) => t.at), zones])).rows.map((row) => ({ customerId: row.customer_id, day: row.day }));
-  await client.query('SAVEPOINT local_days');
-  try {
-    const result = await days(null);
-    await client.query('RELEASE SAVEPOINT local_days');
-    return result;
-  } catch (error) {
-    if ((error as { code?: string }).code !== '22023') throw error;
-    await client.query('ROLLBACK TO SAVEPOINT local_days');
-  }
-  const { rows } = await client.query<{ time_zone: string }>(ZONES_OF_CUSTOMERS, [[...new Set(customerIds)]]);
-  const working: string[] = [];
-  for (const { time_zone: zone } of rows) {
-    await client.query('SAVEPOINT zone');
+async function writePage(
+  db: Queryable,
+  source: string,
+  page: ReadPage,
+  options: { zones: string[] | null; customers: CustomerCheck; cursorAfter: ImportPosition | null },
+): Promise<ApplyPageResult> {
+  const { zones, cursorAfter } = options;
+  let read = page;
+  let customers = options.customers;
+  let ensured = false;
+  for (;;) {
+    let written: WriteResult;
     try {
-      await client.query(`SELECT now() AT TIME ZONE $1`, [zone]);
-      await client.query('RELEASE SAVEPOINT zone');
-      working.push(zone);
-    } catch {
-      await client.query('ROLLBACK TO SAVEPOINT zone');
+      written = await writeOrders(db, source, read, zones, { customers, recordPage: true, allOrNothing: true, cursorAfter });
+    } catch (error) {
+      // An order whose customer is unknown or in another currency broke the foreign key: the
+      // statement wrote nothing; checked, it names the orders at fault.
+      if (customers === 'check' || (error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
+      customers = 'check';
+      continue;
+    }
+    if (written.wrote) {
+      const cursor = written.advanced ? cursorAfter : written.stored;
+      return { ...written.counts, affected: written.affected, quarantined: read.bad.length, cursor, cursorAdvanced: written.advanced };
+    }
+    if (written.cursorRows === 0 && !ensured) {
+      // The source's first page (or its row was removed): create the row; the next try locks it.
+      await db.query(ENSURE_CURSOR, [source]);
+      ensured = true;
+    } else if (written.rejected.length > 0) {
+      const refused = new Set(written.rejected.map((bad) => bad.index));
+      read = { records: read.records, orders: read.orders.filter((order) => !refused.has(order.index)), bad: [...read.bad, ...written.rejected] };
+    } else {
+      throw new Error(`the import cursor row of source ${source} could not be locked`);
     }
   }
-  return days(working);
 }
 
-async function quarantine(client: pg.PoolClient, source: string, bad: BadRecord[]): Promise<void> {
-  if (bad.length === 0) return;
-  const rows = bad.map(({ record, sourceOrderId, problem }) => ({
+interface WriteResult {
+  /** Whether the source's cursor row was there to lock (nothing is written without it). */
+  cursorRows: number;
+  /** False when nothing was written: no cursor row, or (all or nothing) a refused order. */
+  wrote: boolean;
+  advanced: boolean;
+  /** The cursor as it was before this statement. */
+  stored: ImportPosition | null;
+  counts: OrderWriteCounts;
+  affected: AffectedDay[];
+  /** Orders whose customer refused them (unknown, or in another currency). */
+  rejected: BadRecord[];
+}
+
+async function writeOrders(
+  db: Queryable,
+  source: string,
+  read: ReadPage,
+  zones: string[] | null,
+  options: { customers: CustomerCheck; recordPage: boolean; allOrNothing: boolean; cursorAfter: ImportPosition | null },
+): Promise<WriteResult> {
+  const { rows: [row] } = await db.query({
+    // Prepared once per connection: the statement is long, and planning it anew cost ~1 ms a page.
+    name: `import-write-page-${options.customers}`,
+    text: WRITE_PAGE[options.customers],
+    values: [
+      source, ...orderColumns(read.orders), zones, quarantineRows(read.bad),
+      options.cursorAfter?.updatedAt ?? null, options.cursorAfter?.id ?? null, options.recordPage, options.allOrNothing,
+    ],
+  });
+  const rejected: BadRecord[] = ((row.rejected_positions ?? []) as number[]).map((position, i) => {
+    const order = read.orders[position - 1]!;
+    const currency = (row.rejected_currencies as Array<string | null>)[i];
+    return { index: order.index, record: read.records[order.index], sourceOrderId: String(order.id), problem: problemWithCustomer(order, currency == null ? undefined : { currency })! };
+  });
+  const written = row.inserted + row.updated;
+  // bigint[] comes back as strings (only plain bigint columns are parsed as numbers: src/db/pool.ts).
+  const customers = ((row.affected_customers ?? []) as string[]).map(Number);
+  const days = (row.affected_days ?? []) as string[];
+  return {
+    cursorRows: row.cursor_rows,
+    wrote: row.wrote,
+    advanced: row.advanced === true,
+    stored: row.stored_updated_at === null ? null : { updatedAt: (row.stored_updated_at as Date).toISOString(), id: row.stored_id },
+    counts: { inserted: row.inserted, updated: row.updated, unchanged: row.matching - written, cancelled: row.cancelled },
+    affected: customers.map((customerId, i) => ({ customerId, day: days[i]! })),
+    rejected,
+  };
+}
+
+/** The bad records as WRITE_PAGE quarantines them ($11). */
+function quarantineRows(bad: BadRecord[]): string {
+  return JSON.stringify(bad.map(({ record, sourceOrderId, problem }) => ({
     source_order_id: sourceOrderId === null ? null : storable(sourceOrderId),
     reason: problem.reason,
     field: problem.field,
     message: storable(problem.message),
     payload: storedPayload(record),
-  }));
-  await client.query(QUARANTINE_RECORDS, [source, JSON.stringify(rows)]);
+  })));
 }
 
 /**

@@ -305,19 +305,25 @@ describe('OrderImport.retryQuarantined', () => {
       order(100001, { customer_id: 9999, currency: 'GBP', created_at: '2026-11-05T23:30:00.000Z' }),
       order(100002, { customer_id: 9999, currency: 'GBP', status: 'cancelled' }),
       order(100003, { customer_id: 2, currency: wrongCurrency }),
+      order(100004, { sku: null }),
     ]);
     const open = await importer.listQuarantined({ source, limit: 10 });
-    expect(open.map((row) => row.reason).sort()).toEqual(['unknown-customer', 'unknown-customer', 'wrong-currency']);
-    // Nothing fixed yet: all stay, marked as retried.
-    expect(await importer.retryQuarantined({ source })).toMatchObject({ retried: 3, resolvedIds: [], stillQuarantined: 3, inserted: 0 });
+    expect(open.map((row) => row.reason).sort()).toEqual(['missing', 'unknown-customer', 'unknown-customer', 'wrong-currency']);
+    // Nothing fixed yet: all stay (each once), marked as retried.
+    expect(await importer.retryQuarantined({ source })).toMatchObject({ retried: 4, resolvedIds: [], stillQuarantined: 4, inserted: 0 });
+    expect(await db.pool.query('SELECT count(*)::int AS n FROM import_quarantine')).toMatchObject({ rows: [{ n: 4 }] });
 
     await db.pool.query(`INSERT INTO customers (id, name, email, time_zone, currency) VALUES (9999, 'Late', 'late@example.com', 'Pacific/Kiritimati', 'GBP')`);
     const retried = await importer.retryQuarantined({ source });
     const fixedIds = open.filter((row) => row.reason === 'unknown-customer').map((row) => row.id);
-    expect(retried).toMatchObject({ retried: 3, resolvedIds: fixedIds, stillQuarantined: 1, inserted: 2, cancelled: 1, affected: [{ customerId: 9999, day: '2026-11-06' }] });
+    expect(retried).toMatchObject({ retried: 4, resolvedIds: fixedIds, stillQuarantined: 2, inserted: 2, cancelled: 1, affected: [{ customerId: 9999, day: '2026-11-06' }] });
     expect((await stored([100001, 100002, 100003])).map((row) => [row.id, row.customer_id, row.status])).toEqual([[100001, 9999, 'placed'], [100002, 9999, 'cancelled']]);
     const left = await importer.listQuarantined({ source, limit: 10 });
-    expect(left).toEqual([expect.objectContaining({ sourceOrderId: '100003', reason: 'wrong-currency', retriedAt: expect.any(String) })]);
+    expect([...left].sort((a, b) => a.sourceOrderId!.localeCompare(b.sourceOrderId!))).toEqual([
+      expect.objectContaining({ sourceOrderId: '100003', reason: 'wrong-currency', retriedAt: expect.any(String) }),
+      expect.objectContaining({ sourceOrderId: '100004', reason: 'missing', retriedAt: expect.any(String) }),
+    ]);
+    expect(await db.pool.query('SELECT count(*)::int AS n FROM import_quarantine')).toMatchObject({ rows: [{ n: 4 }] });
     // Only the ids asked for; a resolved record is not retried again.
     expect(await importer.retryQuarantined({ source, ids: fixedIds })).toMatchObject({ retried: 0 });
   });

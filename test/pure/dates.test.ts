@@ -61,4 +61,20 @@ describe('isSupportedDay', () => {
     expect(isSupportedDay('9999-12-31')).toBe(true);
     expect(isSupportedDay('2026-02-30')).toBe(false);
   });
+
+  it('knows the Gregorian calendar as Date does: leap years, month lengths, every day from 1900 to 2400', () => {
+    expect(['1900-02-29', '2100-02-29', '2026-02-29', '2026-04-31', '2026-13-01', '2026-00-10', '2026-01-00'].map(isSupportedDay)).toEqual(Array(7).fill(false));
+    expect(['2000-02-29', '2024-02-29', '2400-02-29', '2026-01-31', '2026-12-31'].map(isSupportedDay)).toEqual(Array(5).fill(true));
+    // Against Date itself, every candidate day of every month (31 a month) of five centuries.
+    for (let year = 1900; year <= 2400; year++) {
+      for (let month = 1; month <= 12; month++) {
+        for (let day = 28; day <= 31; day++) {
+          const text = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+          // Date.UTC rolls an impossible day into the next month: a real day comes back as itself.
+          const byDate = new Date(Date.UTC(year, month - 1, day)).toISOString().slice(0, 10) === text;
+          expect(isSupportedDay(text), text).toBe(byDate);
+        }
+      }
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readOrderRecord, schemaBreakField } from '../../src/order-record.js';
+import { readOrderRecord, recordReaders, schemaBreakField } from '../../src/order-record.js';
 
 const record = (overrides: Record<string, unknown> = {}) => ({
   id: 1, customer_id: 2, currency: 'USD', amount: '19.99', sku: 'SKU-1',
@@ -59,5 +59,42 @@ describe('readOrderRecord refuses what would hold the import up', () => {
   it('a value nested too deeply to print is described, not thrown', () => {
     const deep = JSON.parse('['.repeat(6000) + ']'.repeat(6000));
     expect(readOrderRecord(record({ amount: deep }), now)).toMatchObject({ ok: false, problem: { field: 'amount' } });
+  });
+});
+
+describe('the fast reader and the schema agree', () => {
+  // Every field's edge values, valid and not, each tried in a record otherwise fine.
+  const variants: Record<string, unknown[]> = {
+    id: [1, 0, -1, 1.5, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, '1', NaN, Infinity, true],
+    customer_id: [2, 0, 2.5, '2', Number.MAX_SAFE_INTEGER + 2, -3],
+    currency: ['USD', 'usd', 'US', 'USDD', ' USD', 'ÜSD', 42],
+    amount: ['19.99', '0', '0.5', '007.50', '1.234', '-1.00', '1e3', '', ' 1', '9999999999999.99', '99999999999999.99', '90071992547409.91', '90071992547409.92', 19.99],
+    sku: ['S', '', 'x'.repeat(200), 'x'.repeat(201), 'a\u0000b', 'a\uD800b', '\uD83D\uDE00', 7],
+    created_at: ['2026-11-05T12:00:00Z', '2026-11-05T12:00:00.000Z', '2026-11-05T12:00:00.1Z', '2026-11-06T00:30:00+14:00', '2026-11-05T12:00:00',
+      '2026-02-29T00:00:00Z', '2024-02-29T00:00:00.000Z', '1899-12-31T23:00:00Z', '2026-11-05T24:00:00Z', '2026-11-05T12:60:00Z', '2026-11-05T12:00:60Z',
+      '2026-11-05T12:00:00.1234Z', '2026-11-05 12:00:00Z', 1793822400000],
+    updated_at: ['2026-11-05T12:00:00.123Z', '2026-11-05T12:00:00.123+00:00', '2026-13-05T12:00:00.123Z', '2026-11-05T12:00:00.123z'],
+    status: ['placed', 'cancelled', 'Placed', 'lost', 1],
+  };
+  it('takes only records the schema takes, and reads them alike', () => {
+    let taken = 0;
+    for (const [field, values] of Object.entries(variants)) {
+      for (const value of values) {
+        const candidate = record({ [field]: value });
+        const fast = recordReaders.readWellFormed(candidate);
+        if (!fast) continue;
+        taken++;
+        expect(recordReaders.readBySchema(candidate), `${field}=${String(value)}`).toEqual(fast);
+      }
+    }
+    expect(taken).toBeGreaterThan(20);
+  });
+  it('never leaves to the schema a record the schema reads: every well-formed variant goes the fast way', () => {
+    for (const [field, values] of Object.entries(variants)) {
+      for (const value of values) {
+        const candidate = record({ [field]: value });
+        if (!('problem' in recordReaders.readBySchema(candidate))) expect(recordReaders.readWellFormed(candidate), `${field}=${String(value)}`).not.toBeNull();
+      }
+    }
   });
 });
