@@ -20,6 +20,8 @@ import { startJob } from '../src/temporal/start-job.js';
 import type { DailyReportsSummary } from '../src/daily-reports-contract.js';
 import { createReportWorker, workerPoolSize } from '../src/worker.js';
 import { startAdminServer } from '../src/admin/start-admin.js';
+import { startMonitor } from '../src/health/start-monitor.js';
+import { alertSettings } from '../src/alert-settings.js';
 import { declaredSchedules } from '../src/schedules.js';
 import { applySchedules } from '../src/temporal/schedule-sync.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
@@ -71,7 +73,9 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
     logger.info({ customers: DEMO_CUSTOMERS }, 'demo customers created; their orders come from the shop API (npm run seed -- --help puts orders straight into PostgreSQL instead)');
   }
 
-  const { worker, close: closeWorker } = await createReportWorker({ config, logger, pool, smtpUrl: services.smtpUrl, ordersApi: services.ordersApi, temporal: services.temporal });
+  const { worker, close: closeWorker } = await createReportWorker({
+    config, logger, pool, smtpUrl: services.smtpUrl, ordersApi: services.ordersApi, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl,
+  });
   const running = worker.run();
   running.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
   // The worker's connection can only close once the worker has stopped: shut down, wait, close.
@@ -90,6 +94,9 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
     config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, endpoints: services, createFirstAdmin: !config.DATABASE_URL,
   });
   started.push({ what: 'admin server', stop: admin.close });
+  // Alerts that no worker can raise (no worker polling, schedules skipping runs), every minute.
+  const monitor = await startMonitor({ config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, smtpUrl: services.smtpUrl });
+  started.push({ what: 'alert monitor', stop: monitor.stop });
 
   const { client, close: closeClient } = await connectClient(services.temporal);
   started.push({ what: 'Temporal client', stop: closeClient });
@@ -140,6 +147,7 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
       `  Metrics           ${metrics ? metricsUrl(metrics) : '(not served: METRICS_PORT=0)'}`,
       `  This run          ${link}`,
       `  Report emails     ${config.SMTP_URL ? '(sent via SMTP_URL)' : `${config.DATA_DIR}/mail/`}`,
+      `  Alerts            ${alertTargets(config)}`,
       `  Try               npm run job -- regenerate-reports --customer 1 --wait`,
       `                    npm run temporal -- workflow list`,
       '',
@@ -148,6 +156,13 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
     ].join('\n'),
   );
   await running;
+}
+
+/** Where alerts go (README, Alerts): the addresses and the webhook the settings name. */
+function alertTargets(config: Config): string {
+  const { emails, webhookUrl } = alertSettings(config, { temporalUiUrl: '', namespace: '' });
+  const where = [...emails.map((email) => (config.SMTP_URL ? email : `${email} (in ${config.DATA_DIR}/mail/)`)), ...(webhookUrl ? ['the webhook (ALERT_WEBHOOK_URL)'] : [])];
+  return where.length > 0 ? where.join(', ') : 'nowhere: set ALERT_EMAIL or ALERT_WEBHOOK_URL';
 }
 
 /** A run's result, or null when the worker stopped first: Ctrl-C (the worker stops on it) or a failing worker ends the wait too. */

@@ -6,11 +6,12 @@ import { startOwnFaultStack } from '../test/faults/fault-stack.js';
 import { formatTable, runScenario, violations, type ScenarioResult } from '../test/faults/run-scenario.js';
 import { IMPORT_SCENARIOS } from '../test/faults/import-scenarios.js';
 import { formatImportTable, importViolations, runImportScenario, type ImportScenarioResult } from '../test/faults/run-import-scenario.js';
+import { ALERT_SCENARIOS, alertViolations, formatAlertTable, runAlertScenario, type AlertScenarioResult } from '../test/faults/alert-scenario.js';
 import { ensureWorkflowBundle } from '../src/workflow-bundle.js';
 import { positiveInt, strictProgram } from '../src/cli/flags.js';
 import { runMain } from '../src/cli/runtime.js';
 
-const ALL_NAMES = [...SCENARIOS, ...IMPORT_SCENARIOS].map((s) => s.name);
+const ALL_NAMES = [...SCENARIOS, ...IMPORT_SCENARIOS, ...ALERT_SCENARIOS].map((s) => s.name);
 
 const flags = strictProgram('test:faults', 'Crash, restart and cut every component mid-run; check that nothing is lost or sent twice.')
   .option('--customers <n>', 'customers in each run (import scenarios: customers in the shop and in PostgreSQL)', positiveInt('--customers'), 1000)
@@ -28,20 +29,26 @@ runMain(async () => {
   if (unknown.length > 0) throw new Error(`--only names unknown scenario(s) ${unknown.join(', ')}; known: ${ALL_NAMES.join(', ')}`);
   const chosen = only ? SCENARIOS.filter((s) => only.includes(s.name)) : SCENARIOS;
   const chosenImports = only ? IMPORT_SCENARIOS.filter((s) => only.includes(s.name)) : IMPORT_SCENARIOS;
+  const chosenAlerts = only ? ALERT_SCENARIOS.filter((s) => only.includes(s.name)) : [...ALERT_SCENARIOS];
   await ensureWorkflowBundle();
   const stack = await startOwnFaultStack({ dataDir: flags.dataDir, postgresPort: flags.postgresPort, temporalPort: flags.temporalPort }, logger);
   const results: ScenarioResult[] = [];
   const importResults: ImportScenarioResult[] = [];
+  const alertResults: AlertScenarioResult[] = [];
   try {
     results.push(...(await runEach(chosen, (scenario) => runScenario(stack, scenario, flags.customers, logger), violations)));
     importResults.push(...(await runEach(chosenImports, (scenario) => runImportScenario(stack, scenario, flags.customers, logger), importViolations)));
+    alertResults.push(...(await runEach(chosenAlerts, (scenario) => runAlertScenario(stack, scenario, logger), alertViolations)));
   } finally {
     await stack.close();
   }
   if (results.length > 0) console.log(`\n${formatTable(results)}\n`);
   if (importResults.length > 0) console.log(`\n${formatImportTable(importResults)}\n`);
-  const failed = [...results.filter((r) => violations(r).length > 0), ...importResults.filter((r) => importViolations(r).length > 0)];
-  const total = results.length + importResults.length;
+  if (alertResults.length > 0) console.log(`\n${formatAlertTable(alertResults)}\n`);
+  const failed = [
+    ...results.filter((r) => violations(r).length > 0), ...importResults.filter((r) => importViolations(r).length > 0), ...alertResults.filter((r) => alertViolations(r).length > 0),
+  ];
+  const total = results.length + importResults.length + alertResults.length;
   console.log(`${total - failed.length} passed, ${failed.length} failed`);
   if (failed.length > 0) process.exitCode = 1;
 });
