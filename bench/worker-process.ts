@@ -13,6 +13,8 @@ export interface WorkerProcessOptions {
   cpuProfileDir?: string;
   /** More settings for the worker (e.g. the import bench's ORDERS_API_URL). */
   env?: Record<string, string>;
+  /** Another compiled worker than build/'s (the tracing bench's untraced copy). */
+  script?: string;
 }
 
 const WORKER_SCRIPT = 'build/scripts/worker.js';
@@ -56,8 +58,9 @@ export class WorkerProcess {
     // Node refuses --cpu-prof in NODE_OPTIONS: it goes on the command line, with the worker's own flags.
     const profileFlags = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.cpuProfileDir)}`] : [];
     if (options.cpuProfileDir) fs.mkdirSync(options.cpuProfileDir, { recursive: true });
-    if (!fs.existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} is missing: run \`npm run build\` first`);
-    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...profileFlags, WORKER_SCRIPT], { env, stdio: ['ignore', log, log] });
+    const script = options.script ?? WORKER_SCRIPT;
+    if (!fs.existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first`);
+    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...profileFlags, script], { env, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const worker = new WorkerProcess(child, options.logFile);
     await worker.waitForLog('worker polling', 120_000);
@@ -81,6 +84,18 @@ export class WorkerProcess {
   /** Resident set size (VmRSS) of the worker process now, for sampling while it works. */
   rssMb(): number {
     return procStatusMb(this.pid, 'VmRSS');
+  }
+
+  /** CPU time (user + system) the worker process has used so far, in ms: unlike wall time, it does not grow with other load on the machine. */
+  cpuMs(): number {
+    try {
+      const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces); utime and stime are fields 14 and 15, in 1/100 s.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return 0;
+    }
   }
 
   logTail(lines = 20): string {

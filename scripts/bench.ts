@@ -1,15 +1,17 @@
 // `npm run bench`: regenerating every customer's reports, our way and the alternatives,
 // on one deterministic data set; writes bench-results.json (see BENCHMARKS.md).
 // `npm run bench -- --only import`: importing the shop's orders; writes bench-import-results.json.
+// `npm run bench -- --only tracing`: what OpenTelemetry costs durable_jobs, off and on; writes bench-tracing-results.json.
 import path from 'node:path';
 import { runImportBench } from '../bench/import-bench.js';
 import { runBench } from '../bench/run-bench.js';
+import { runTracingBench } from '../bench/tracing-bench.js';
 import { IMPORT_DEFAULTS, IMPORT_LIMITS } from '../src/import-orders-contract.js';
 import { bootstrap, runMain } from '../src/cli/runtime.js';
 import { InvalidArgumentError } from 'commander';
 import { positiveInt, strictProgram, usageError } from '../src/cli/flags.js';
 
-const BENCHES = ['report', 'import'] as const;
+const BENCHES = ['report', 'import', 'tracing'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 function benchNames(value: string): BenchName[] {
@@ -44,13 +46,14 @@ const program = strictProgram('bench', 'Benchmark report regeneration and emails
   .option('--import-regenerate', 'import: also regenerate the report days the import touches (default: off, the bench measures the import)')
   .option('--import-database <name>', "import: the import bench's own database on the same server", 'durable_jobs_bench_import')
   .option('--import-out <file>', 'import: results file', 'bench-import-results.json')
+  .option('--tracing-out <file>', 'tracing: results file', 'bench-tracing-results.json')
   .parse();
 
 const flags = program.opts<{
   customers: number; orders: number; days: number; repeat: number; singleRuns: number; dataDir: string; pgPort: number;
   temporalPort: number; database: string; out: string; emailWorkflow: boolean; profile?: boolean; workerCpuProf?: string; emailCustomers?: number;
   only: BenchName[]; importOrders: number; importCustomers: number; importDays: number; importNaiveOrders: number; importPageSize: number;
-  importPagesPerActivity: number; importRegenerate?: boolean; importDatabase: string; importOut: string;
+  importPagesPerActivity: number; importRegenerate?: boolean; importDatabase: string; importOut: string; tracingOut: string;
 }>();
 if (!/^[a-z_][a-z0-9_]*$/.test(flags.database)) usageError(`--database must be a plain lower-case identifier, got '${flags.database}'`);
 if (flags.days > 366) usageError(`--days must be at most 366 (a run's longest period), got ${flags.days}`);
@@ -66,6 +69,17 @@ if (flags.importPagesPerActivity > IMPORT_LIMITS.maxPagesPerActivity) {
 runMain(async () => {
   const { config, logger } = bootstrap('bench', { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
   if (flags.only.includes('report')) await runReportBench(config, logger);
+  if (flags.only.includes('tracing')) {
+    // The report bench's data set and database, through three workers: untraced, tracing off, tracing on.
+    await runTracingBench(
+      {
+        customers: flags.customers, orders: flags.orders, days: flags.days, repeat: flags.repeat, dataDir: path.resolve(flags.dataDir),
+        postgresPort: flags.pgPort, temporalPort: flags.temporalPort, database: flags.database, out: flags.tracingOut,
+      },
+      config,
+      logger,
+    );
+  }
   if (flags.only.includes('import')) {
     await runImportBench(
       {
