@@ -43,6 +43,8 @@ export interface ShopOrdersClientOptions {
   apiKey: string;
   /** One request's deadline, body included. */
   timeoutMs?: number;
+  /** The largest response body read, in bytes (default 64 MiB); a larger one is refused as it streams in. */
+  maxBodyBytes?: number;
 }
 
 /** Retry-After is seconds or an HTTP date; anything unreadable waits a second. */
@@ -66,9 +68,11 @@ const MAX_CURSOR_CHARS = 1024;
 
 export class ShopOrdersClient {
   private readonly timeoutMs: number;
+  private readonly maxBodyBytes: number;
 
   constructor(private readonly options: ShopOrdersClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   }
 
   async fetchPage(request: PageRequest): Promise<OrdersPage> {
@@ -81,13 +85,7 @@ export class ShopOrdersClient {
     let body: string;
     try {
       response = await fetch(url, { headers: { authorization: `Bearer ${this.options.apiKey}`, accept: 'application/json' }, signal });
-      const length = Number(response.headers.get('content-length') ?? 0);
-      if (length > MAX_BODY_BYTES) {
-        await response.body?.cancel();
-        throw new SourceRefusedError(`the orders API sent a page of ${length} bytes (at most ${MAX_BODY_BYTES} are accepted); use a smaller page size`);
-      }
-      body = await response.text();
-      if (body.length > MAX_BODY_BYTES) throw new SourceRefusedError(`the orders API sent a page of ${body.length} characters (at most ${MAX_BODY_BYTES} are accepted); use a smaller page size`);
+      body = await readBounded(response, this.maxBodyBytes);
     } catch (error) {
       if (request.signal?.aborted || error instanceof SourceRefusedError) throw error;
       // Refused, reset, cut mid-body, timed out: the same request later may well work.
@@ -107,6 +105,34 @@ export class ShopOrdersClient {
       throw new SourceRefusedError(`the orders API sent a next_cursor of ${page.nextCursor.length} characters (at most ${MAX_CURSOR_CHARS} are accepted)`);
     }
     return page;
+  }
+}
+
+/**
+ * The body as text, read chunk by chunk and refused as soon as it passes `maxBytes`: a body
+ * without a Content-Length (chunked) or with a false one never fills the worker's memory first.
+ */
+async function readBounded(response: Response, maxBytes: number): Promise<string> {
+  const tooLarge = (bytes: string) => new SourceRefusedError(`the orders API sent a page of ${bytes} bytes (at most ${maxBytes} are accepted); use a smaller page size`);
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    throw tooLarge(String(declared));
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(`more than ${maxBytes}`);
+    }
+    text += decoder.decode(value, { stream: true });
   }
 }
 
