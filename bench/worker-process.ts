@@ -53,6 +53,8 @@ export class WorkerProcess {
       TEMPORAL_TASK_QUEUE: options.taskQueue,
       LOG_LEVEL: 'info',
       LOG_PRETTY: 'false',
+      // No metrics endpoint unless asked: the default port may be npm start's, beside the bench.
+      METRICS_PORT: '0',
       ...options.env,
     };
     // Node refuses --cpu-prof in NODE_OPTIONS: it goes on the command line, with the worker's own flags.
