@@ -78,7 +78,7 @@ describe('the status page', () => {
     expect(cells(body, 'data-part', `task queue ${env.taskQueue}`)[2]).toMatch(/^1 worker polling \(last poll /);
     expect(cells(body, 'data-part', 'PostgreSQL')[2]).toMatch(/all \d+ migrations applied$/);
     expect(cells(body, 'data-part', 'shop API')[2]).toBe(`${env.shop!.url} answered an authenticated request`);
-    expect(cells(body, 'data-part', `schedule ${purge!.id}`)[2]).toMatch(/^active, next run \d{4}-\d\d-\d\dT[\d:.]+Z \(in \d+ (days|h)\), no run yet$/);
+    expect(cells(body, 'data-part', `schedule ${purge!.id}`)[2]).toMatch(/^active, next run \d{4}-\d\d-\d\dT[\d:.]+Z \(in \d+ (days|h|min|s)\), no run yet$/);
     expect(cells(body, 'data-part', `schedule ${nightly!.id}`).slice(1)).toEqual([
       'warn', `paused: paused by the status test, no run yet (resume it: npm run schedules -- unpause ${nightly!.id})`,
     ]);
