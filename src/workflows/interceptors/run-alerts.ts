@@ -55,6 +55,10 @@ class RunAlertsInterceptor implements WorkflowInboundCallsInterceptor {
     const info = workflowInfo();
     const scheduleId = info.typedSearchAttributes.get(SCHEDULED_BY_ID);
     if (scheduleId === undefined) return next(input);
+    // Decided in the first activation: a patched() call made right after a local activity
+    // (the end of a run whose last steps are local) can be replayed before its marker is seen,
+    // and answer false where the run had said true (see GROUPING_DECIDED_FIRST).
+    const alerting = patched(RUN_ALERTS_PATCH);
     const run = (ending: Pick<FinishedRun, 'outcome' | 'failure' | 'summary'>): FinishedRun => ({
       workflowType: info.workflowType,
       workflowId: info.workflowId,
@@ -70,17 +74,16 @@ class RunAlertsInterceptor implements WorkflowInboundCallsInterceptor {
     } catch (error) {
       if (error instanceof ContinueAsNew || isCancellation(error) || !(error instanceof TemporalFailure)) throw error;
       const summary = error instanceof ApplicationFailure ? error.details?.[0] : undefined;
-      await tell(run({ outcome: 'failed', failure: describeFailure(error), ...(summary !== undefined ? { summary } : {}) }));
+      if (alerting) await tell(run({ outcome: 'failed', failure: describeFailure(error), ...(summary !== undefined ? { summary } : {}) }));
       throw error;
     }
-    await tell(run({ outcome: 'completed', summary: result }));
+    if (alerting) await tell(run({ outcome: 'completed', summary: result }));
     return result;
   }
 }
 
 /** Runs the alert activity (never cancelled by the run's own cancellation); its failure never changes the run's outcome. */
 async function tell(run: FinishedRun): Promise<void> {
-  if (!patched(RUN_ALERTS_PATCH)) return;
   try {
     await CancellationScope.nonCancellable(() => raiseRunAlert(run));
   } catch (error) {
