@@ -146,7 +146,15 @@ async function up(
       '',
     ].join('\n'),
   );
+  // A process that dies on its own is said at once (a deployment's supervisor would restart it).
+  let stopping = false;
+  for (const child of [...Object.values(cluster.services()), ...workers]) {
+    void child.exited.then((status) => {
+      if (!stopping) logger.error({ pid: child.pid, status, log: child.logFile }, `${child.name} exited on its own; Ctrl-C and start again`);
+    });
+  }
   await interrupted;
+  stopping = true;
 }
 
 function clusterTemporalSettings(address: string, namespace: string): TemporalSettings {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { startEmbeddedPostgres, type LocalPostgres } from '../../src/dev/embedded-postgres.js';
 import { startTemporalDevServer, type DevServer } from '../../src/dev/temporal-dev-server.js';
 import { loadTemporalSettings, type TemporalSettings } from '../../src/temporal/connection-settings.js';
+import type { Cluster } from '../../src/cluster/start-cluster.js';
 
 /** The servers a fault scenario runs against; restartable when this process started them. */
 export interface FaultStack {
@@ -10,12 +11,23 @@ export interface FaultStack {
   temporal: TemporalSettings;
   restartPostgres?: (downMs: number) => Promise<void>;
   restartTemporal?: (downMs: number) => Promise<void>;
+  /** Worker processes every scenario that starts with workers runs at least (the cluster profile: 3). */
+  minWorkers?: number;
+  /** The multi-process cluster's own faults: one Temporal service killed or restarted (npm run test:cluster). */
+  cluster?: Pick<Cluster, 'restartServices'>;
+  /** The git revision whose code the old workers of the deploy scenario run (npm run test:cluster --deploy-from). */
+  deployFrom?: string;
   close(): Promise<void>;
+}
+
+/** How many worker processes a scenario starts with on this stack: its own count, raised to the stack's minimum (none stays none). */
+export function workersFor(stack: FaultStack, declared: number): number {
+  return declared === 0 ? 0 : Math.max(declared, stack.minWorkers ?? 0);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function settingsFor(address: string): TemporalSettings {
+export function settingsFor(address: string): TemporalSettings {
   const base = loadTemporalSettings();
   return { ...base, address, remote: true, connectionOptions: { ...base.connectionOptions, address } };
 }

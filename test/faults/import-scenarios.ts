@@ -17,8 +17,11 @@ export interface ImportScenarioContext {
    * by the shop itself, so "mid-import" is exact), or false if the import ended or the deadline passed.
    */
   afterFraction(fraction: number): Promise<boolean>;
-  /** Resolves once an importOrderPages attempt is running on a worker (describe()'s pending activities), or false at the deadline. */
-  pageAttemptRunning(): Promise<boolean>;
+  /**
+   * Resolves once an importOrderPages attempt is running on a worker (describe()'s pending
+   * activities) with that worker's identity (`<pid>@<host>`), or false at the deadline.
+   */
+  pageAttemptRunning(): Promise<string | false>;
 }
 
 /** What the scenario's fault left behind, to prove it bit. */
@@ -77,8 +80,11 @@ export const IMPORT_SCENARIOS: ImportScenario[] = [
       if (!(await afterFraction(0.35))) return;
       // Slowed answers keep the activity inside a page (waiting for its response) when the kill lands, not between activities.
       await shop().slow(250);
-      if (await pageAttemptRunning()) await sleep(100);
-      await workers[0]!.crash();
+      const runningOn = await pageAttemptRunning();
+      if (runningOn) await sleep(100);
+      // With several workers (npm run test:cluster), the one holding the page is the one to kill.
+      const victim = workers.find((worker) => worker.identity === runningOn) ?? workers[0]!;
+      await victim.crash();
       await shop().slow(0);
       workers.push(await startWorker());
     },

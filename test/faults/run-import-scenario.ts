@@ -17,7 +17,7 @@ import { startJob } from '../../src/temporal/start-job.js';
 import { localDate, zonedInstant } from '../../src/dates.js';
 import { startRegenerateReports } from '../../src/temporal/report-runs.js';
 import { readMailbox } from '../support/mailbox.js';
-import type { FaultStack } from './fault-stack.js';
+import { workersFor, type FaultStack } from './fault-stack.js';
 import { createScenarioDatabase, markdownTable, scenarioTaskQueue, scenarioWorkerEnv } from './scenario-setup.js';
 import { checkCorrections, checkImportInvariants, reportNumbers, startCursorWatcher, type CorrectionReport, type ImportInvariantReport, type SeededFinalReports } from './import-invariants.js';
 import type { ImportScenario, ImportScenarioContext } from './import-scenarios.js';
@@ -129,7 +129,8 @@ export async function runImportScenario(stack: FaultStack, scenario: ImportScena
       while (!importDone && Date.now() < deadline) {
         const latest = handles[0] && client.workflow.getHandle(handles[0].workflowId);
         const pending = (await latest?.describe().catch(() => undefined))?.raw.pendingActivities ?? [];
-        if (pending.some((a) => a.activityType?.name === 'importOrderPages' && Number(a.state) === STARTED)) return true;
+        const page = pending.find((a) => a.activityType?.name === 'importOrderPages' && Number(a.state) === STARTED);
+        if (page) return page.lastWorkerIdentity || 'unknown';
         await sleep(20);
       }
       return false;
@@ -150,7 +151,7 @@ export async function runImportScenario(stack: FaultStack, scenario: ImportScena
     return handle;
   };
   try {
-    for (let i = 0; i < scenario.workers; i++) workers.push(await startWorkerProcess(env));
+    for (let i = 0; i < workersFor(stack, scenario.workers); i++) workers.push(await startWorkerProcess(env));
     seeded = await seedFinalReports(client, pool, taskQueue, mailDir, deadline, seedHandles);
     pagesBefore = (await requestCounts()).byStatus[200] ?? 0;
     cursorWatcher = startCursorWatcher(pool, () => shop.snapshot());

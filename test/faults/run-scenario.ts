@@ -15,7 +15,7 @@ import type { RegenerateReportsInput } from '../../src/contracts.js';
 import type { Period, Scenario, ScenarioContext, ScenarioWorker } from './scenarios.js';
 import { parseHostPort, startTcpProxy } from './tcp-proxy.js';
 import { checkInvariants, startTornReadWatcher, type InvariantReport } from './invariants.js';
-import type { FaultStack } from './fault-stack.js';
+import { workersFor, type FaultStack } from './fault-stack.js';
 import { createScenarioDatabase, markdownTable, scenarioTaskQueue, scenarioWorkerEnv } from './scenario-setup.js';
 import { startWorkerProcess } from './worker-process.js';
 
@@ -79,7 +79,9 @@ export async function runScenario(stack: FaultStack, scenario: Scenario, custome
     },
   };
   try {
-    for (let i = 0; i < scenario.workers; i++) workers.push(await startWorker());
+    // A deploy scenario's first workers run an older revision's code; every later one (startWorker) runs this checkout's.
+    const firstWorkersDir = scenario.firstWorkersFrom ? await scenario.firstWorkersFrom(stack) : undefined;
+    for (let i = 0; i < workersFor(stack, scenario.workers); i++) workers.push(await startScenarioWorker(scenario, { ...env, ...scenario.workerEnv }, firstWorkersDir));
     if (scenario.run) {
       const own = await scenario.run(context);
       handles.push(...own.handles);
@@ -126,10 +128,10 @@ export async function runScenario(stack: FaultStack, scenario: Scenario, custome
 }
 
 /** A worker process; behind a TCP proxy of its own when the scenario cuts workers off Temporal. */
-async function startScenarioWorker(scenario: Scenario, env: Record<string, string>): Promise<ScenarioWorker> {
-  if (!scenario.workersBehindProxy) return startWorkerProcess(env);
+async function startScenarioWorker(scenario: Scenario, env: Record<string, string>, cwd?: string): Promise<ScenarioWorker> {
+  if (!scenario.workersBehindProxy) return startWorkerProcess(env, cwd);
   const temporalLink = await startTcpProxy(parseHostPort(env.TEMPORAL_ADDRESS!));
-  const worker = await startWorkerProcess({ ...env, TEMPORAL_ADDRESS: temporalLink.address }).catch(async (error: unknown) => {
+  const worker = await startWorkerProcess({ ...env, TEMPORAL_ADDRESS: temporalLink.address }, cwd).catch(async (error: unknown) => {
     await temporalLink.close();
     throw error;
   });

@@ -60,6 +60,8 @@ export interface Scenario {
   sameIdRedeliveriesAreDuplicates?: boolean;
   /** The periods the torn-read watcher watches and the invariants check (default: the main run's). */
   periods?: Period[];
+  /** The directory of another checkout whose code the scenario's first workers run (a deploy's old revision); default this one. */
+  firstWorkersFrom?(stack: FaultStack): Promise<string>;
   /** The default shape: the runner starts the main run, then this injects the fault mid-run. */
   inject?(context: ScenarioContext): Promise<void>;
   /**
@@ -77,14 +79,26 @@ const PARTITION_MS = 20_000;
 /** The SMTP sink's per-message reply delay that makes sending to every customer over `connections` take about `ms`. */
 const replyDelayFor = (customers: number, ms: number, connections: number) => Math.max(1, Math.round((ms * connections) / customers));
 
+/**
+ * The worker running one of the main run's activities now (describe()'s pending activities
+ * name it), so a kill lands on work in flight also when several workers share the run
+ * (npm run test:cluster starts at least 3); the first worker if none is found.
+ */
+async function busyWorker({ main, workers }: ScenarioContext): Promise<ScenarioWorker> {
+  const pending = (await main()?.describe().catch(() => undefined))?.raw.pendingActivities ?? [];
+  const identities = new Set(pending.map((activity) => activity.lastWorkerIdentity));
+  return workers.find((worker) => identities.has(worker.identity)) ?? workers[0]!;
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'worker-kill-9',
     workers: 1,
-    async inject({ workers, startWorker, afterBatches }) {
-      await afterBatches(3);
-      await workers[0]!.crash();
-      workers.push(await startWorker());
+    async inject(context) {
+      await context.afterBatches(3);
+      const victim = await busyWorker(context);
+      await victim.crash();
+      context.workers.push(await context.startWorker());
     },
   },
   {
@@ -123,9 +137,9 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'two-workers-one-killed',
     workers: 2,
-    async inject({ workers, afterBatches }) {
-      await afterBatches(3);
-      await workers[0]!.crash();
+    async inject(context) {
+      await context.afterBatches(3);
+      await (await busyWorker(context)).crash();
     },
   },
   {

@@ -12,10 +12,12 @@ export interface WorkerProcess {
 
 /**
  * Our real worker (`scripts/worker.ts`) as a separate OS process. Started with
- * `node --import tsx` so the pid is the worker itself, not a wrapper.
+ * `node --import tsx` so the pid is the worker itself, not a wrapper. `cwd`: another checkout's
+ * worker (the deploy scenario's old revision); default this one.
  */
-export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+export async function startWorkerProcess(env: Record<string, string>, cwd?: string): Promise<WorkerProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+    ...(cwd ? { cwd } : {}),
     // Several run at once: none serves metrics (each would need a METRICS_PORT of its own).
     env: { ...process.env, LOG_LEVEL: 'warn', LOG_PRETTY: 'false', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
