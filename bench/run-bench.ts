@@ -15,11 +15,14 @@ import { cleanupsOnExit } from './cleanups.js';
 import { startBenchStack, type BenchStack } from './bench-stack.js';
 import { durableRun, historyTimings, serverSideMs, singleCustomerRuns, spreadSample, type DurableRun } from './durable-variants.js';
 import { composeAllMessages, countSink, freshSink, mailDir, pooledTransport, rawSend, serviceSend, workerTransport } from './email-variants.js';
+import { DBOS_CONFIGURATION, DbosVariant } from './dbos-variant.js';
 import { GraphileVariant } from './graphile-variant.js';
+import { PG_BOSS_CONFIGURATION, PgBossVariant } from './pg-boss-variant.js';
 import { withElapsed } from './progress.js';
-import { REGENERATE_VARIANTS, goals, regenerateTable, table, formatMs, type BenchResults, type RegenerateVariant } from './results.js';
+import { REGENERATE_VARIANTS, goals, latencyTable, regenerateTable, table, formatMs, type BenchResults, type Latency, type RegenerateVariant, type SkippableVariant } from './results.js';
 import { naiveLoop, sqlBatchedParallel, sqlOneStatement } from './sql-variants.js';
 import { median, percentile, round } from './stats.js';
+import { TEMPORAL_FLOOR_CONFIGURATION, startFloorWorker, temporalFloorRuns } from './temporal-floor.js';
 import { WorkerProcess } from './worker-process.js';
 
 export interface BenchOptions {
@@ -40,6 +43,8 @@ export interface BenchOptions {
   workerCpuProfileDir?: string;
   /** Email only the first n active customers (default: all). */
   emailCustomers?: number;
+  /** Variants left out of this run (--skip), e.g. pg_boss on a Node it does not run on. */
+  skip: SkippableVariant[];
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -54,11 +59,14 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
   const parallelism = config.REPORT_PARALLELISM;
   // What the workflow resolves for these settings (the default shrinks for large batches).
   const batchesPerActivity = resolveRegenerateInput({ batchSize, parallelism }, new Date()).batchesPerActivity;
+  const variants = REGENERATE_VARIANTS.filter((variant) => !(options.skip as RegenerateVariant[]).includes(variant));
+  const runs = (variant: RegenerateVariant) => variants.includes(variant);
   const cleanups = cleanupsOnExit(logger);
   try {
     say(`machine: ${cores} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`);
     say(`tuning: batch size ${batchSize} (REPORT_BATCH_SIZE), workflow parallelism ${parallelism} (REPORT_PARALLELISM), ${batchesPerActivity} batches per activity at most, ` +
-      `WORKER_MAX_ACTIVITIES ${config.WORKER_MAX_ACTIVITIES}, ${cores} lanes for sql_batched_parallel and graphile_worker`);
+      `WORKER_MAX_ACTIVITIES ${config.WORKER_MAX_ACTIVITIES}, ${cores} lanes for sql_batched_parallel, graphile_worker, pg_boss and dbos`);
+    if (options.skip.length > 0) say(`skipped (--skip): ${options.skip.join(', ')}`);
     const stack: BenchStack = await withElapsed('starting PostgreSQL and Temporal', () =>
       startBenchStack({ dataDir: options.dataDir, postgresPort: options.postgresPort, temporalPort: options.temporalPort, database: options.database }, logger),
     );
@@ -98,9 +106,29 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
     const connection = await Connection.connect(stack.temporal.connectionOptions);
     cleanups.push(() => connection.close());
     const client = new Client({ connection, namespace: stack.temporal.namespace });
+    const floor = await withElapsed('starting the Temporal floor worker', () =>
+      startFloorWorker({ temporalAddress: stack.temporal.address, logFile: path.join(options.dataDir, 'floor-worker.log') }),
+    );
+    cleanups.push(() => floor.worker.stop());
     const graphile = new GraphileVariant(queue, lanes, cores);
-    await graphile.start();
-    cleanups.push(() => graphile.stop());
+    if (runs('graphile_worker')) {
+      await graphile.start();
+      cleanups.push(() => graphile.stop());
+    }
+    const pgBoss = new PgBossVariant(url, lanes, cores);
+    if (runs('pg_boss')) {
+      await withElapsed('starting pg-boss', () => pgBoss.start());
+      cleanups.push(() => pgBoss.stop());
+      say(`pg_boss: ${PG_BOSS_CONFIGURATION}`);
+    }
+    // DBOS's system database: its own, on the same server as the bench database.
+    const dbos = new DbosVariant(lanes, Object.assign(new URL(stack.adminUrl), { pathname: `/${options.database}_dbos_sys` }).toString());
+    if (runs('dbos')) {
+      await withElapsed('launching DBOS', () => dbos.start());
+      cleanups.push(() => dbos.stop());
+      say(`dbos: ${DBOS_CONFIGURATION.replace('<database>', options.database)}`);
+    }
+    say(`temporal floor: ${TEMPORAL_FLOOR_CONFIGURATION}`);
     // One run before measuring: a long-running worker has its workflow sandbox warm.
     await durableRun(client, taskQueue, { customerIds: [activeIds[0]!], ...period, sendEmail: false });
 
@@ -110,16 +138,21 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
       sql_batched_parallel: () => sqlBatchedParallel(lanes, period, { batchSize, batchesPerPage: DEFAULTS.batchesPerRun, lanes: cores }),
       naive_loop: () => naiveLoop(lanes, period),
       graphile_worker: () => graphile.regenerateAll(period, batchSize, DEFAULTS.batchesPerRun),
+      pg_boss: () => pgBoss.regenerateAll(period, batchSize, DEFAULTS.batchesPerRun),
+      dbos: async () => {
+        const s = await dbos.regenerateAll(period, { batchSize, batchesPerPage: DEFAULTS.batchesPerRun, lanes: cores, customers: activeIds.length });
+        if (s.customers !== activeIds.length || s.rows !== expectedRows || s.failures > 0) throw new Error(`dbos summary does not match: ${JSON.stringify(s)}`);
+      },
       durable_jobs: () =>
         durableRun(client, taskQueue, durableInput, { label: 'durable_jobs', customers: activeIds.length }),
     };
-    const samples = Object.fromEntries(REGENERATE_VARIANTS.map((v) => [v, [] as number[]])) as Record<RegenerateVariant, number[]>;
+    const samples = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Partial<Record<RegenerateVariant, number[]>>;
     let reference: ReportCheck | undefined;
     let lastDurable: DurableRun | undefined;
     for (let repeat = 1; repeat <= options.repeat; repeat++) {
       say(`\nregenerate, round ${repeat}/${options.repeat}`);
       // Each round starts one variant later, so no variant always runs after the same one.
-      const order = REGENERATE_VARIANTS.map((_, i) => REGENERATE_VARIANTS[(i + repeat - 1) % REGENERATE_VARIANTS.length]!);
+      const order = variants.map((_, i) => variants[(i + repeat - 1) % variants.length]!);
       for (const variant of order) {
         await resetReports(checks);
         const started = performance.now();
@@ -137,23 +170,23 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
           }
           lastDurable = outcome;
         }
-        samples[variant].push(ms);
+        samples[variant]!.push(ms);
         say(`  verified ${variant.padEnd(21)} ${formatMs(ms).padStart(9)}  ${check.rows} rows = ${activeIds.length} x ${spec.days}, content = reference`);
       }
     }
-    const medians = Object.fromEntries(REGENERATE_VARIANTS.map((v) => [`${v}_ms`, round(median(samples[v]))])) as BenchResults['regenerate'];
+    const medians = Object.fromEntries(variants.map((v) => [`${v}_ms`, round(median(samples[v]!))])) as BenchResults['regenerate'];
 
-    say('\nsingle-customer runs');
+    say('\nsingle-customer runs, and the Temporal floor');
     const sample = spreadSample(activeIds, options.singleRuns);
     let lastSingles: DurableRun[] = [];
-    const p50s: number[] = [];
-    const p95s: number[] = [];
+    const rounds = { ours: new LatencyRounds(), dbos: new LatencyRounds(), floor: new LatencyRounds() };
+    // A few floor runs first, as for ours above: the floor worker's sandbox warms up on its first workflow.
+    await temporalFloorRuns(client, floor.taskQueue, 3);
     for (let repeat = 1; repeat <= options.repeat; repeat++) {
       lastSingles = await singleCustomerRuns(client, taskQueue, sample, period);
-      const latencies = lastSingles.map((r) => r.ms);
-      p50s.push(percentile(latencies, 50));
-      p95s.push(percentile(latencies, 95));
-      say(`  round ${repeat}: ${latencies.length} runs, p50 ${formatMs(percentile(latencies, 50))}, p95 ${formatMs(percentile(latencies, 95))}, max ${formatMs(Math.max(...latencies))}`);
+      say(`  round ${repeat}: durable_jobs ${rounds.ours.add(lastSingles.map((r) => r.ms))}`);
+      if (runs('dbos')) say(`  round ${repeat}: dbos         ${rounds.dbos.add(await dbos.singleCustomerRuns(sample, period))}`);
+      say(`  round ${repeat}: floor        ${rounds.floor.add(await temporalFloorRuns(client, floor.taskQueue, sample.length))}`);
     }
 
     say('\nemail');
@@ -206,7 +239,9 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
       customers: spec.customers,
       orders: seeded.orders,
       regenerate: medians,
-      single_customer_ms: { p50: round(median(p50s)), p95: round(median(p95s)) },
+      single_customer_ms: rounds.ours.medians(),
+      ...(runs('dbos') ? { dbos_single_customer_ms: rounds.dbos.medians() } : {}),
+      temporal_floor_ms: rounds.floor.medians(),
       // The faster raw setup is the bar: nodemailer's default (Nagle on) would flatter us.
       email: { raw_smtp_per_s: round(Math.max(median(rates.raw), median(rates.rawNoDelay))), durable_jobs_per_s: round(median(rates.ours)), duplicates },
       worker_peak_rss_mb: round(rss.mb),
@@ -223,13 +258,13 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
 
     say(`\n${spec.customers} customers (${activeIds.length} active), ${seeded.orders} orders, ${spec.days} days, median of ${options.repeat}`);
     say(regenerateTable(samples, medians, activeIds.length));
+    say(`\n${latencyTable(results, `${sample.length} runs x ${options.repeat} rounds each, medians of the rounds' p50 and p95`)}`);
     const emailWorkflowRow = emailWorkflow
       ? [['email workflow (regenerate + email)', `${formatMs(emailWorkflow.run.ms)} total; ${round((messages.length / emailWorkflow.run.ms) * 1000)} /s incl. regeneration; ` +
           `${round((messages.length / Math.max(1, emailWorkflow.run.ms - medians.durable_jobs_ms)) * 1000)} /s after subtracting durable_jobs`]]
       : [];
     say(`\n${table([
       ['measure', 'value'],
-      ['single_customer p50 / p95', `${results.single_customer_ms.p50} ms / ${results.single_customer_ms.p95} ms (${sample.length} runs x ${options.repeat})`],
       [`email raw nodemailer pool (${config.SMTP_MAX_CONNECTIONS} connections, defaults)`, `${round(median(rates.raw))} /s (${messages.length} messages)`],
       ['email raw nodemailer pool + TCP_NODELAY', `${round(median(rates.rawNoDelay))} /s`],
       ['email durable_jobs (ReportEmail, the worker\'s transport)', `${results.email.durable_jobs_per_s} /s (${round(results.email.durable_jobs_per_s / results.email.raw_smtp_per_s, 2)} x the faster raw)`],
@@ -291,5 +326,22 @@ async function printProfile(
   } finally {
     await client2.query('ROLLBACK');
     client2.release();
+  }
+}
+
+/** The p50 and p95 of each round's latencies; the result is the median of each over the rounds. */
+class LatencyRounds {
+  private readonly p50s: number[] = [];
+  private readonly p95s: number[] = [];
+
+  /** Records one round; returns its line for the log. */
+  add(latencies: number[]): string {
+    this.p50s.push(percentile(latencies, 50));
+    this.p95s.push(percentile(latencies, 95));
+    return `${latencies.length} runs, p50 ${formatMs(percentile(latencies, 50))}, p95 ${formatMs(percentile(latencies, 95))}, max ${formatMs(Math.max(...latencies))}`;
+  }
+
+  medians(): Latency {
+    return { p50: round(median(this.p50s)), p95: round(median(this.p95s)) };
   }
 }

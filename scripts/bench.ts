@@ -4,6 +4,8 @@
 // `npm run bench -- --only tracing`: what OpenTelemetry costs durable_jobs, off and on; writes bench-tracing-results.json.
 import path from 'node:path';
 import { runImportBench } from '../bench/import-bench.js';
+import { PG_BOSS_MIN_NODE, pgBossRunsOn } from '../bench/pg-boss-variant.js';
+import { SKIPPABLE_VARIANTS, type SkippableVariant } from '../bench/results.js';
 import { runBench } from '../bench/run-bench.js';
 import { runTracingBench } from '../bench/tracing-bench.js';
 import { IMPORT_DEFAULTS, IMPORT_LIMITS } from '../src/import-orders-contract.js';
@@ -21,11 +23,19 @@ function benchNames(value: string): BenchName[] {
   return [...new Set(names as BenchName[])];
 }
 
+function skippedVariants(value: string): SkippableVariant[] {
+  const names = value.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !SKIPPABLE_VARIANTS.includes(name as SkippableVariant));
+  if (unknown.length > 0) throw new InvalidArgumentError(`--skip takes ${SKIPPABLE_VARIANTS.join(', ')} (comma-separated), got '${value}'`);
+  return [...new Set(names as SkippableVariant[])];
+}
+
 const program = strictProgram('bench', 'Benchmark report regeneration and emails, or the order import: durable-jobs against the SQL lower bound and the alternatives.')
   .option('--only <names>', `which benchmarks to run, comma-separated: ${BENCHES.join(', ')} (default: report)`, benchNames, ['report'] as BenchName[])
   .option('--customers <n>', 'customers in the data set (every 17th inactive)', positiveInt('--customers'), 10_000)
   .option('--orders <n>', 'orders in the data set, exactly (skewed over customers)', positiveInt('--orders'), 1_000_000)
   .option('--days <n>', 'days of orders, and of the regenerated period', positiveInt('--days'), 30)
+  .option('--skip <variants>', `report: leave variants out, comma-separated: ${SKIPPABLE_VARIANTS.join(', ')}`, skippedVariants, [] as SkippableVariant[])
   .option('--repeat <n>', 'rounds of every variant; the table shows medians', positiveInt('--repeat'), 1)
   .option('--single-runs <n>', 'single-customer runs per round', positiveInt('--single-runs'), 100)
   .option('--data-dir <dir>', 'where the embedded PostgreSQL, the dev server and the sinks keep their files', '.data-bench')
@@ -52,10 +62,14 @@ const program = strictProgram('bench', 'Benchmark report regeneration and emails
 const flags = program.opts<{
   customers: number; orders: number; days: number; repeat: number; singleRuns: number; dataDir: string; pgPort: number;
   temporalPort: number; database: string; out: string; emailWorkflow: boolean; profile?: boolean; workerCpuProf?: string; emailCustomers?: number;
-  only: BenchName[]; importOrders: number; importCustomers: number; importDays: number; importNaiveOrders: number; importPageSize: number;
+  only: BenchName[]; skip: SkippableVariant[]; importOrders: number; importCustomers: number; importDays: number; importNaiveOrders: number; importPageSize: number;
   importPagesPerActivity: number; importRegenerate?: boolean; importDatabase: string; importOut: string; tracingOut: string;
 }>();
 if (!/^[a-z_][a-z0-9_]*$/.test(flags.database)) usageError(`--database must be a plain lower-case identifier, got '${flags.database}'`);
+if (flags.only.includes('report') && !flags.skip.includes('pg_boss') && !pgBossRunsOn()) {
+  usageError(`the pg_boss variant needs Node >= ${PG_BOSS_MIN_NODE.join('.')} (pg-boss 12), this is ${process.version}: ` +
+    'run on Node 24 (PATH="$(bash scripts/node-line.sh 24):$PATH" npm run bench -- ...) or leave it out with --skip pg_boss');
+}
 if (flags.days > 366) usageError(`--days must be at most 366 (a run's longest period), got ${flags.days}`);
 if (!/^[a-z_][a-z0-9_]*$/.test(flags.importDatabase)) usageError(`--import-database must be a plain lower-case identifier, got '${flags.importDatabase}'`);
 if (flags.only.includes('report') && flags.only.includes('import') && flags.importDatabase === flags.database) {
@@ -121,6 +135,7 @@ async function runReportBench(config: Parameters<typeof runBench>[1], logger: Pa
       profile: Boolean(flags.profile),
       workerCpuProfileDir: flags.workerCpuProf,
       emailCustomers: flags.emailCustomers,
+      skip: flags.skip,
     },
     config,
     logger,

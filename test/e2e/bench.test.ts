@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, expect, inject, it } from 'vitest';
+import { pgBossRunsOn } from '../../bench/pg-boss-variant.js';
 import { createPool } from '../../src/db/pool.js';
 import { reportRows, testLogger, truthRows } from '../support/database.js';
 
@@ -15,6 +16,8 @@ import { reportRows, testLogger, truthRows } from '../support/database.js';
  */
 const database = `dj_bench_test_${crypto.randomBytes(4).toString('hex')}`;
 const importDatabase = `${database}_import`;
+/** DBOS's system database, next to the bench's (bench/run-bench.ts names it so). */
+const dbosDatabase = `${database}_dbos_sys`;
 const adminUrl = inject('postgresAdminUrl');
 const benchUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
 
@@ -23,6 +26,7 @@ afterAll(async () => {
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   await admin.query(`DROP DATABASE IF EXISTS ${importDatabase} WITH (FORCE)`);
+  await admin.query(`DROP DATABASE IF EXISTS ${dbosDatabase} WITH (FORCE)`);
   await admin.end();
 });
 
@@ -39,11 +43,14 @@ async function runBench(args: string[]): Promise<{ code: number | null; output: 
   return { code, output };
 }
 
+// pg-boss 12 runs on Node >= 22.12 only: on an older Node this run leaves it out, as the bench's own message says to.
+const withPgBoss = pgBossRunsOn();
+
 it('npm run bench runs every variant on a tiny data set and writes bench-results.json', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dj-bench-'));
   const out = path.join(dir, 'bench-results.json');
   const { code, output } = await runBench(['--customers', '60', '--orders', '3000', '--days', '3', '--repeat', '1', '--single-runs', '5',
-    '--database', database, '--data-dir', dir, '--out', out]);
+    '--database', database, '--data-dir', dir, '--out', out, ...(withPgBoss ? [] : ['--skip', 'pg_boss'])]);
   expect(code, output).toBe(0);
 
   const results = JSON.parse(fs.readFileSync(out, 'utf8'));
@@ -56,9 +63,13 @@ it('npm run bench runs every variant on a tiny data set and writes bench-results
       sql_batched_parallel_ms: number,
       naive_loop_ms: number,
       graphile_worker_ms: number,
+      ...(withPgBoss ? { pg_boss_ms: number } : {}),
+      dbos_ms: number,
       durable_jobs_ms: number,
     },
     single_customer_ms: { p50: number, p95: number },
+    dbos_single_customer_ms: { p50: number, p95: number },
+    temporal_floor_ms: { p50: number, p95: number },
     email: { raw_smtp_per_s: number, durable_jobs_per_s: number, duplicates: 0 },
     worker_peak_rss_mb: number,
   });
@@ -66,8 +77,24 @@ it('npm run bench runs every variant on a tiny data set and writes bench-results
 
   // The bench checks each variant's rows before its time counts: 57 active customers x 3 days,
   // the same content as the one-statement reference.
-  for (const variant of ['sql_one_statement', 'sql_batched_parallel', 'naive_loop', 'graphile_worker', 'durable_jobs']) {
+  const variants = ['sql_one_statement', 'sql_batched_parallel', 'naive_loop', 'graphile_worker', ...(withPgBoss ? ['pg_boss'] : []), 'dbos', 'durable_jobs'];
+  for (const variant of variants) {
     expect(output).toMatch(new RegExp(`verified ${variant} +\\S+ \\S+ +171 rows = 57 x 3, content = reference`));
+  }
+  if (!withPgBoss) expect(output).not.toMatch(/verified pg_boss/);
+  // The DBOS runs are in DBOS's own system database: one all-customer workflow and five one-customer ones, all finished.
+  const dbos = new pg.Client({ connectionString: Object.assign(new URL(adminUrl), { pathname: `/${dbosDatabase}` }).toString() });
+  await dbos.connect();
+  try {
+    const { rows } = await dbos.query<{ name: string; status: string; n: number }>(
+      'SELECT name, status, count(*)::int AS n FROM dbos.workflow_status GROUP BY name, status ORDER BY name',
+    );
+    expect(rows).toEqual([
+      { name: 'regenerateAllCustomers', status: 'SUCCESS', n: 1 },
+      { name: 'regenerateOneCustomer', status: 'SUCCESS', n: 5 },
+    ]);
+  } finally {
+    await dbos.end();
   }
   // And the rows the last variant left are the reports, by the independent truth query.
   const pool = createPool(benchUrl, testLogger, 2);
@@ -127,3 +154,14 @@ it('npm run bench -- --only import imports every order of a tiny shop three ways
   }
   fs.rmSync(dir, { recursive: true, force: true });
 }, 300_000);
+
+it('npm run bench refuses a --skip it does not know, and on a Node that pg-boss 12 does not run on, says how to run it', async () => {
+  const unknown = await runBench(['--skip', 'pg_boss,temporal', '--database', database]);
+  expect(unknown.code).toBe(2);
+  expect(unknown.output).toContain("--skip takes naive_loop, graphile_worker, pg_boss, dbos (comma-separated), got 'pg_boss,temporal'");
+  if (withPgBoss) return;
+  const oldNode = await runBench(['--database', database]);
+  expect(oldNode.code).toBe(2);
+  expect(oldNode.output).toContain(`the pg_boss variant needs Node >= 22.12 (pg-boss 12), this is ${process.version}`);
+  expect(oldNode.output).toContain('--skip pg_boss');
+}, 60_000);
