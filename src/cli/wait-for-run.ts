@@ -67,11 +67,16 @@ export async function waitForRun<Summary, Progress>(
   const display = progressDisplay(handle, progress, out);
   display.show('starting');
   let asking = false;
-  // The query in flight, awaited before returning: the caller closes the connection next,
-  // and a query still retrying on a closed channel would throw from a timer.
-  let inFlight: Promise<unknown> = Promise.resolve();
+  // One query at a time, and the one in flight awaited before returning: the caller closes
+  // the connection next, and a query still retrying on a closed channel throws from a timer,
+  // killing the process. (A query slower than the interval, on a loaded machine, used to leave
+  // an earlier one behind, unawaited.)
+  let inFlight: Promise<unknown> | null = null;
   const poll = setInterval(() => {
-    if (!asking) inFlight = display.poll();
+    if (asking || inFlight) return;
+    inFlight = display.poll().finally(() => {
+      inFlight = null;
+    });
   }, 500);
 
   const ask = async () => {
