@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { ensureWorkflowBundle } from '../../src/workflow-bundle.js';
+// The tracing workflow interceptors hand their spans to a sink: a replay worker without one logs an error per span.
+import { workflowSpanSinks } from '../../src/observability/temporal-tracing.js';
 
 // Histories recorded from earlier releases' workflow code, with
 // `temporal workflow show -w <id> [-r <run>] -o json > test/fixtures/histories/<release>-<what>.json`.
@@ -21,7 +23,7 @@ describe('workflow code replays the histories of runs started by earlier release
     it(file, async () => {
       const history = JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8'));
       await expect(
-        Worker.runReplayHistory({ workflowBundle: { codePath: await ensureWorkflowBundle() } }, history, file),
+        Worker.runReplayHistory({ workflowBundle: { codePath: await ensureWorkflowBundle() }, sinks: workflowSpanSinks() }, history, file),
       ).resolves.toBeUndefined();
     });
   }
@@ -35,7 +37,7 @@ describe('v0.2 runs split after planning still need a reset', () => {
     it(file, async () => {
       const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
       await expect(
-        Worker.runReplayHistory({ workflowBundle: { codePath: await ensureWorkflowBundle() } }, history, file),
+        Worker.runReplayHistory({ workflowBundle: { codePath: await ensureWorkflowBundle() }, sinks: workflowSpanSinks() }, history, file),
       ).rejects.toThrow(/Non-deprecated patch marker encountered for change several-batches-per-activity/);
     });
   }

@@ -3,6 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRegenerateReports } from '../../src/temporal/report-runs.js';
 import { ensureWorkflowBundle } from '../../src/workflow-bundle.js';
+import { workflowSpanSinks } from '../../src/observability/temporal-tracing.js';
 import { seedDemo } from '../support/database.js';
 import { eventsOfType, splitTaskAfter, taskOf, type JsonHistory } from '../support/history-surgery.js';
 import { startTemporalTestEnv, type TemporalTestEnv } from '../support/temporal.js';
@@ -35,6 +36,6 @@ it('an all-customer run replays when its first task ends right after the plannin
   expect(taskOf(split, Number(movedActivity.eventId))).toBeGreaterThan(taskOf(split, Number(planned.eventId)));
 
   const workflowBundle = { codePath: await ensureWorkflowBundle() };
-  await expect(Worker.runReplayHistory({ workflowBundle }, recorded, 'as recorded')).resolves.toBeUndefined();
-  await expect(Worker.runReplayHistory({ workflowBundle }, split, 'first task split')).resolves.toBeUndefined();
+  await expect(Worker.runReplayHistory({ workflowBundle, sinks: workflowSpanSinks() }, recorded, 'as recorded')).resolves.toBeUndefined();
+  await expect(Worker.runReplayHistory({ workflowBundle, sinks: workflowSpanSinks() }, split, 'first task split')).resolves.toBeUndefined();
 }, 60_000);
