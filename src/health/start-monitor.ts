@@ -24,6 +24,7 @@ export interface StartMonitorOptions {
 /** The monitor's composition root: its Temporal client, alert channels and the loop; `stop` ends all of it. */
 export async function startMonitor(options: StartMonitorOptions): Promise<{ stop(): Promise<void> }> {
   const { config, logger } = options;
+  await requireAlertTables(options.pool);
   const { client, close } = await connectClient(options.temporal);
   const settings = alertSettings(config, { temporalUiUrl: options.temporalUiUrl, namespace: options.temporal.namespace });
   const alerts = new Alerts(options.pool, { channels: alertChannels(settings, { url: options.smtpUrl, from: config.MAIL_FROM }) });
@@ -45,4 +46,14 @@ export async function startMonitor(options: StartMonitorOptions): Promise<{ stop
       await close();
     },
   };
+}
+
+/** Fails at once, saying what to do, when the database predates the alerts migration (else every check would fail, every minute). */
+async function requireAlertTables(pool: Pool): Promise<void> {
+  try {
+    await pool.query('SELECT 1 FROM alerts, alert_deliveries, alert_conditions LIMIT 0');
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42P01') throw error; // undefined_table
+    throw new Error('the database has no alerts tables yet (migration 20261218000000000_alerts): run npm run migrate first');
+  }
 }
