@@ -2,6 +2,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { startEmbeddedPostgres, type LocalPostgres } from '../dev/embedded-postgres.js';
+import { isListening } from '../dev/ports.js';
 import type { ChildProcess } from './child-process.js';
 import { portLayout, TEMPORAL_SERVICES, type ClusterSettings, type PortLayout, type TemporalService } from './cluster-settings.js';
 import { ensureGoBinaries } from './go-binaries.js';
@@ -55,6 +56,10 @@ export async function startCluster(settings: ClusterSettings, logger: Logger, op
     // databases (without CLUSTER_TEMPORAL_POSTGRES_URL) and our data (without DATABASE_URL).
     let embedded: LocalPostgres | undefined;
     const startPostgres = () => startEmbeddedPostgres(dataDir, settings.CLUSTER_POSTGRES_PORT, logger);
+    // Never someone else's server found on the port: the cluster restarts its PostgreSQL (test:cluster) and owns its data.
+    if ((!settings.CLUSTER_TEMPORAL_POSTGRES_URL || options.embeddedForOurData) && (await isListening(settings.CLUSTER_POSTGRES_PORT))) {
+      throw new Error(`port ${settings.CLUSTER_POSTGRES_PORT} (the cluster's embedded PostgreSQL) is already in use: another cluster, or another program; stop it or set CLUSTER_POSTGRES_PORT`);
+    }
     if (!settings.CLUSTER_TEMPORAL_POSTGRES_URL || options.embeddedForOurData) {
       embedded = await startPostgres();
       stops.push(() => embedded!.stop());
