@@ -11,6 +11,9 @@ import { Context } from '@temporalio/activity';
  */
 export async function whileHeartbeating<T, D = undefined>(work: (report: (details: D) => void) => Promise<T>): Promise<T> {
   const context = Context.current();
+  // A local activity cannot heartbeat (the SDK core warns at each try, and a retry gets no
+  // details): it runs inside its workflow task, and its timeout and cancellation reach it directly.
+  if (context.info.isLocal) return work(() => undefined);
   // Until this attempt reports progress of its own, its heartbeats carry the previous
   // attempt's: each heartbeat replaces the details, and an attempt that fails before its first
   // report would otherwise leave the next one nothing to resume from.

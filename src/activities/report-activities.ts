@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Context, log } from '@temporalio/activity';
 import type { CustomerBatch } from '../contracts.js';
 import type { CustomerSelection } from '../services/customer-selection.js';
@@ -89,7 +90,10 @@ export function createReportActivities(services: ReportServices, metrics: JobMet
     async sendReportEmails(request: { customerIds: number[]; from: string; to: string; resend: boolean; dryRun: boolean; runId: string }) {
       const context = Context.current();
       const { info } = context;
-      const attemptToken = `${info.workflowExecution?.runId}:${info.activityId}:${info.attempt}`;
+      // The random part keeps two live executions apart that share the rest: a local activity's
+      // attempt numbers start again at 1 when another worker retries its workflow task, while the
+      // first worker's execution may still be sending (cut off from Temporal, not dead).
+      const attemptToken = `${info.workflowExecution?.runId}:${info.activityId}:${info.attempt}:${randomUUID()}`;
       const sendUntil = Date.now() + info.startToCloseTimeoutMs - stopMarginMs(info.startToCloseTimeoutMs);
       const job = metrics.job(info.workflowType);
       const result = await whileHeartbeating((report: (details: { done: number; total: number }) => void) =>

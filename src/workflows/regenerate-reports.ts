@@ -7,6 +7,8 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
+  type ActivityInterfaceFor,
+  type LocalActivityInterfaceFor,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -28,6 +30,7 @@ import {
 import { CUSTOMER_IDS, PERIOD, STARTED_FROM } from '../temporal/search-attributes.js';
 import { groupBatches, type BatchGroup } from './batch-groups.js';
 import { resolveAtRunTime } from './run-input.js';
+import { isSmallRun, LOCAL_EMAIL_ATTEMPT_MS, SMALL_RUN_PATCH } from './small-runs.js';
 import { describeProgress, initialProgress, progressQuery, type RegenerateProgress } from './progress.js';
 
 export { progressQuery, type RegenerateProgress } from './progress.js';
@@ -47,10 +50,20 @@ const { findUnavailableCustomers, planCustomerBatches } = proxyLocalActivities<R
   startToCloseTimeout: '30 seconds',
   retry,
 });
+/** The steps a run schedules per batch group: the same functions, as activities or as local activities. */
+type ReportSteps = Pick<ReportActivities, 'regenerateReportBatches' | 'regenerateReportBatch' | 'sendReportEmails'>;
+
 // All heartbeat at least every 2 s: a lost worker's batch is retried elsewhere after 10 s.
-const { regenerateReportBatches, regenerateReportBatch, sendReportEmails } = proxyActivities<ReportActivities>({
+const activitySteps: ActivityInterfaceFor<ReportSteps> = proxyActivities<ReportSteps>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '10 seconds',
+  retry,
+});
+// Small runs (src/workflows/small-runs.ts): every step inside the workflow task, no task-queue
+// hand-off. Backoffs past 5 s wait on a server timer instead of holding the task open.
+const localSteps: LocalActivityInterfaceFor<ReportSteps> = proxyLocalActivities<ReportSteps>({
+  startToCloseTimeout: '30 seconds',
+  localRetryThreshold: '5 seconds',
   retry,
 });
 
@@ -83,6 +96,9 @@ export async function regenerateReports(
   // Decided in the first activation, before any local activity: see GROUPING_DECIDED_FIRST.
   const groupingDecidedFirst = patched(GROUPING_DECIDED_FIRST);
   const input = resume?.input ?? validate(rawInput);
+  // Decided in the first activation as well, and only for small runs: a run that was big when
+  // it started has no marker and replays big whatever the threshold becomes.
+  const steps = isSmallRun(input) && patched(SMALL_RUN_PATCH) ? localSteps : activitySteps;
   const summary = resume?.summary ?? emptySummary(input);
   upsertSearchAttributes([
     { key: PERIOD, value: `${input.from}..${input.to}` },
@@ -119,7 +135,7 @@ export async function regenerateReports(
   const root = CancellationScope.current();
   await forEachBounded(groups, input.parallelism, () => root.consideredCancelled, async (group) => {
     // In-flight activities are never cut short: a cancel takes effect between them.
-    await CancellationScope.nonCancellable(() => processBatches(group, firstBatchNumber + group.first, input, summary));
+    await CancellationScope.nonCancellable(() => processBatches(steps, group, firstBatchNumber + group.first, input, summary));
     progress.batchesDone += group.batches.length;
     progress.customersDone = summary.customersProcessed;
     progress.failures = summary.failures.length + summary.failuresNotListed;
@@ -159,15 +175,21 @@ function describeGroup(group: BatchGroup, number: number): string {
   return `${head}: customer ${ids.join(', ').slice(0, 80)}`;
 }
 
-async function processBatches(group: BatchGroup, number: number, input: ResolvedRegenerateInput, summary: RegenerateReportsSummary): Promise<void> {
+async function processBatches(
+  steps: ActivityInterfaceFor<ReportSteps> | LocalActivityInterfaceFor<ReportSteps>,
+  group: BatchGroup,
+  number: number,
+  input: ResolvedRegenerateInput,
+  summary: RegenerateReportsSummary,
+): Promise<void> {
   const { from, to, dryRun } = input;
   const label = describeGroup(group, number);
   const options = { summary: `${dryRun ? 'dry run ' : ''}regenerate ${label}` };
   let regenerated;
   try {
     regenerated = group.legacy
-      ? await regenerateReportBatch.executeWithOptions(options, [{ batch: group.batches[0]!, from, to, dryRun }])
-      : await regenerateReportBatches.executeWithOptions(options, [{ batches: group.batches, from, to, dryRun }]);
+      ? await steps.regenerateReportBatch.executeWithOptions(options, [{ batch: group.batches[0]!, from, to, dryRun }])
+      : await steps.regenerateReportBatches.executeWithOptions(options, [{ batches: group.batches, from, to, dryRun }]);
   } catch (error) {
     for (const batch of group.batches) recordBatchFailure(summary, batch, 'regenerate', error);
     return;
@@ -180,10 +202,11 @@ async function processBatches(group: BatchGroup, number: number, input: Resolved
   try {
     // An attempt stops before this runs out and its retry continues (resume states of runs
     // started before the field existed lack it: the default is the timeout they ran with).
-    const attemptTimeoutMs = (input.emailAttemptTimeoutSeconds ?? DEFAULTS.emailAttemptTimeoutSeconds) * 1000;
+    const runAttemptMs = (input.emailAttemptTimeoutSeconds ?? DEFAULTS.emailAttemptTimeoutSeconds) * 1000;
+    const attemptTimeoutMs = steps === localSteps ? Math.min(runAttemptMs, LOCAL_EMAIL_ATTEMPT_MS) : runAttemptMs;
     // emailMaxAttempts lets a run give up on its emails sooner; rerun-failed sends them later.
     const retryEmails = { ...retry, maximumAttempts: input.emailMaxAttempts ?? DEFAULTS.emailMaxAttempts };
-    const sent = await sendReportEmails.executeWithOptions({ summary: `email ${label}`, retry: retryEmails, startToCloseTimeout: attemptTimeoutMs }, [
+    const sent = await steps.sendReportEmails.executeWithOptions({ summary: `email ${label}`, retry: retryEmails, startToCloseTimeout: attemptTimeoutMs }, [
       { customerIds: regenerated.customerIds, from, to, resend: input.resend, dryRun, runId: workflowInfo().firstExecutionRunId },
     ]);
     summary.emailsSent += sent.sent;

@@ -1,0 +1,33 @@
+// Which report runs are small: those run every step as a local activity, inside the workflow
+// task, so a one-customer run costs about what any Temporal run costs (BENCHMARKS.md, "Small runs").
+import type { ResolvedRegenerateInput } from '../contracts.js';
+
+/**
+ * Runs that name at most this many customers are small. Chosen by measurement (bench/small-runs.ts):
+ * up to here a run stays within 1.5 x the Temporal floor; past it, the steps' own time dominates
+ * and a local activity's drawbacks (no heartbeats, so no resume; the workflow task held open)
+ * buy nothing back.
+ *
+ * Runs decide once, in their first activation, and replay by their history's patch marker (see
+ * the workflow): raising this value is safe for runs in flight (a run that was big has no
+ * marker and stays big), lowering it is not (a run that was small would replay as big) and
+ * needs a new patch id.
+ */
+export const SMALL_RUN_MAX_CUSTOMERS = 5;
+
+/** The patch marker a small run records in its first activation; runs started before it have none and keep their activities. */
+export const SMALL_RUN_PATCH = 'small-runs-as-local-activities';
+
+/**
+ * How long one local email attempt may run. A local attempt hears nothing from the server (it
+ * cannot heartbeat): besides a cancel of the run, only its own timeout stops it, a fifth of
+ * this before it runs out (sendUntil). Another worker may start a second attempt once the
+ * workflow task times out (10 s); the first renews its claims until it stops and then releases
+ * them. Under the claim lease (CLAIM_LEASE_MS, 30 s; test/pure/small-runs.test.ts), as a remote
+ * attempt's heartbeat timeout is: the second attempt waits at most one lease for them.
+ */
+export const LOCAL_EMAIL_ATTEMPT_MS = 20_000;
+
+export function isSmallRun(input: Pick<ResolvedRegenerateInput, 'customerIds'>): boolean {
+  return input.customerIds !== null && input.customerIds.length <= SMALL_RUN_MAX_CUSTOMERS;
+}
