@@ -11,7 +11,7 @@ import { createPool, inTransaction } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
 import { resolveServices } from '../src/dev/local-services.js';
 import { insertDemoCustomers } from '../src/services/demo-data.js';
-import { connectClient } from '../src/temporal/client.js';
+import { clientOverWorkerConnection } from '../src/temporal/worker-client.js';
 import { workflowUiUrl } from '../src/temporal/runs.js';
 import { dailyReportsJob } from '../src/jobs/daily-reports.js';
 import { importOrdersJob } from '../src/jobs/import-orders.js';
@@ -73,7 +73,7 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
     logger.info({ customers: DEMO_CUSTOMERS }, 'demo customers created; their orders come from the shop API (npm run seed -- --help puts orders straight into PostgreSQL instead)');
   }
 
-  const { worker, close: closeWorker } = await createReportWorker({
+  const { worker, connection: workerConnection, close: closeWorker } = await createReportWorker({
     config, logger, pool, smtpUrl: services.smtpUrl, ordersApi: services.ordersApi, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl,
   });
   const running = worker.run();
@@ -90,16 +90,17 @@ async function start(config: Config, logger: Logger, started: Started, startedAt
       }
     },
   });
+  // Starts from this process (the runs below, the admin page's forms) go over the worker's own
+  // connection, so they start eagerly on it (src/temporal/worker-client.ts).
+  const client = clientOverWorkerConnection(workerConnection, services.temporal.namespace);
   const admin = await startAdminServer({
-    config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, endpoints: services, createFirstAdmin: !config.DATABASE_URL,
+    config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, endpoints: services, createFirstAdmin: !config.DATABASE_URL, client,
   });
   started.push({ what: 'admin server', stop: admin.close });
   // Alerts that no worker can raise (no worker polling, schedules skipping runs), every minute.
   const monitor = await startMonitor({ config, logger, pool, temporal: services.temporal, temporalUiUrl: services.temporalUiUrl, smtpUrl: services.smtpUrl });
   started.push({ what: 'alert monitor', stop: monitor.stop });
 
-  const { client, close: closeClient } = await connectClient(services.temporal);
-  started.push({ what: 'Temporal client', stop: closeClient });
   const schedules = await applySchedules(client, declaredSchedules(config), { taskQueue: config.TEMPORAL_TASK_QUEUE, prune: false });
   logger.info(schedules, 'schedules applied (npm run schedules -- list)');
   const startedBy = os.userInfo().username;

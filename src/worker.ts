@@ -69,7 +69,7 @@ function alertServices(deps: ReportWorkerDeps) {
 }
 
 /** The worker's composition root: the one place that builds services and wires them to activities. */
-export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ worker: Worker; close: () => Promise<void> }> {
+export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ worker: Worker; connection: NativeConnection; close: () => Promise<void> }> {
   const { config, pool } = deps;
   // Entry points install it first, with the metrics endpoint; otherwise (tests) logging only.
   installTemporalRuntime(deps.logger);
@@ -108,6 +108,9 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
     // The run-metrics workflow interceptor's calls (src/workflows/interceptors/run-metrics.ts), and the tracing one's.
     sinks: { ...runMetricsSinks(metrics), ...workflowSpanSinks() },
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_ACTIVITIES,
+    // Small runs' steps run as local activities (src/workflows/small-runs.ts): the same services,
+    // database pool and SMTP connections as activities, so the same bound (the SDK's default is 100).
+    maxConcurrentLocalActivityExecutions: config.WORKER_MAX_ACTIVITIES,
     // Temporal tells a running activity that it was cancelled or timed out only in the answer
     // to a heartbeat, and the SDK core sends the activities' heartbeats (every 2 s) on at most
     // every 80 % of the heartbeat timeout (8 s) unless capped here: capped, an email attempt
@@ -118,6 +121,8 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
   });
   return {
     worker,
+    // For a client in the same process (src/temporal/worker-client.ts): its runs start eagerly on this worker.
+    connection,
     close: async () => {
       transport.close();
       await connection.close();

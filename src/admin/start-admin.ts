@@ -24,6 +24,8 @@ export interface StartAdminOptions {
   createFirstAdmin: boolean;
   /** Where the one-time password goes: the console, never the structured log. */
   print?: (text: string) => void;
+  /** A client to start runs with (npm start's, over its worker's connection, so they start eagerly); default: one of its own. */
+  client?: Client;
 }
 
 export interface RunningAdmin {
@@ -54,9 +56,9 @@ export async function startAdminServer(options: StartAdminOptions): Promise<Runn
     return { url: null, close: async () => undefined };
   }
   await ensureSomeoneCanSignIn(options, print);
-  const connection = await Connection.connect(options.temporal.connectionOptions);
+  const connection = options.client ? undefined : await Connection.connect(options.temporal.connectionOptions);
   // Starts from the admin page open a trace when tracing is on (src/observability/tracing.ts).
-  const client = new Client({ connection, namespace: options.temporal.namespace, interceptors: { workflow: clientTracingInterceptors() } });
+  const client = options.client ?? new Client({ connection, namespace: options.temporal.namespace, interceptors: { workflow: clientTracingInterceptors() } });
   const app = buildAdminServer({
     config,
     pool: options.pool,
@@ -68,7 +70,7 @@ export async function startAdminServer(options: StartAdminOptions): Promise<Runn
   try {
     await app.listen({ host: config.ADMIN_HOST, port: config.ADMIN_PORT });
   } catch (error) {
-    await connection.close();
+    await connection?.close();
     throw error;
   }
   const address = app.server.address();
@@ -79,7 +81,7 @@ export async function startAdminServer(options: StartAdminOptions): Promise<Runn
     url,
     close: async () => {
       await app.close();
-      await connection.close();
+      await connection?.close(); // a lent client's connection is its owner's to close
     },
   };
 }

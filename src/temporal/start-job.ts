@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle 
 import type { JobDefinition } from '../jobs/job-definition.js';
 import { RunAlreadyRunningError, type StartRunOptions } from './runs.js';
 import { STARTED_FROM } from './search-attributes.js';
+import { mayStartEagerly } from './worker-client.js';
 
 /**
  * Starts a run of any registered job the way every door of ours does: input validated and
@@ -40,6 +41,8 @@ export async function startResolvedJob<Input extends object, Resolved, Summary, 
       typedSearchAttributes: [{ key: STARTED_FROM, value: options.startedFrom }, ...job.searchAttributes(input)],
       memo: { startedBy: options.startedBy, startedFrom: options.startedFrom, input: workflowInput },
       staticSummary: job.staticSummary(input),
+      // A worker in this process takes the first workflow task straight from the start call's answer.
+      ...(mayStartEagerly(client) ? { requestEagerStart: true } : {}),
       ...(job.staticDetails ? { staticDetails: `Started from **${options.startedFrom}** (who: see the memo).\n\n${job.staticDetails(input)}` } : {}),
     });
   } catch (error) {

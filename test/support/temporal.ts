@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure, Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startShopApi, type ShopApi } from '../../src/dev/shop-api.js';
@@ -23,6 +23,8 @@ export interface TemporalTestEnv {
   ordersApi: { url: string; apiKey: string };
   client: Client;
   worker: Worker;
+  /** The worker's own connection: a client over it starts runs eagerly (src/temporal/worker-client.ts). */
+  workerConnection: NativeConnection;
   taskQueue: string;
   close(): Promise<void>;
 }
@@ -50,12 +52,12 @@ export async function startTemporalTestEnv(options: {
   temporal.connectionOptions = { ...temporal.connectionOptions, address: temporal.address };
   const config = loadConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.settings });
   const services = options.services?.(db.pool, sink);
-  const { worker, close: closeWorker } = await createReportWorker({ config, logger: testLogger, pool: db.pool, smtpUrl: sink.url, ordersApi, temporal, taskQueue, services });
+  const { worker, connection: workerConnection, close: closeWorker } = await createReportWorker({ config, logger: testLogger, pool: db.pool, smtpUrl: sink.url, ordersApi, temporal, taskQueue, services });
   const running = worker.run();
   const connection = await Connection.connect(temporal.connectionOptions);
   const client = new Client({ connection, namespace: temporal.namespace });
   return {
-    db, sink, shop, ordersApi, client, worker, taskQueue,
+    db, sink, shop, ordersApi, client, worker, workerConnection, taskQueue,
     close: async () => {
       worker.shutdown();
       await running;
