@@ -7,6 +7,7 @@ import { rerunFailedWithCli } from './job-cli.js';
 import type { TcpProxy } from './tcp-proxy.js';
 import type { WorkerProcess } from './worker-process.js';
 import { downtimeThreeDays } from './downtime-scenario.js';
+import { smallRunKill9, smallRunPartition } from './small-run-scenarios.js';
 
 export interface ScenarioWorker extends WorkerProcess {
   /** Its link to Temporal, when the scenario puts workers behind proxies (`workersBehindProxy`). */
@@ -215,4 +216,6 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   downtimeThreeDays,
+  smallRunKill9,
+  smallRunPartition,
 ];
