@@ -48,7 +48,9 @@ export const READ_CURSOR = `
  *   rows as they were before: the statement's snapshot predates its own writes.
  * - touched/days: a report counts placed orders, so a change matters on the day the order was
  *   counted before and the day it is counted now, each in its customer's zone as the report
- *   SQL groups orders; recorded for the import's regeneration (takeAffectedDays).
+ *   SQL groups orders; recorded for the import's regeneration (takeAffectedDays). A day
+ *   recorded already is stamped anew only if a take may have read it since (its recorded_at
+ *   not after the source's last_taken_at): that take's clearAffectedDays must keep it.
  * - quarantined: keyed by the payload's hash (jsonb's text form: independent of key order and
  *   spacing), so a record seen again is counted, not added; seen again while resolved, it is
  *   open again.
@@ -56,7 +58,7 @@ export const READ_CURSOR = `
 function writePageSql(customers: 'check' | 'trust'): string {
   return `
   WITH locked AS (
-    SELECT cursor_updated_at, cursor_id FROM import_cursors WHERE source = $1 FOR UPDATE
+    SELECT cursor_updated_at, cursor_id, last_taken_at FROM import_cursors WHERE source = $1 FOR UPDATE
   ),
   incoming AS (
     SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[])
@@ -112,6 +114,7 @@ function writePageSql(customers: 'check' | 'trust'): string {
     INSERT INTO import_affected_days (source, customer_id, report_date)
     SELECT $1, d.customer_id, d.report_date FROM days d CROSS JOIN go ORDER BY d.report_date, d.customer_id
     ON CONFLICT (source, report_date, customer_id) DO UPDATE SET recorded_at = clock_timestamp()
+     WHERE import_affected_days.recorded_at <= (SELECT last_taken_at FROM locked)
   ),
   quarantined AS (
     INSERT INTO import_quarantine AS q (source, source_order_id, reason, field, message, payload, payload_sha256)

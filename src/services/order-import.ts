@@ -171,7 +171,12 @@ export class OrderImport {
     // one is recorded after it (and survives clearAffectedDays).
     return inTransaction(this.pool, async (client) => {
       await lockCursor(client, source);
-      const { rows: [clock] } = await client.query<{ taken_at: string }>(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS taken_at`);
+      // Stamped on the cursor row too: a page that changes a day read now stamps it anew (WRITE_PAGE).
+      const { rows: [clock] } = await client.query<{ taken_at: string }>(
+        `UPDATE import_cursors SET last_taken_at = clock_timestamp() WHERE source = $1
+         RETURNING to_char(last_taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS taken_at`,
+        [source],
+      );
       // `revision`: the latest change recorded for the day. Two imports that take the same
       // changes of a day (a scheduled run beside a manual one) get the same revision, so their
       // corrections are one and the same, sent once.

@@ -328,3 +328,33 @@ describe('OrderImport.retryQuarantined', () => {
     expect(await importer.retryQuarantined({ source, ids: fixedIds })).toMatchObject({ retried: 0 });
   });
 });
+
+describe('OrderImport: changed days, taken and cleared', () => {
+  const recorded = async () =>
+    (await db.pool.query(`SELECT customer_id, to_char(report_date, 'YYYY-MM-DD') AS day, recorded_at FROM import_affected_days WHERE source = $1 ORDER BY 1, 2`, [source])).rows;
+  const change = (updatedAt: string, amount: string) => order(200001, { updated_at: updatedAt, amount });
+
+  it('a day changed again before any read keeps its stamp; changed after a read, it is stamped anew and outlives that read\'s clearing', async () => {
+    await apply([change('2026-11-20T08:00:00.000Z', '1.00')]);
+    const [first] = await recorded();
+    expect(first).toMatchObject({ customer_id: 1, day: '2026-11-05' });
+    // Not read yet: a second change rewrites nothing (the day is pending either way).
+    await apply([change('2026-11-20T09:00:00.000Z', '2.00')]);
+    expect((await recorded())[0]!.recorded_at).toEqual(first!.recorded_at);
+
+    const taken = await importer.takeAffectedDays(source, 100, { maxDays: 50 });
+    expect(taken.days).toEqual([expect.objectContaining({ day: '2026-11-05', customerIds: [1], taken: [1] })]);
+    // Changed while its regeneration runs: stamped after the read, so clearing what was read keeps it.
+    await apply([change('2026-11-20T10:00:00.000Z', '3.00')]);
+    const [again] = await recorded();
+    expect(again!.recorded_at.getTime()).toBeGreaterThan(Date.parse(taken.takenAt));
+    expect(await importer.clearAffectedDays({ source, day: '2026-11-05', customerIds: [1], takenAt: taken.takenAt })).toBe(0);
+    expect(await recorded()).toHaveLength(1);
+
+    // The next read takes it, with a newer revision, and its clearing forgets it.
+    const next = await importer.takeAffectedDays(source, 100, { maxDays: 50 });
+    expect(next.days[0]!.revision > taken.days[0]!.revision).toBe(true);
+    expect(await importer.clearAffectedDays({ source, day: '2026-11-05', customerIds: [1], takenAt: next.takenAt })).toBe(1);
+    expect(await recorded()).toEqual([]);
+  });
+});
