@@ -26,6 +26,16 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const child of live) signalGroup(child.pid, 'SIGKILL');
   });
+  // Ctrl-C reaches only our own process group, not the children's. A program that handles the
+  // signal itself (npm run cluster stops its children in order) keeps doing so; in one that
+  // does not (test:cluster, bench:cluster), the signal would end it and orphan them: they go first.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (process.listenerCount(signal) > 1) return;
+      for (const child of live) signalGroup(child.pid, 'SIGTERM');
+      process.exit(130);
+    });
+  }
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

@@ -59,3 +59,12 @@ describe('the nightly schedule settings', () => {
     expect(configErrorOf({ DAILY_REPORTS_AT: '2am' })).toContain('DAILY_REPORTS_AT: must be a time of day written HH:MM');
   });
 });
+
+describe('the worker settings', () => {
+  it('takes few workflow tasks at a time by default, and refuses fewer than the SDK needs', () => {
+    expect(loadConfig({}).WORKER_MAX_WORKFLOW_TASKS).toBe(4);
+    expect(loadConfig({ WORKER_MAX_WORKFLOW_TASKS: '40' }).WORKER_MAX_WORKFLOW_TASKS).toBe(40);
+    expect(configErrorOf({ WORKER_MAX_WORKFLOW_TASKS: '1' })).toContain('WORKER_MAX_WORKFLOW_TASKS: must be a whole number from 2 to 1000 (the SDK needs 2 for its sticky queue)');
+    expect(configErrorOf({ WORKER_MAX_WORKFLOW_TASKS: 'many' })).toContain('WORKER_MAX_WORKFLOW_TASKS: must be a whole number from 2 to 1000');
+  });
+});
