@@ -88,6 +88,20 @@ export function regenerateTable(samples: Partial<Record<RegenerateVariant, numbe
   return table([header, ...rows]);
 }
 
+/**
+ * durable_jobs against the lower bound and each peer round by round: the variants of one round
+ * share that round's machine load, so on a busy machine these ratios say more than the medians'.
+ */
+export function perRoundTable(samples: Partial<Record<RegenerateVariant, number[]>>): string {
+  const ours = samples.durable_jobs ?? [];
+  const peers = PEERS.filter((peer) => samples[peer]?.length === ours.length);
+  const rows = ours.map((ms, round) => {
+    const lowerBound = Math.min(samples.sql_one_statement![round]!, samples.sql_batched_parallel![round]!);
+    return [String(round + 1), formatMs(lowerBound), (ms / lowerBound).toFixed(2), ...peers.map((peer) => (ms / samples[peer]![round]!).toFixed(2))];
+  });
+  return table([['round', 'lower bound', 'durable_jobs ÷ lower bound', ...peers.map((peer) => `÷ ${peer}`)], ...rows]);
+}
+
 /** The latency table: each one-run measure, and our single-customer p50/p95 as ratios to it. */
 export function latencyTable(results: BenchResults, runs: string): string {
   const ours = results.single_customer_ms;

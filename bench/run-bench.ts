@@ -19,7 +19,7 @@ import { DBOS_CONFIGURATION, DbosVariant } from './dbos-variant.js';
 import { GraphileVariant } from './graphile-variant.js';
 import { PG_BOSS_CONFIGURATION, PgBossVariant } from './pg-boss-variant.js';
 import { withElapsed } from './progress.js';
-import { REGENERATE_VARIANTS, goals, latencyTable, regenerateTable, table, formatMs, type BenchResults, type Latency, type RegenerateVariant, type SkippableVariant } from './results.js';
+import { REGENERATE_VARIANTS, goals, latencyTable, perRoundTable, regenerateTable, table, formatMs, type BenchResults, type Latency, type RegenerateVariant, type SkippableVariant } from './results.js';
 import { naiveLoop, sqlBatchedParallel, sqlOneStatement } from './sql-variants.js';
 import { median, percentile, round } from './stats.js';
 import { TEMPORAL_FLOOR_CONFIGURATION, startFloorWorker, temporalFloorRuns } from './temporal-floor.js';
@@ -258,6 +258,7 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
 
     say(`\n${spec.customers} customers (${activeIds.length} active), ${seeded.orders} orders, ${spec.days} days, median of ${options.repeat}`);
     say(regenerateTable(samples, medians, activeIds.length));
+    if (options.repeat > 1) say(`\ndurable_jobs round by round (each ratio within one round)\n${perRoundTable(samples)}`);
     say(`\n${latencyTable(results, `${sample.length} runs x ${options.repeat} rounds each, medians of the rounds' p50 and p95`)}`);
     const emailWorkflowRow = emailWorkflow
       ? [['email workflow (regenerate + email)', `${formatMs(emailWorkflow.run.ms)} total; ${round((messages.length / emailWorkflow.run.ms) * 1000)} /s incl. regeneration; ` +

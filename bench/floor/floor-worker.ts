@@ -4,7 +4,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadTemporalSettings } from '../../src/temporal/connection-settings.js';
 
 /** The line the bench waits for before it measures (bench/worker-process.ts waits for the same). */
-export const FLOOR_WORKER_READY = 'worker polling';
+const FLOOR_WORKER_READY = 'worker polling';
 
 /** The floor's one local activity: nothing at all. */
 export const floorActivities = {
