@@ -148,7 +148,8 @@ async function startWorkers(count: number, databaseUrl: string, smtpUrl: string,
   for (let i = 1; i <= count; i++) {
     workers.push(await WorkerProcess.start({
       databaseUrl, temporalAddress, taskQueue, smtpUrl,
-      env: { METRICS_PORT: '0' }, // several at once: none serves metrics
+      // Several at once: none serves metrics. 4 workflow tasks each, as npm run cluster gives its workers (WORKER_MAX_WORKFLOW_TASKS).
+      env: { METRICS_PORT: '0', WORKER_MAX_WORKFLOW_TASKS: '4' },
       logFile: path.join(dataDir, 'logs', `bench-worker-${count}-${i}.log`),
     }));
   }

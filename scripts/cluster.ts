@@ -102,6 +102,8 @@ async function up(
     ORDERS_API_URL: app.ordersApi.url,
     ORDERS_API_KEY: app.ordersApi.apiKey,
     DATA_DIR: settings.CLUSTER_DATA_DIR,
+    // On a small machine a burst of runs stalls with the SDK's 40 (BENCHMARKS.md, the cluster).
+    WORKER_MAX_WORKFLOW_TASKS: String(config.WORKER_MAX_WORKFLOW_TASKS ?? 4),
   };
   const logDir = path.resolve(settings.CLUSTER_DATA_DIR, 'logs');
   const workers: ChildProcess[] = [];
@@ -140,7 +142,8 @@ async function up(
       `  Admin page          ${admin.url ?? `(not served: port ${config.ADMIN_PORT} is in use)`}`,
       `  PostgreSQL          ${cluster.embeddedPostgresUrl ? `embedded, 127.0.0.1:${settings.CLUSTER_POSTGRES_PORT} (Temporal: ${settings.CLUSTER_TEMPORAL_DB}, ${settings.CLUSTER_TEMPORAL_VISIBILITY_DB}; ours: durable_jobs)` : 'as configured'}`,
       `  Logs                ${path.relative(process.cwd(), logDir)}/`,
-      `  Try                 TEMPORAL_ADDRESS=${cluster.frontendAddress} npm run job -- regenerate-reports --customer 1 --wait`,
+      `  Its settings        export TEMPORAL_ADDRESS=${cluster.frontendAddress} TEMPORAL_UI_URL=${cluster.uiUrl} DATABASE_URL=${config.DATABASE_URL ? '"$DATABASE_URL"' : app.databaseUrl}`,
+      `  then try            npm run job -- regenerate-reports --customer 1 --wait`,
       '',
       '  Ctrl-C stops everything npm run cluster started.',
       '',

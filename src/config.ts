@@ -74,19 +74,21 @@ const envSchema = z.object({
   WORKER_MAX_ACTIVITIES: positiveInt(8),
   WORKER_MAX_CACHED_WORKFLOWS: positiveInt(100),
   /**
-   * Workflow tasks one worker works on at once (the SDK's default: 40). A run's first task runs
-   * local activities (its planning SQL) on the worker's one workflow thread; a worker that takes
-   * more tasks than it finishes within the 10 s workflow task timeout gets them timed out and
-   * handed out again, and makes no progress: 1,000 single-customer runs started at once on 3
+   * Workflow tasks one worker works on at once; unset: the SDK's default, 40. A run's first task
+   * runs local activities (its planning SQL) on the worker's one workflow thread; a worker that
+   * takes more tasks than it finishes within the 10 s workflow task timeout gets them timed out
+   * and handed out again, and makes no progress: 1,000 single-customer runs started at once on 3
    * workers and 2 busy cores stalled at 271 done with 40, and drained at ~9 runs/s with 4
-   * (BENCHMARKS.md, the cluster). Tasks beyond it wait in the task queue, where no timeout runs.
+   * (BENCHMARKS.md, the cluster). npm run cluster gives its workers 4. Not the default yet: at 4
+   * or 8, a run started over the worker's own connection no longer starts eagerly
+   * (test/temporal/small-runs.test.ts). Tasks beyond it wait in the task queue, where no timeout runs.
    */
   WORKER_MAX_WORKFLOW_TASKS: z.coerce
     .number({ error: 'must be a whole number from 2 to 1000' })
     .int('must be a whole number from 2 to 1000')
     .min(2, 'must be a whole number from 2 to 1000 (the SDK needs 2 for its sticky queue)')
     .max(1000, 'must be a whole number from 2 to 1000')
-    .default(4),
+    .optional(),
   SMTP_MAX_CONNECTIONS: positiveInt(8),
   // Admin page (npm run admin, npm start).
   ADMIN_HOST: z.string().min(1).default('127.0.0.1'),

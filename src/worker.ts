@@ -108,8 +108,8 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
     // The run-metrics workflow interceptor's calls (src/workflows/interceptors/run-metrics.ts), and the tracing one's.
     sinks: { ...runMetricsSinks(metrics), ...workflowSpanSinks() },
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_ACTIVITIES,
-    // Few workflow tasks at a time, so each finishes within its timeout (see WORKER_MAX_WORKFLOW_TASKS in src/config.ts).
-    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_WORKFLOW_TASKS,
+    // Fewer workflow tasks at a time when set, so each finishes within its timeout (see WORKER_MAX_WORKFLOW_TASKS in src/config.ts).
+    ...(config.WORKER_MAX_WORKFLOW_TASKS !== undefined ? { maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_WORKFLOW_TASKS } : {}),
     // Small runs' steps run as local activities (src/workflows/small-runs.ts): the same services,
     // database pool and SMTP connections as activities, so the same bound (the SDK's default is 100).
     maxConcurrentLocalActivityExecutions: config.WORKER_MAX_ACTIVITIES,

@@ -91,6 +91,7 @@ export async function ensureGoBinaries(goCommand: string, log: (line: string) =>
   const missing = binaries.filter((binary) => !fs.existsSync(binary.path));
   if (missing.length === 0) return;
   const version = checkGo(goCommand);
+  fs.mkdirSync(CLUSTER_CACHE_DIR, { recursive: true }); // a fresh clone has none yet
   for (const binary of missing) {
     const out = fs.mkdtempSync(path.join(CLUSTER_CACHE_DIR, 'build-'));
     const logFile = path.join(CLUSTER_CACHE_DIR, 'logs', `build-${path.basename(binary.path)}.log`);

@@ -61,9 +61,9 @@ describe('the nightly schedule settings', () => {
 });
 
 describe('the worker settings', () => {
-  it('takes few workflow tasks at a time by default, and refuses fewer than the SDK needs', () => {
-    expect(loadConfig({}).WORKER_MAX_WORKFLOW_TASKS).toBe(4);
-    expect(loadConfig({ WORKER_MAX_WORKFLOW_TASKS: '40' }).WORKER_MAX_WORKFLOW_TASKS).toBe(40);
+  it("leaves the workflow task slots to the SDK unless set, and refuses fewer than the SDK needs", () => {
+    expect(loadConfig({}).WORKER_MAX_WORKFLOW_TASKS).toBeUndefined();
+    expect(loadConfig({ WORKER_MAX_WORKFLOW_TASKS: '4' }).WORKER_MAX_WORKFLOW_TASKS).toBe(4);
     expect(configErrorOf({ WORKER_MAX_WORKFLOW_TASKS: '1' })).toContain('WORKER_MAX_WORKFLOW_TASKS: must be a whole number from 2 to 1000 (the SDK needs 2 for its sticky queue)');
     expect(configErrorOf({ WORKER_MAX_WORKFLOW_TASKS: 'many' })).toContain('WORKER_MAX_WORKFLOW_TASKS: must be a whole number from 2 to 1000');
   });
