@@ -118,10 +118,12 @@ describe.concurrent('secrets stay out of logs, errors and histories', () => {
       expect(smtp.logins[0]).toEqual({ username: 'reports', password: SECRETS.smtpPassword }); // the password was really used
 
       // A customer whose data fails, and an SMTP server that answers 451 once: an activity retry.
+      // Six customers, more than a small run's: its steps are activities, whose failed attempts the history keeps.
       await env.db.pool.query(`UPDATE customers SET time_zone = 'Nowhere/Atlantis' WHERE id = 4`);
       smtp.deferNext(1);
       const failing = keep('job: a run with a failing customer', await runScript('job', [
-        'regenerate-reports', '--customer', '4', '--customer', '5', '--customer', '6', '--customer', '7', '--from', '2026-11-08', '--to', '2026-11-10', '--wait', '--json',
+        'regenerate-reports', '--customer', '4', '--customer', '5', '--customer', '6', '--customer', '7', '--customer', '8', '--customer', '9',
+        '--from', '2026-11-08', '--to', '2026-11-10', '--wait', '--json',
       ], secretEnv));
       expect(failing.code, failing.stderr).toBe(3); // finished, some customers failed (EXIT_CODES.someCustomersFailed)
       expect(failing.stdout).toContain('Nowhere/Atlantis');

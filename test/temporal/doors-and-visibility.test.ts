@@ -59,20 +59,21 @@ describe('inspection', () => {
     expect(await listWorkflowIds(`DjPeriod = '2026-11-02..2026-11-02' AND ${tq}`)).toEqual([a.handle.workflowId, b.handle.workflowId].sort());
   });
 
+  // Six customers: more than a small run's (src/workflows/small-runs.ts), so its steps are activities the Web UI lists.
   it('carries who started it in the memo, a static summary, and current details that say what it is doing', async () => {
-    const { handle } = await start({ customerIds: [9, 10, 11], from: '2026-11-04', batchSize: 1 }, 'admin');
+    const { handle } = await start({ customerIds: [9, 10, 11, 12, 13, 14], from: '2026-11-04', batchSize: 2 }, 'admin');
     await handle.result();
     const description = await handle.describe();
-    expect(description.memo).toMatchObject({ startedBy: 'ops@example.test', startedFrom: 'admin', input: { customerIds: [9, 10, 11], from: '2026-11-04' } });
-    expect(await description.staticSummary()).toBe('regenerate reports for customers 9, 10, 11, 2026-11-04..2026-11-04');
+    expect(description.memo).toMatchObject({ startedBy: 'ops@example.test', startedFrom: 'admin', input: { customerIds: [9, 10, 11, 12, 13, 14], from: '2026-11-04' } });
+    expect(await description.staticSummary()).toBe('regenerate reports for customers 9, 10, 11, 12, 13, 14, 2026-11-04..2026-11-04');
     const metadata = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
-    expect(metadata.currentDetails).toBe('done: batch 3/3, 3/3 customers');
+    expect(metadata.currentDetails).toBe('done: batch 3/3, 6/6 customers');
     const history = await handle.fetchHistory();
     const summaries = history.events!
       .filter((e) => e.activityTaskScheduledEventAttributes && e.userMetadata?.summary)
       .map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data!).toString()));
     // Two lanes: the first activity takes half of the three batches (rounded up), the second the rest.
-    expect(summaries).toEqual(['regenerate batches 1–2: customer 9, 10', 'regenerate batch 3: customer 11']);
+    expect(summaries).toEqual(['regenerate batches 1–2: customer 9, 10, 11, 12', 'regenerate batch 3: customer 13, 14']);
   });
 });
 
