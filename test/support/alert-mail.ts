@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { readSinkFiles } from './mailbox.js';
 
 export interface StoredAlert {
   file: string;
@@ -15,17 +14,9 @@ export interface StoredAlert {
 
 /** The alert emails in an SMTP sink's directory (reports and corrections left out), oldest first. */
 export function readAlertMail(dir: string): StoredAlert[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((file) => file.endsWith('.eml'))
-    .sort((a, b) => Number(/\.(\d+)-\d+\.eml$/.exec(a)?.[1]) - Number(/\.(\d+)-\d+\.eml$/.exec(b)?.[1]))
-    .map((file) => {
-      const raw = fs.readFileSync(path.join(dir, file), 'utf8');
-      const split = raw.indexOf('\r\n\r\n');
-      const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
-      const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head)?.[1]?.trim() ?? '';
-      const body = raw.slice(split + 4);
+  return readSinkFiles(dir)
+    .sort((a, b) => Number(/\.(\d+)-\d+\.eml$/.exec(a.file)?.[1]) - Number(/\.(\d+)-\d+\.eml$/.exec(b.file)?.[1]))
+    .map(({ file, header, body }) => {
       const text = /quoted-printable/i.test(header('Content-Transfer-Encoding'))
         ? Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8')
         : body;
