@@ -33,7 +33,7 @@ function firstRunId(output: string): string | undefined {
 }
 
 it('npm start whose first run fails prints the real error, stops everything it started and exits non-zero', async () => {
-  const start = spawnNpmStart({ TEMPORAL_TASK_QUEUE: taskQueue, REPORT_BATCH_SIZE: '1', REPORT_PARALLELISM: '1', REPORT_BATCHES_PER_ACTIVITY: '1' });
+  const start = await spawnNpmStart({ TEMPORAL_TASK_QUEUE: taskQueue, REPORT_BATCH_SIZE: '1', REPORT_PARALLELISM: '1', REPORT_BATCHES_PER_ACTIVITY: '1' });
   const timer = setTimeout(() => start.child.kill('SIGKILL'), 100_000);
   let workflowId: string | undefined;
   while (!(workflowId = firstRunId(start.output())) && start.child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 20));

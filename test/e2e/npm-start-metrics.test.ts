@@ -44,7 +44,7 @@ function valueOf(samples: Sample[], labels: Record<string, string> = {}): number
   return matching[0]?.value ?? 0;
 }
 
-async function waitForOutput(start: ReturnType<typeof spawnNpmStart>, text: string, timeoutMs: number): Promise<void> {
+async function waitForOutput(start: Awaited<ReturnType<typeof spawnNpmStart>>, text: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!start.output().includes(text) && Date.now() < deadline && start.child.exitCode === null) {
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -58,7 +58,7 @@ function loggedLine(output: string, message: string): Record<string, unknown> {
 
 it('after npm start, Prometheus scrapes the runtime series and every job series with the values of the runs that just happened', async () => {
   const taskQueue = `reports-metrics-${process.pid}`;
-  const start = spawnNpmStart({ TEMPORAL_TASK_QUEUE: taskQueue, METRICS_PORT: String(metricsPort) });
+  const start = await spawnNpmStart({ TEMPORAL_TASK_QUEUE: taskQueue, METRICS_PORT: String(metricsPort) });
   try {
     // The schedules it applies would add runs of their own at the next quarter hour: paused,
     // every run on this queue is one npm start started.

@@ -9,7 +9,7 @@ import { processesUsing, spawnNpmStart } from './npm-start-process.js';
  * SMTP sink, worker, one regeneration of every demo customer; Ctrl-C stops it cleanly.
  */
 it("npm start creates the demo customers, imports their orders from the shop API, regenerates every customer's last day, emails them, and stops on Ctrl-C", async () => {
-  const start = spawnNpmStart({ TEMPORAL_TASK_QUEUE: `reports-start-${process.pid}` });
+  const start = await spawnNpmStart({ TEMPORAL_TASK_QUEUE: `reports-start-${process.pid}` });
   const deadline = Date.now() + 90_000;
   while (!start.output().includes('first run completed') && Date.now() < deadline && start.child.exitCode === null) {
     await new Promise((resolve) => setTimeout(resolve, 250));
