@@ -99,8 +99,9 @@ function writePageSql(customers: 'check' | 'trust'): string {
     UNION ALL
     SELECT old_customer_id, old_created_at FROM changes WHERE NOT inserted AND report_changed AND old_status = 'placed'
   ),
-  zoned AS (
-    -- A lookup per order, never a scan of every customer (as a join may be planned).
+  zoned AS MATERIALIZED (
+    -- A lookup per order, never a scan of every customer (as a join may be planned); materialized,
+    -- or the lookup is planned twice per order (once for the filter below, once for the zone).
     SELECT t.customer_id, t.at, (SELECT c.time_zone FROM customers c WHERE c.id = t.customer_id) AS time_zone FROM touched t
   ),
   days AS (
@@ -112,7 +113,14 @@ function writePageSql(customers: 'check' | 'trust'): string {
   ),
   recorded AS (
     INSERT INTO import_affected_days (source, customer_id, report_date)
-    SELECT $1, d.customer_id, d.report_date FROM days d CROSS JOIN go ORDER BY d.report_date, d.customer_id
+    SELECT $1, d.customer_id, d.report_date FROM days d CROSS JOIN go
+     -- A day recorded and unread is skipped before the insert: ON CONFLICT would lock its row
+     -- (a write and a WAL record) even where its WHERE then updates nothing.
+     WHERE NOT EXISTS (
+       SELECT FROM import_affected_days a, locked l
+        WHERE a.source = $1 AND a.report_date = d.report_date AND a.customer_id = d.customer_id
+          AND (l.last_taken_at IS NULL OR a.recorded_at > l.last_taken_at))
+     ORDER BY d.report_date, d.customer_id
     ON CONFLICT (source, report_date, customer_id) DO UPDATE SET recorded_at = clock_timestamp()
      WHERE import_affected_days.recorded_at <= (SELECT last_taken_at FROM locked)
   ),
