@@ -29,9 +29,9 @@ export function activityTracingInterceptors(): ActivityInterceptorsFactory[] {
 }
 
 /**
- * The sink the workflow interceptors (in the traced bundle: see workflow-interceptors.ts) hand
- * their finished spans to. With tracing on, they join this process's spans; off, the worker
- * runs the untraced bundle, and spans of a replay that still carries them are dropped here.
+ * The sink the workflow interceptors (always in the bundle: see workflow-interceptors.ts) hand
+ * their finished spans to. With tracing on, they join this process's spans; off, they are
+ * dropped here, so a run's workflow code is the same whether its worker traces or not.
  */
 export function workflowSpanSinks(): InjectedSinks<OpenTelemetrySinks> {
   const tracing = activeTracing();
