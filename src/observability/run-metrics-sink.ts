@@ -15,22 +15,24 @@ import type { JobMetrics, RunMetricOutcome } from './job-metrics.js';
  * the middle of the task) runs again from the same point, not as a replay, and calls the sink
  * again. CI once counted a run twice that way: a small run's first task, whose local
  * activities were stranded by an eviction under cache pressure, timed out after 10 s and ran
- * again. So each run is counted once per process: the keys of the runs counted lately are
- * kept, and a second call for one of them is dropped. A task retried on another worker is
- * still counted by both; that takes a timeout and a second worker at once.
+ * again. So each run is counted once per process: the keys of the last 10,000 runs counted as
+ * started, and of the last 10,000 counted as finished, are kept, and a second call for one of
+ * them is dropped. A task run again by another process (another worker, or this one after a
+ * restart) is still counted by both.
  */
 export function runMetricsSinks(metrics: JobMetrics, remembered = 10_000): InjectedSinks<RunMetricsSinks> {
-  const counted = new RecentKeys(remembered);
+  const started = new RecentKeys(remembered);
+  const finished = new RecentKeys(remembered);
   return {
     runMetrics: {
       started: {
         fn: (info, startedFrom) => {
-          if (counted.add(`started ${runKey(info)}`)) metrics.job(info.workflowType).runStarted(startedFrom);
+          if (started.add(runKey(info))) metrics.job(info.workflowType).runStarted(startedFrom);
         },
       },
       finished: {
         fn: (info, ending, seconds) => {
-          if (!counted.add(`finished ${runKey(info)}`)) return;
+          if (!finished.add(runKey(info))) return;
           const outcome: RunMetricOutcome = ending.how === 'returned' ? returnedOutcome(info.workflowType, ending.result) : ending.how;
           metrics.job(info.workflowType).runFinished(outcome, seconds);
         },
