@@ -7,9 +7,10 @@ const TRACING_MODULE = path.join('observability', 'workflow-interceptors');
 
 /**
  * The tracing bench's baseline: a copy of the compiled build (`npm run build` first) in `dir`
- * whose workflow bundle has every interceptor but OpenTelemetry's, as if tracing had never
- * been added. The copy's sources are build/'s, so the bundle stamp copied with them matches
- * and its worker loads this bundle (src/workflow-bundle.ts). Returns its worker script.
+ * whose workflow bundles (both kinds, src/workflow-bundle.ts) have every interceptor but
+ * OpenTelemetry's, as if tracing had never been added (the untraced bundle keeps the
+ * interceptors, over a no-op tracer). The copy's sources are build/'s, so the bundle
+ * stamps copied with them match and its worker loads these bundles. Returns its worker script.
  */
 export async function untracedBuild(dir: string): Promise<string> {
   const build = path.join(dir, 'build');
@@ -25,6 +26,6 @@ export async function untracedBuild(dir: string): Promise<string> {
     workflowInterceptorModules: modules,
     logger: new DefaultLogger('WARN'),
   });
-  fs.writeFileSync(path.join(build, 'dist', 'workflow-bundle.js'), code);
+  for (const file of ['workflow-bundle.js', 'workflow-bundle-untraced.js']) fs.writeFileSync(path.join(build, 'dist', file), code);
   return path.join(build, 'scripts', 'worker.js');
 }

@@ -1,4 +1,5 @@
 // `npm run build`: pre-bundle the workflows so workers start without running webpack.
 import { buildWorkflowBundle } from '../src/workflow-bundle.js';
 
-buildWorkflowBundle().then((file) => console.log(`workflow bundle written to ${file}`));
+// Both kinds (src/workflow-bundle.ts): with OpenTelemetry's workflow interceptors, and without.
+for (const kind of ['traced', 'untraced'] as const) console.log(`workflow bundle (${kind}) written to ${await buildWorkflowBundle(kind)}`);

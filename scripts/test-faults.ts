@@ -11,7 +11,7 @@ import { formatTable, runScenario, violations, type ScenarioResult } from '../te
 import { IMPORT_SCENARIOS } from '../test/faults/import-scenarios.js';
 import { formatImportTable, importViolations, runImportScenario, type ImportScenarioResult } from '../test/faults/run-import-scenario.js';
 import { ALERT_SCENARIOS, alertViolations, formatAlertTable, runAlertScenario, type AlertScenarioResult } from '../test/faults/alert-scenario.js';
-import { ensureWorkflowBundle } from '../src/workflow-bundle.js';
+import { ensureWorkflowBundles } from '../src/workflow-bundle.js';
 import { positiveInt, strictProgram } from '../src/cli/flags.js';
 import { runMain } from '../src/cli/runtime.js';
 
@@ -53,7 +53,7 @@ runMain(async () => {
   const chosen = only ? MAIN_SCENARIOS.filter((s) => only.includes(s.name)) : MAIN_SCENARIOS;
   const chosenImports = only ? IMPORT_SCENARIOS.filter((s) => only.includes(s.name)) : IMPORT_SCENARIOS;
   const chosenAlerts = only ? ALERT_SCENARIOS.filter((s) => only.includes(s.name)) : [...ALERT_SCENARIOS];
-  await ensureWorkflowBundle();
+  await ensureWorkflowBundles();
   const stack = await startStack(logger);
   const results: ScenarioResult[] = [];
   const importResults: ImportScenarioResult[] = [];

@@ -23,6 +23,7 @@ import { alertChannels, alertSettings } from './alert-settings.js';
 import { Alerts } from './services/alerts.js';
 import { activityTracingInterceptors, workflowSpanSinks } from './observability/temporal-tracing.js';
 import { traceSmtpSends } from './observability/smtp-tracing.js';
+import { activeTracing } from './observability/tracing.js';
 import { installTemporalRuntime } from './observability/runtime.js';
 import { JobMetrics } from './observability/job-metrics.js';
 import { runMetricsSinks } from './observability/run-metrics-sink.js';
@@ -100,10 +101,11 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
     connection,
     namespace: deps.temporal.namespace,
     taskQueue: deps.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
-    workflowBundle: { codePath: await ensureWorkflowBundle() },
+    // Without OpenTelemetry's workflow interceptors unless this process traces (src/workflow-bundle.ts).
+    workflowBundle: { codePath: await ensureWorkflowBundle(activeTracing() ? 'traced' : 'untraced') },
     activities,
     // OpenTelemetry, when OTEL_* turn it on (src/observability/tracing.ts): a span per activity
-    // attempt, and the workflow interceptors' spans (dropped when off).
+    // attempt, and the workflow interceptors' spans (the untraced bundle records none).
     interceptors: { activity: activityTracingInterceptors() },
     // The run-metrics workflow interceptor's calls (src/workflows/interceptors/run-metrics.ts), and the tracing one's.
     sinks: { ...runMetricsSinks(metrics), ...workflowSpanSinks() },

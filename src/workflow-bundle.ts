@@ -10,21 +10,45 @@ const SOURCE_EXT = path.extname(fileURLToPath(import.meta.url)); // '.ts' or '.j
 export const WORKFLOWS_PATH = fileURLToPath(new URL(`./workflows/index${SOURCE_EXT}`, import.meta.url));
 const SRC_DIR = fileURLToPath(new URL('.', import.meta.url));
 const BUNDLE_DIR = path.resolve(SRC_DIR, '..', 'dist');
-const BUNDLE_FILE = path.join(BUNDLE_DIR, 'workflow-bundle.js');
-const STAMP_FILE = path.join(BUNDLE_DIR, 'workflow-bundle.sha256');
 
 /**
  * Workflow interceptor modules compiled into the bundle (a pre-built bundle ignores the
  * worker's `interceptors.workflowModules`): each module exports `interceptors()`, and every
  * registered job gets them alike. Paths are resolved next to this module, like the workflows.
  */
+const sourceFile = (name: string) => fileURLToPath(new URL(`./${name}${SOURCE_EXT}`, import.meta.url));
 export const WORKFLOW_INTERCEPTOR_MODULES: string[] = [
-  fileURLToPath(new URL(`./workflows/interceptors/run-metrics${SOURCE_EXT}`, import.meta.url)),
+  sourceFile('workflows/interceptors/run-metrics'),
   // OpenTelemetry: a span per run and per activity it starts (src/observability/workflow-interceptors.ts).
-  fileURLToPath(new URL(`./observability/workflow-interceptors${SOURCE_EXT}`, import.meta.url)),
+  sourceFile('observability/workflow-interceptors'),
   // Alerts: a scheduled run that fails or finishes over a threshold tells the alert activity (README, "Alerts").
-  fileURLToPath(new URL(`./workflows/interceptors/run-alerts${SOURCE_EXT}`, import.meta.url)),
+  sourceFile('workflows/interceptors/run-alerts'),
 ];
+
+/**
+ * Two bundles of the same code, interceptors included: `traced`, for a worker whose OTEL_*
+ * settings turn tracing on, and `untraced`, for every other worker, in which the OpenTelemetry
+ * SDK the workflow interceptors build their tracer from is replaced by a stand-in over the
+ * API's no-op tracer (src/observability/untraced-workflow-otel/). The sandbox evaluates a
+ * bundle's modules again for every run it creates (a new run, a continue-as-new, a run
+ * rebuilt after an eviction), and the SDK's modules were most of OpenTelemetry's share of it.
+ *
+ * The interceptors' own code is in both, so a run's promises settle after the same number of
+ * microtasks in either (test/pure/untraced-workflow-otel.test.ts) and a run may move between
+ * workers that trace and workers that do not: leaving the interceptors out instead made every
+ * activity's promise settle a few microtasks sooner than a timer's, which can reorder two
+ * lanes' commands on replay. The stand-in draws no span ids from the workflow's random
+ * numbers, so no workflow code may use them (test/pure/workflow-randomness.test.ts).
+ */
+export type BundleKind = 'traced' | 'untraced';
+
+const UNTRACED_ALIASES: Record<string, string> = {
+  '@opentelemetry/sdk-trace-base$': sourceFile('observability/untraced-workflow-otel/sdk-trace-base'),
+  '@opentelemetry/core$': sourceFile('observability/untraced-workflow-otel/core'),
+};
+
+const bundleFile = (kind: BundleKind) => path.join(BUNDLE_DIR, kind === 'traced' ? 'workflow-bundle.js' : 'workflow-bundle-untraced.js');
+const stampFile = (kind: BundleKind) => bundleFile(kind).replace(/\.js$/, '.sha256');
 
 /** Hash of every source file a workflow could import, so a stale bundle is never loaded. */
 function sourceHash(): string {
@@ -41,16 +65,27 @@ function sourceHash(): string {
 }
 
 /** Bundles the workflows into dist/ (webpack takes seconds; workers then start in well under one). */
-export async function buildWorkflowBundle(): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: new DefaultLogger('WARN') });
+export async function buildWorkflowBundle(kind: BundleKind): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    logger: new DefaultLogger('WARN'),
+    ...(kind === 'untraced' ? { webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as Record<string, string> | undefined), ...UNTRACED_ALIASES } } }) } : {}),
+  });
   fs.mkdirSync(BUNDLE_DIR, { recursive: true });
-  fs.writeFileSync(BUNDLE_FILE, code);
-  fs.writeFileSync(STAMP_FILE, sourceHash());
-  return BUNDLE_FILE;
+  fs.writeFileSync(bundleFile(kind), code);
+  fs.writeFileSync(stampFile(kind), sourceHash());
+  return bundleFile(kind);
 }
 
-/** The pre-built bundle if it matches the sources, else a fresh one. */
-export async function ensureWorkflowBundle(): Promise<string> {
-  const fresh = fs.existsSync(BUNDLE_FILE) && fs.existsSync(STAMP_FILE) && fs.readFileSync(STAMP_FILE, 'utf8') === sourceHash();
-  return fresh ? BUNDLE_FILE : buildWorkflowBundle();
+/** The pre-built bundle of this kind if it matches the sources, else a fresh one. */
+export async function ensureWorkflowBundle(kind: BundleKind): Promise<string> {
+  const file = bundleFile(kind);
+  const fresh = fs.existsSync(file) && fs.existsSync(stampFile(kind)) && fs.readFileSync(stampFile(kind), 'utf8') === sourceHash();
+  return fresh ? file : buildWorkflowBundle(kind);
+}
+
+/** Both bundles, ready: what `npm run build` and the test and fault runs prepare before workers start. */
+export async function ensureWorkflowBundles(): Promise<Record<BundleKind, string>> {
+  return { traced: await ensureWorkflowBundle('traced'), untraced: await ensureWorkflowBundle('untraced') };
 }

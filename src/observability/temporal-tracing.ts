@@ -29,9 +29,9 @@ export function activityTracingInterceptors(): ActivityInterceptorsFactory[] {
 }
 
 /**
- * The sink the workflow interceptors (always in the bundle: see workflow-interceptors.ts) hand
- * their finished spans to. With tracing on, they join this process's spans; off, they are
- * dropped here, so a run's workflow code is the same whether its worker traces or not.
+ * The sink the workflow interceptors (see workflow-interceptors.ts) hand their finished spans
+ * to. With tracing on, they join this process's spans; off, the worker runs the untraced
+ * bundle, whose no-op tracer records none, and anything that still arrives is dropped here.
  */
 export function workflowSpanSinks(): InjectedSinks<OpenTelemetrySinks> {
   const tracing = activeTracing();

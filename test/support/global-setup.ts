@@ -5,7 +5,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { ensureDatabase, postgresServer } from '../../src/dev/embedded-postgres.js';
 import { startTemporalDevServer } from '../../src/dev/temporal-dev-server.js';
 import { loadTemporalSettings } from '../../src/temporal/connection-settings.js';
-import { ensureWorkflowBundle } from '../../src/workflow-bundle.js';
+import { ensureWorkflowBundles } from '../../src/workflow-bundle.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -50,7 +50,7 @@ export default async function setup(project: TestProject) {
   project.provide('templateDatabase', TEMPLATE);
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalNamespace', temporal.namespace);
-  project.provide('workflowBundlePath', await ensureWorkflowBundle());
+  project.provide('workflowBundlePath', (await ensureWorkflowBundles()).traced);
 
   return async () => {
     for (const stop of stops.reverse()) await stop();

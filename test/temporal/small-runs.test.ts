@@ -65,7 +65,7 @@ it('a one-customer run completes in one or two workflow tasks, every step a loca
   // It replays as recorded, and as a worker whose task was split after the first local
   // activity would have recorded it (a slow step makes the SDK complete the task and go on in
   // the next): the decision was made before any local activity resolved.
-  const workflowBundle = { codePath: await ensureWorkflowBundle() };
+  const workflowBundle = { codePath: await ensureWorkflowBundle('traced') };
   await expect(Worker.runReplayHistory({ workflowBundle }, shape.history, 'small run')).resolves.toBeUndefined();
   const firstLocal = eventsOfType(shape.history, 'MarkerRecorded').find((event) => JSON.stringify(event).includes('core_local_activity'))!;
   const split = splitTaskAfter(shape.history, Number(firstLocal.eventId));

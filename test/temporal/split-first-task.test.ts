@@ -35,7 +35,7 @@ it('an all-customer run replays when its first task ends right after the plannin
   const movedActivity = eventsOfType(split, 'ActivityTaskScheduled')[0]!;
   expect(taskOf(split, Number(movedActivity.eventId))).toBeGreaterThan(taskOf(split, Number(planned.eventId)));
 
-  const workflowBundle = { codePath: await ensureWorkflowBundle() };
+  const workflowBundle = { codePath: await ensureWorkflowBundle('traced') };
   await expect(Worker.runReplayHistory({ workflowBundle, sinks: workflowSpanSinks() }, recorded, 'as recorded')).resolves.toBeUndefined();
   await expect(Worker.runReplayHistory({ workflowBundle, sinks: workflowSpanSinks() }, split, 'first task split')).resolves.toBeUndefined();
 }, 60_000);

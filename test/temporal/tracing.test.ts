@@ -8,9 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { startSmtpSink, type SmtpSink } from '../../src/dev/smtp-sink.js';
+import { ensureWorkflowBundle } from '../../src/workflow-bundle.js';
 import { createTestDatabase, seedDemo, testLogger, type TestDatabase } from '../support/database.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
 import { REPO_ROOT, runScript, type ScriptResult } from '../bad-input/support.js';
@@ -186,6 +188,11 @@ describe('tracing: one run, one trace', () => {
     expect(sentLine, worker.stdout()).toBeDefined();
     const description = await client.workflow.getHandle(workflowId).describe();
     expect(sentLine).toMatchObject({ workflowId, runId: description.runId, activityType: 'sendReportEmails', trace_id: traceId, span_id: emailActivity!.spanId });
+
+    // A worker that does not trace loads the bundle without OpenTelemetry's interceptors
+    // (src/workflow-bundle.ts): it must replay this run, made by one that traces.
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: await ensureWorkflowBundle('untraced') } }, history, workflowId)).resolves.toBeUndefined();
   });
 });
 
