@@ -101,7 +101,7 @@ export async function createReportWorker(deps: ReportWorkerDeps): Promise<{ work
     connection,
     namespace: deps.temporal.namespace,
     taskQueue: deps.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
-    // Without OpenTelemetry's workflow interceptors unless this process traces (src/workflow-bundle.ts).
+    // OpenTelemetry's workflow interceptors over a no-op tracer unless this process traces (src/workflow-bundle.ts).
     workflowBundle: { codePath: await ensureWorkflowBundle(activeTracing() ? 'traced' : 'untraced') },
     activities,
     // OpenTelemetry, when OTEL_* turn it on (src/observability/tracing.ts): a span per activity

@@ -70,7 +70,7 @@ export async function buildWorkflowBundle(kind: BundleKind): Promise<string> {
     workflowsPath: WORKFLOWS_PATH,
     workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     logger: new DefaultLogger('WARN'),
-    ...(kind === 'untraced' ? { webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as Record<string, string> | undefined), ...UNTRACED_ALIASES } } }) } : {}),
+    ...(kind === 'untraced' ? { webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as Record<string, string | false> | undefined), ...UNTRACED_ALIASES } } }) } : {}),
   });
   fs.mkdirSync(BUNDLE_DIR, { recursive: true });
   fs.writeFileSync(bundleFile(kind), code);

@@ -50,7 +50,8 @@ export default async function setup(project: TestProject) {
   project.provide('templateDatabase', TEMPLATE);
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalNamespace', temporal.namespace);
-  project.provide('workflowBundlePath', (await ensureWorkflowBundles()).traced);
+  // The bundle a worker that does not trace loads (the tests' workers do not), for tests that make their own worker.
+  project.provide('workflowBundlePath', (await ensureWorkflowBundles()).untraced);
 
   return async () => {
     for (const stop of stops.reverse()) await stop();

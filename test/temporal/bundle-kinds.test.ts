@@ -3,6 +3,7 @@ import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { workflowSpanSinks } from '../../src/observability/temporal-tracing.js';
+import { activeTracing } from '../../src/observability/tracing.js';
 import { startRegenerateReports } from '../../src/temporal/report-runs.js';
 import { ensureWorkflowBundles } from '../../src/workflow-bundle.js';
 import { seedDemo } from '../support/database.js';
@@ -38,6 +39,8 @@ it("both bundles hold the same workflows and interceptors; only the traced one h
 });
 
 it("today's runs from a worker that does not trace replay on both bundles, every execution", async () => {
+  // This file's worker does not trace, so it runs the untraced bundle (src/worker.ts).
+  expect(activeTracing()).toBeUndefined();
   const period = { from: '2026-11-08', to: '2026-11-09' };
   const options = { taskQueue: env.taskQueue, startedFrom: 'api' as const, startedBy: 'test' };
   // 38 customers in batches of 4, 3 at a time, 3 batches per execution (4 executions), emailed.

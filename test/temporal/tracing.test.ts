@@ -189,7 +189,7 @@ describe('tracing: one run, one trace', () => {
     const description = await client.workflow.getHandle(workflowId).describe();
     expect(sentLine).toMatchObject({ workflowId, runId: description.runId, activityType: 'sendReportEmails', trace_id: traceId, span_id: emailActivity!.spanId });
 
-    // A worker that does not trace loads the bundle without OpenTelemetry's interceptors
+    // A worker that does not trace loads the untraced bundle (the interceptors over a no-op tracer)
     // (src/workflow-bundle.ts): it must replay this run, made by one that traces.
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
     await expect(Worker.runReplayHistory({ workflowBundle: { codePath: await ensureWorkflowBundle('untraced') } }, history, workflowId)).resolves.toBeUndefined();

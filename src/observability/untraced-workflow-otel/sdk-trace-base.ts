@@ -4,7 +4,7 @@
 // interceptors' own code runs unchanged, so a run's promises settle exactly as in the traced
 // bundle (test/pure/untraced-workflow-otel.test.ts counts the microtasks); only no span is
 // recorded, and no span id is drawn from the workflow's random numbers.
-import { context, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
+import { context, ProxyTracerProvider, type ContextManager, type Tracer } from '@opentelemetry/api';
 
 export class BasicTracerProvider {
   addSpanProcessor(_processor: unknown): void {}
@@ -14,9 +14,9 @@ export class BasicTracerProvider {
     if (config.contextManager) context.setGlobalContextManager(config.contextManager);
   }
 
-  /** No provider is registered in this bundle: the API's no-op tracer. */
+  /** The API's no-op tracer, whatever provider is registered globally (none is, in this bundle). */
   getTracer(name: string): Tracer {
-    return trace.getTracer(name);
+    return new ProxyTracerProvider().getTracer(name);
   }
 }
 
