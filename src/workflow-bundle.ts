@@ -2,7 +2,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, type BundleOptions } from '@temporalio/worker';
+
+type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
 
 // Run from TypeScript (tsx: src/ → dist/) or from the compiled build (node: build/src/ → build/dist/):
 // either way the bundle is made from, and stamped with, the sources next to this module.
@@ -64,28 +66,34 @@ function sourceHash(): string {
   return hash.digest('hex');
 }
 
+/** The untraced bundle's webpack configuration: the OpenTelemetry SDK resolves to the stand-ins. */
+function withUntracedAliases(config: WebpackConfig): WebpackConfig {
+  return { ...config, resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as Record<string, string | false> | undefined), ...UNTRACED_ALIASES } } };
+}
+
 /** Bundles the workflows into dist/ (webpack takes seconds; workers then start in well under one). */
-export async function buildWorkflowBundle(kind: BundleKind): Promise<string> {
+export async function buildWorkflowBundle(kind: BundleKind, hash: string = sourceHash()): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     logger: new DefaultLogger('WARN'),
-    ...(kind === 'untraced' ? { webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as Record<string, string | false> | undefined), ...UNTRACED_ALIASES } } }) } : {}),
+    ...(kind === 'untraced' ? { webpackConfigHook: withUntracedAliases } : {}),
   });
   fs.mkdirSync(BUNDLE_DIR, { recursive: true });
   fs.writeFileSync(bundleFile(kind), code);
-  fs.writeFileSync(stampFile(kind), sourceHash());
+  fs.writeFileSync(stampFile(kind), hash);
   return bundleFile(kind);
 }
 
 /** The pre-built bundle of this kind if it matches the sources, else a fresh one. */
-export async function ensureWorkflowBundle(kind: BundleKind): Promise<string> {
+export async function ensureWorkflowBundle(kind: BundleKind, hash: string = sourceHash()): Promise<string> {
   const file = bundleFile(kind);
-  const fresh = fs.existsSync(file) && fs.existsSync(stampFile(kind)) && fs.readFileSync(stampFile(kind), 'utf8') === sourceHash();
-  return fresh ? file : buildWorkflowBundle(kind);
+  const fresh = fs.existsSync(file) && fs.existsSync(stampFile(kind)) && fs.readFileSync(stampFile(kind), 'utf8') === hash;
+  return fresh ? file : buildWorkflowBundle(kind, hash);
 }
 
-/** Both bundles, ready: what `npm run build` and the test and fault runs prepare before workers start. */
+/** Both bundles, ready (the sources hashed once): what the test and fault runs prepare before workers start. */
 export async function ensureWorkflowBundles(): Promise<Record<BundleKind, string>> {
-  return { traced: await ensureWorkflowBundle('traced'), untraced: await ensureWorkflowBundle('untraced') };
+  const hash = sourceHash();
+  return { traced: await ensureWorkflowBundle('traced', hash), untraced: await ensureWorkflowBundle('untraced', hash) };
 }

@@ -3,10 +3,11 @@
 import type { ResolvedRegenerateInput } from '../contracts.js';
 
 /**
- * Runs that name at most this many customers are small. Chosen by measurement (bench/small-runs.ts):
- * up to here a run stays within 1.5 x the Temporal floor; past it, the steps' own time dominates
- * and a local activity's drawbacks (no heartbeats, so no resume; the workflow task held open)
- * buy nothing back.
+ * Runs that name at most this many customers are small. Measured (bench/small-runs.ts), local
+ * activities save the same 13-21 ms at every size up to 50, so speed does not choose the
+ * threshold; what grows with the size is what a local step gives up (no heartbeats, so no
+ * resume; the workflow task held open; a 20 s email attempt). 5 covers the runs someone waits
+ * for (the admin page's customer form, --customer on the CLI) and keeps those costs small.
  *
  * Runs decide once, in their first activation, and replay by their history's patch marker (see
  * the workflow): raising this value is safe for runs in flight (a run that was big has no
