@@ -196,7 +196,7 @@ async function ensureCustomers(pool: Pool, count: number): Promise<void> {
 
 /** Every variant starts here: no orders, no cursor, nothing quarantined, dirty pages flushed. */
 async function resetOrders(pool: Pool): Promise<void> {
-  await pool.query('TRUNCATE orders, import_cursors, import_quarantine');
+  await pool.query('TRUNCATE orders, import_cursors, import_quarantine, import_affected_days, import_affected_days_log');
   await pool.query('CHECKPOINT').catch(() => undefined);
 }
 

@@ -65,7 +65,7 @@ export class DemoData {
         // The import's cursor and quarantine describe the orders being deleted: an import after
         // the reset starts from the beginning of the source again. The purge's email watermarks
         // belong to the customers being deleted.
-        await client.query('TRUNCATE report_emails, report_email_purges, report_corrections, import_affected_days, daily_reports, orders, customers, import_cursors, import_quarantine RESTART IDENTITY');
+        await client.query('TRUNCATE report_emails, report_email_purges, report_corrections, import_affected_days, import_affected_days_log, daily_reports, orders, customers, import_cursors, import_quarantine RESTART IDENTITY');
       }
       // Parallel workers would draw random() in a different order and break determinism.
       await client.query('SET LOCAL max_parallel_workers_per_gather = 0');

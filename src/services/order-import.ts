@@ -6,6 +6,7 @@ import {
   LIST_QUARANTINED,
   LOCK_CURSOR,
   LOCK_QUARANTINED,
+  MOVE_LOGGED_DAYS,
   READ_CURSOR,
   RESOLVE_QUARANTINED,
   STILL_QUARANTINED,
@@ -171,7 +172,8 @@ export class OrderImport {
     // one is recorded after it (and survives clearAffectedDays).
     return inTransaction(this.pool, async (client) => {
       await lockCursor(client, source);
-      // Stamped on the cursor row too: a page that changes a day read now stamps it anew (WRITE_PAGE).
+      await client.query(MOVE_LOGGED_DAYS, [source]);
+      // The moment of this read, kept on the cursor row: what clearAffectedDays forgets is what was recorded before it.
       const { rows: [clock] } = await client.query<{ taken_at: string }>(
         `UPDATE import_cursors SET last_taken_at = clock_timestamp() WHERE source = $1
          RETURNING to_char(last_taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS taken_at`,

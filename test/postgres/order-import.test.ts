@@ -330,31 +330,66 @@ describe('OrderImport.retryQuarantined', () => {
 });
 
 describe('OrderImport: changed days, taken and cleared', () => {
+  /** Every pending (customer, day): logged by pages and not moved yet, or moved by a read and not cleared; the latest stamp. */
   const recorded = async () =>
-    (await db.pool.query(`SELECT customer_id, to_char(report_date, 'YYYY-MM-DD') AS day, recorded_at FROM import_affected_days WHERE source = $1 ORDER BY 1, 2`, [source])).rows;
+    (await db.pool.query(
+      `SELECT customer_id, day, max(recorded_at) AS recorded_at,
+              to_char(max(recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS stamp FROM (
+         SELECT customer_id, to_char(report_date, 'YYYY-MM-DD') AS day, recorded_at FROM import_affected_days WHERE source = $1
+         UNION ALL
+         SELECT u.customer_id, to_char(u.report_date, 'YYYY-MM-DD'), l.recorded_at
+           FROM import_affected_days_log l, unnest(l.customer_ids, l.report_dates) AS u(customer_id, report_date) WHERE l.source = $1
+       ) pending GROUP BY 1, 2 ORDER BY 1, 2`,
+      [source],
+    )).rows;
+  const logRows = async () => (await db.pool.query('SELECT count(*)::int AS n FROM import_affected_days_log WHERE source = $1', [source])).rows[0].n as number;
   const change = (updatedAt: string, amount: string) => order(200001, { updated_at: updatedAt, amount });
 
-  it('a day changed again before any read keeps its stamp; changed after a read, it is stamped anew and outlives that read\'s clearing', async () => {
+  it('a day changed twice before a read is read once, at its latest change; changed after a read, it outlives that read\'s clearing', async () => {
     await apply([change('2026-11-20T08:00:00.000Z', '1.00')]);
     const [first] = await recorded();
     expect(first).toMatchObject({ customer_id: 1, day: '2026-11-05' });
-    // Not read yet: a second change rewrites nothing (the day is pending either way).
     await apply([change('2026-11-20T09:00:00.000Z', '2.00')]);
-    expect((await recorded())[0]!.recorded_at).toEqual(first!.recorded_at);
+    const [second] = await recorded();
+    expect(second!.recorded_at.getTime()).toBeGreaterThan(first!.recorded_at.getTime());
 
     const taken = await importer.takeAffectedDays(source, 100, { maxDays: 50 });
     expect(taken.days).toEqual([expect.objectContaining({ day: '2026-11-05', customerIds: [1], taken: [1] })]);
-    // Changed while its regeneration runs: stamped after the read, so clearing what was read keeps it.
+    // The read moved the log: one row for the day, stamped with its latest change, which names the revision.
+    expect(await logRows()).toBe(0);
+    expect(taken.days[0]!.revision).toBe(`${source}@${second!.stamp}`);
+    // Changed while its regeneration runs: logged after the read, so clearing what was read keeps it.
     await apply([change('2026-11-20T10:00:00.000Z', '3.00')]);
+    expect(await importer.clearAffectedDays({ source, day: '2026-11-05', customerIds: [1], takenAt: taken.takenAt })).toBe(1);
     const [again] = await recorded();
+    expect(again).toMatchObject({ customer_id: 1, day: '2026-11-05' });
     expect(again!.recorded_at.getTime()).toBeGreaterThan(Date.parse(taken.takenAt));
-    expect(await importer.clearAffectedDays({ source, day: '2026-11-05', customerIds: [1], takenAt: taken.takenAt })).toBe(0);
-    expect(await recorded()).toHaveLength(1);
 
     // The next read takes it, with a newer revision, and its clearing forgets it.
     const next = await importer.takeAffectedDays(source, 100, { maxDays: 50 });
     expect(next.days[0]!.revision > taken.days[0]!.revision).toBe(true);
     expect(await importer.clearAffectedDays({ source, day: '2026-11-05', customerIds: [1], takenAt: next.takenAt })).toBe(1);
     expect(await recorded()).toEqual([]);
+  });
+
+  it('a page logs its days as one row, a dry run logs none, and a read moves every logged day of its source only', async () => {
+    const orders = [1, 2, 3].flatMap((customer) =>
+      ['2026-11-03T12:00:00.000Z', '2026-11-04T12:00:00.000Z'].map((createdAt, i) =>
+        order(300000 + customer * 10 + i, { customer_id: customer, currency: currencyOf.get(customer)!, created_at: createdAt })));
+    await importer.applyPage({ source, records: orders.slice(0, 3), cursorAfter: null, dryRun: true });
+    expect(await logRows()).toBe(0);
+    await apply(orders.slice(0, 3));
+    await apply(orders.slice(3));
+    await importer.applyPage({ source: 'other-shop', records: [order(399999, { created_at: '2026-11-04T12:00:00.000Z' })], cursorAfter: null, dryRun: false });
+    expect(await logRows()).toBe(2);
+    const pending = await recorded();
+    expect(pending).toHaveLength(6);
+
+    const taken = await importer.takeAffectedDays(source, 100, { maxDays: 50 });
+    expect(taken.days.flatMap((day) => day.taken === 'all' ? [] : day.taken.map((customer) => `${customer}@${day.day}`)).sort())
+      .toEqual(pending.map((row) => `${row.customer_id}@${row.day}`).sort());
+    expect(await logRows()).toBe(0);
+    // The other source's page is still logged, for its own read.
+    expect((await db.pool.query("SELECT count(*)::int AS n FROM import_affected_days_log WHERE source = 'other-shop'")).rows[0].n).toBe(1);
   });
 });
