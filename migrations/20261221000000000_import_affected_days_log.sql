@@ -16,7 +16,9 @@ CREATE TABLE import_affected_days_log (
 );
 
 -- Down Migration
--- Pending days still in the log are moved to import_affected_days first, so none is lost.
+-- Pending days still in the log are moved to import_affected_days first, so none is lost; the
+-- lock keeps a page of a worker still running this release from logging one in between.
+LOCK TABLE import_affected_days_log IN EXCLUSIVE MODE;
 INSERT INTO import_affected_days (source, customer_id, report_date, recorded_at)
 SELECT l.source, u.customer_id, u.report_date, max(l.recorded_at)
   FROM import_affected_days_log l, unnest(l.customer_ids, l.report_dates) AS u(customer_id, report_date)

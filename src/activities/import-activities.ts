@@ -73,11 +73,12 @@ export function createImportActivities(services: ImportServices, metrics: JobMet
           whileHeartbeating<ImportPagesResult, PagesProgress>(async (report) => {
             const counts = resumed?.counts ?? emptyImportCounts();
             const days = new Set<string>();
-            let apiCursor = resumed?.apiCursor ?? request.apiCursor;
-            const updatedSince = apiCursor === null
+            // A retry whose earlier attempt read the source to its end (its cursor null) has nothing left to read.
+            let caughtUp = resumed !== undefined && resumed.apiCursor === null;
+            let apiCursor = resumed ? resumed.apiCursor : request.apiCursor;
+            const updatedSince = apiCursor === null && !caughtUp
               ? startingInstant(request.window, request.window ? null : await services.orderImport.readCursor(request.source), services.overlapMs)
               : undefined;
-            let caughtUp = false;
             const pace = pacer(services.maxRequestsPerSecond);
             // A page is fetched, selected and read (validated) in one go: for the next page,
             // while this one is written, so the API, the worker and the database all work at
@@ -91,7 +92,9 @@ export function createImportActivities(services: ImportServices, metrics: JobMet
               return { nextCursor: fetched.nextCursor, selected, read: readPage(selected.records) };
             };
             let ahead: Promise<FetchedPage> | null = null;
-            for (let page = 0; page < request.maxPages; page++) {
+            // A retry goes on counting from the pages its earlier attempts wrote (in the heartbeat's
+            // counts): an activity writes at most maxPages pages however often it is retried.
+            for (let page = counts.pages; page < request.maxPages && !caughtUp; page++) {
               if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
               if (lockLost.aborted) throw lockLost.reason;
               const fetched = await (ahead ?? fetchAt(apiCursor));
@@ -148,10 +151,20 @@ export function createImportActivities(services: ImportServices, metrics: JobMet
 
     /** The report days imports changed and nobody regenerated yet (recorded with their pages). */
     async takeAffectedDays(request: { source: string; afterDay?: string }): Promise<PendingDays> {
-      // A bounded number of days a call: each costs the workflow some 25 history events.
-      const pending = await services.orderImport.takeAffectedDays(request.source, MAX_CUSTOMERS_PER_DAY, { maxDays: DAYS_PER_TAKE, ...(request.afterDay ? { afterDay: request.afterDay } : {}) });
-      log.info('report days to regenerate', { days: pending.days.length });
-      return pending;
+      return whileHeartbeating<PendingDays, number>(async (report) => {
+        // Imports without regeneration leave their pages' days logged, page by page: moved here
+        // a bounded statement at a time, heartbeating, so the take below (which holds the
+        // source's cursor lock) moves only the pages written since.
+        let movedPages = 0;
+        for (let moved = -1; moved !== 0;) {
+          moved = await services.orderImport.moveLoggedDays(request.source);
+          report((movedPages += moved));
+        }
+        // A bounded number of days a call: each costs the workflow some 25 history events.
+        const pending = await services.orderImport.takeAffectedDays(request.source, MAX_CUSTOMERS_PER_DAY, { maxDays: DAYS_PER_TAKE, ...(request.afterDay ? { afterDay: request.afterDay } : {}) });
+        log.info('report days to regenerate', { days: pending.days.length, movedPages });
+        return pending;
+      });
     },
 
     /** A regenerated day's recorded changes, forgotten (changes recorded after `takenAt` stay). */

@@ -111,9 +111,10 @@ function writePageSql(customers: 'check' | 'trust'): string {
      WHERE time_zone IS NOT NULL
   ),
   recorded AS (
-    -- One row a page, whatever its days: takeAffectedDays moves them to import_affected_days.
-    -- Upserting a row per (customer, day) here cost a lookup, a row lock and WAL records for
-    -- each day a bulk import re-touches, page after page (~2.5 ms of a page's ~13 ms).
+    -- One row a page, whatever its days: moved to import_affected_days before they are read
+    -- (MOVE_LOGGED_DAYS), once per pair however many pages touched it. Upserting a row per
+    -- (customer, day) here cost a lookup, a row lock and WAL records for each day a bulk import
+    -- re-touches, page after page (~2.5 ms of a page's ~13 ms); the move does it once.
     INSERT INTO import_affected_days_log (source, customer_ids, report_dates)
     SELECT $1, array_agg(d.customer_id), array_agg(d.report_date) FROM days d CROSS JOIN go HAVING count(*) > 0
   ),
@@ -172,24 +173,31 @@ const TRUSTED_CUSTOMERS = `
 export const WRITE_PAGE = { trust: writePageSql('trust'), check: writePageSql('check') } as const;
 
 /**
- * The source's logged days (one row per page, WRITE_PAGE) moved into import_affected_days, one
- * row per (customer, day), stamped with the latest page that changed it: run by
- * takeAffectedDays under the cursor lock, so every page committed before is moved and every
- * later one stays logged (after the read, so its clearAffectedDays cannot forget it).
+ * The source's oldest $2 logged pages (one row each, WRITE_PAGE) moved into
+ * import_affected_days, one row per (customer, day), stamped with the latest page that changed
+ * it. Safe at any moment and in any number of steps: a day moved keeps its page's stamp, so
+ * a read's clearAffectedDays (which forgets only what was recorded before that read) treats it
+ * as if the page had written it there. Two movers at once split the rows (a row deleted by one
+ * is skipped by the other). takeAffectedDays moves the rest under the cursor lock before it reads.
  */
 export const MOVE_LOGGED_DAYS = `
   WITH moved AS (
-    DELETE FROM import_affected_days_log WHERE source = $1 RETURNING recorded_at, customer_ids, report_dates
+    DELETE FROM import_affected_days_log
+     WHERE id IN (SELECT id FROM import_affected_days_log WHERE source = $1 ORDER BY id LIMIT $2)
+    RETURNING recorded_at, customer_ids, report_dates
   ),
   days AS (
     SELECT u.customer_id, u.report_date, max(m.recorded_at) AS recorded_at
       FROM moved m, unnest(m.customer_ids, m.report_dates) AS u(customer_id, report_date)
      GROUP BY u.customer_id, u.report_date
+  ),
+  recorded AS (
+    INSERT INTO import_affected_days (source, customer_id, report_date, recorded_at)
+    SELECT $1, customer_id, report_date, recorded_at FROM days ORDER BY report_date, customer_id
+    ON CONFLICT (source, report_date, customer_id) DO UPDATE SET recorded_at = EXCLUDED.recorded_at
+     WHERE import_affected_days.recorded_at < EXCLUDED.recorded_at
   )
-  INSERT INTO import_affected_days (source, customer_id, report_date, recorded_at)
-  SELECT $1, customer_id, report_date, recorded_at FROM days ORDER BY report_date, customer_id
-  ON CONFLICT (source, report_date, customer_id) DO UPDATE SET recorded_at = EXCLUDED.recorded_at
-   WHERE import_affected_days.recorded_at < EXCLUDED.recorded_at`;
+  SELECT count(*)::int AS pages FROM moved`;
 
 /** The distinct time zones of these customers, or of all ($1 null): to find one PostgreSQL refuses. */
 export const ZONES_OF_CUSTOMERS = `SELECT DISTINCT time_zone FROM customers WHERE $1::bigint[] IS NULL OR id = ANY($1::bigint[])`;

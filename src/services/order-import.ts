@@ -172,8 +172,9 @@ export class OrderImport {
     // one is recorded after it (and survives clearAffectedDays).
     return inTransaction(this.pool, async (client) => {
       await lockCursor(client, source);
-      await client.query(MOVE_LOGGED_DAYS, [source]);
-      // The moment of this read, kept on the cursor row: what clearAffectedDays forgets is what was recorded before it.
+      // What is still logged: the pages since moveLoggedDays last ran (the caller moves a long log first).
+      while ((await moveLogged(client, source)) === MOVE_PAGES_PER_STATEMENT);
+      // The moment of this read (kept on the cursor row too): clearAffectedDays forgets what was recorded before it.
       const { rows: [clock] } = await client.query<{ taken_at: string }>(
         `UPDATE import_cursors SET last_taken_at = clock_timestamp() WHERE source = $1
          RETURNING to_char(last_taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS taken_at`,
@@ -206,6 +207,17 @@ export class OrderImport {
         }),
       };
     });
+  }
+
+  /**
+   * Moves up to MOVE_PAGES_PER_STATEMENT of the source's logged pages (WRITE_PAGE logs each
+   * page's changed days as one row) into import_affected_days, oldest first, in one statement;
+   * returns how many it moved (fewer: the log is empty now). A long log (imports without
+   * regeneration) is moved this way, a bounded statement at a time, before takeAffectedDays,
+   * whose own transaction then moves only what came since.
+   */
+  async moveLoggedDays(source: string): Promise<number> {
+    return moveLogged(this.pool, source);
   }
 
   /** Forgets a regenerated day's changes read at `takenAt` (for these customers, or all); later ones stay. */
@@ -267,6 +279,14 @@ export class OrderImport {
       }),
     );
   }
+}
+
+/** Logged pages one MOVE_LOGGED_DAYS moves: at most ~2,000 (customer, day) pairs a page, so a statement of ~1 s at worst. */
+const MOVE_PAGES_PER_STATEMENT = 100;
+
+async function moveLogged(db: Queryable, source: string): Promise<number> {
+  const { rows: [row] } = await db.query<{ pages: number }>(MOVE_LOGGED_DAYS, [source, MOVE_PAGES_PER_STATEMENT]);
+  return row!.pages;
 }
 
 /** PostgreSQL's code for a value it refuses, such as an unknown time zone. */

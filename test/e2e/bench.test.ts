@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, expect, inject, it } from 'vitest';
 import { pgBossRunsOn } from '../../bench/pg-boss-variant.js';
 import { createPool } from '../../src/db/pool.js';
+import { IMPORT_DEFAULTS } from '../../src/import-orders-contract.js';
 import { reportRows, testLogger, truthRows } from '../support/database.js';
 
 /**
@@ -132,7 +133,7 @@ it('npm run bench -- --only import imports every order of a tiny shop three ways
     customers: 40,
     orders,
     page_size: 500,
-    pages_per_activity: 20,
+    pages_per_activity: IMPORT_DEFAULTS.pagesPerActivity,
     regenerate: false,
     variants: { lower_bound: variant, naive_row_by_row: variant, durable_jobs: variant, service_loop: variant, service_loop_prefetch: variant },
     worker_rss_mb: { peak: number, at_early: number, at_end: number, growth: number, early_orders: number },

@@ -392,4 +392,33 @@ describe('OrderImport: changed days, taken and cleared', () => {
     // The other source's page is still logged, for its own read.
     expect((await db.pool.query("SELECT count(*)::int AS n FROM import_affected_days_log WHERE source = 'other-shop'")).rows[0].n).toBe(1);
   });
+
+  it('moves a long log in bounded steps, oldest first, and a read moves whatever is left', async () => {
+    // 150 pages of one order each, every one a day of its own for customer 1: more than one move's 100.
+    for (let i = 0; i < 150; i++) {
+      const day = new Date(Date.UTC(2026, 5, 1) + i * 86_400_000).toISOString().slice(0, 10);
+      await apply([order(400000 + i, { created_at: `${day}T12:00:00.000Z` })]);
+    }
+    expect(await logRows()).toBe(150);
+    expect(await importer.moveLoggedDays(source)).toBe(100);
+    expect(await logRows()).toBe(50);
+    const moved = (await db.pool.query('SELECT count(*)::int AS n FROM import_affected_days WHERE source = $1', [source])).rows[0].n;
+    expect(moved).toBe(100);
+    // Five more pages, then a read: it moves the 55 still logged, in the transaction that reads.
+    for (let i = 150; i < 155; i++) {
+      const day = new Date(Date.UTC(2026, 5, 1) + i * 86_400_000).toISOString().slice(0, 10);
+      await apply([order(400000 + i, { created_at: `${day}T12:00:00.000Z` })]);
+    }
+    const days: string[] = [];
+    let afterDay: string | undefined;
+    for (;;) {
+      const taken = await importer.takeAffectedDays(source, 100, { maxDays: 50, ...(afterDay ? { afterDay } : {}) });
+      days.push(...taken.days.map((day) => day.day));
+      if (!taken.more) break;
+      afterDay = taken.days.at(-1)!.day;
+    }
+    expect(await logRows()).toBe(0);
+    expect(new Set(days).size).toBe(155);
+    expect(await importer.moveLoggedDays(source)).toBe(0);
+  });
 });
