@@ -12,7 +12,7 @@
  *   committed cursor stays where it is.
  */
 import { z } from 'zod';
-import { LIMITS } from './contracts.js';
+import { LIMITS, type RegenerateReportsSummary } from './contracts.js';
 import { isCalendarDate, isSupportedDay } from './dates.js';
 import { InvalidInputError, parseInput, type FieldProblem } from './validation.js';
 
@@ -127,6 +127,33 @@ export function resolveImportInput(raw: unknown, now: Date): ResolvedImportInput
 }
 
 /** What one activity (some pages) did; summed into the run's summary. */
+/**
+ * Customers a regenerated day's corrections and clearing leave out: those whose regeneration
+ * failed, one by one or as the id ranges of all-customers batches that gave up. Their part of
+ * the day stays pending, for the next import to regenerate and correct.
+ */
+export interface ExcludedCustomers {
+  customerIds: number[];
+  ranges: Array<{ firstId: number; lastId: number }>;
+}
+
+/**
+ * The customers a child report run failed, when its summary lists every one of them (the
+ * lists are capped; beyond the cap only counts remain, and then nobody can be told apart: null).
+ */
+export function failedCustomersOf(summary: RegenerateReportsSummary): ExcludedCustomers | null {
+  if (summary.failuresNotListed > 0 || (summary.failedRangesNotListed ?? 0) > 0) return null;
+  return {
+    customerIds: summary.failures.map((failure) => failure.customerId),
+    ranges: summary.failedRanges.map(({ firstId, lastId }) => ({ firstId, lastId })),
+  };
+}
+
+export function isExcludedCustomer(excluded: ExcludedCustomers | undefined, customerId: number): boolean {
+  if (!excluded) return false;
+  return excluded.customerIds.includes(customerId) || excluded.ranges.some((range) => customerId >= range.firstId && customerId <= range.lastId);
+}
+
 export interface ImportCounts {
   pages: number;
   inserted: number;

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import { addImportCounts, emptyImportCounts, type ImportCounts, type ResolvedImportInput } from '../import-orders-contract.js';
+import { addImportCounts, emptyImportCounts, type ExcludedCustomers, type ImportCounts, type ResolvedImportInput } from '../import-orders-contract.js';
 import { selectPage, startingInstant, type PageSelection } from '../services/import-pages.js';
 import { readPage, type ReadPage } from '../services/order-page.js';
 import type { OrderImport, PendingDays } from '../services/order-import.js';
@@ -167,9 +167,11 @@ export function createImportActivities(services: ImportServices, metrics: JobMet
       });
     },
 
-    /** A regenerated day's recorded changes, forgotten (changes recorded after `takenAt` stay). */
-    async clearAffectedDays(request: { source: string; day: string; taken: number[] | 'all'; takenAt: string }): Promise<number> {
-      return services.orderImport.clearAffectedDays({ source: request.source, day: request.day, customerIds: request.taken, takenAt: request.takenAt });
+    /** A regenerated day's recorded changes, forgotten (changes recorded after `takenAt`, and those of `except`, stay). */
+    async clearAffectedDays(request: { source: string; day: string; taken: number[] | 'all'; takenAt: string; except?: ExcludedCustomers }): Promise<number> {
+      return services.orderImport.clearAffectedDays({
+        source: request.source, day: request.day, customerIds: request.taken, takenAt: request.takenAt, ...(request.except ? { except: request.except } : {}),
+      });
     },
 
     /** Before a changed day is regenerated: the reports its customers were already sent, kept for their corrections. */
@@ -179,8 +181,8 @@ export function createImportActivities(services: ImportServices, metrics: JobMet
       return kept;
     },
 
-    /** After the day was regenerated: one correction email per customer whose numbers changed, at most once per revision. */
-    async sendReportCorrections(request: { day: string; revision: string }) {
+    /** After the day was regenerated: one correction email per customer whose numbers changed (but those of `except`), at most once per revision. */
+    async sendReportCorrections(request: { day: string; revision: string; except?: ExcludedCustomers }) {
       const context = Context.current();
       const execution = context.info.workflowExecution;
       if (!execution) throw new Error('sendReportCorrections runs only inside a workflow');

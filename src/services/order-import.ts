@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { inTransaction, type Pool } from '../db/pool.js';
+import type { ExcludedCustomers } from '../import-orders-contract.js';
 import { problemWithCustomer, UNSTORABLE_TEXT } from '../order-record.js';
 import {
   ENSURE_CURSOR,
@@ -220,12 +221,21 @@ export class OrderImport {
     return moveLogged(this.pool, source);
   }
 
-  /** Forgets a regenerated day's changes read at `takenAt` (for these customers, or all); later ones stay. */
-  async clearAffectedDays(request: { source: string; day: string; customerIds: number[] | 'all'; takenAt: string }): Promise<number> {
+  /**
+   * Forgets a regenerated day's changes read at `takenAt` (for these customers, or all), but
+   * never those of `except` (customers whose regeneration failed: they stay pending); later
+   * changes stay too.
+   */
+  async clearAffectedDays(request: { source: string; day: string; customerIds: number[] | 'all'; takenAt: string; except?: ExcludedCustomers }): Promise<number> {
     const { rowCount } = await this.pool.query(
       `DELETE FROM import_affected_days
-        WHERE source = $1 AND report_date = $2::date AND recorded_at <= $3::timestamptz AND ($4::bigint[] IS NULL OR customer_id = ANY($4::bigint[]))`,
-      [request.source, request.day, request.takenAt, request.customerIds === 'all' ? null : request.customerIds],
+        WHERE source = $1 AND report_date = $2::date AND recorded_at <= $3::timestamptz AND ($4::bigint[] IS NULL OR customer_id = ANY($4::bigint[]))
+          AND NOT customer_id = ANY($5::bigint[])
+          AND NOT EXISTS (SELECT FROM unnest($6::bigint[], $7::bigint[]) AS r(first_id, last_id) WHERE customer_id BETWEEN r.first_id AND r.last_id)`,
+      [
+        request.source, request.day, request.takenAt, request.customerIds === 'all' ? null : request.customerIds,
+        request.except?.customerIds ?? [], request.except?.ranges.map((range) => range.firstId) ?? [], request.except?.ranges.map((range) => range.lastId) ?? [],
+      ],
     );
     return rowCount ?? 0;
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import { inTransaction, type Pool } from '../db/pool.js';
+import { isExcludedCustomer, type ExcludedCustomers } from '../import-orders-contract.js';
 import { composeCorrectionEmail, describeChanges, type ReportNumbers } from './correction-email-message.js';
 import { AttemptClaims, DEFAULT_LEASE, type ClaimLease, type SendOutcome } from './email-claims.js';
 
@@ -95,10 +96,14 @@ export class ReportCorrections {
     });
   }
 
-  /** Emails the pending corrections of this day and revision whose numbers changed. */
-  async send(request: CorrectionsRequest & { workflowId: string; runId: string; attemptToken?: string; signal?: AbortSignal; onSent?: (outcome: SendOutcome) => void }): Promise<SendCorrectionsResult> {
+  /**
+   * Emails the pending corrections of this day and revision whose numbers changed. Those of
+   * `except` (customers whose regeneration failed: their report was not rebuilt) are left
+   * pending, untouched, for the import that regenerates them.
+   */
+  async send(request: CorrectionsRequest & { except?: ExcludedCustomers; workflowId: string; runId: string; attemptToken?: string; signal?: AbortSignal; onSent?: (outcome: SendOutcome) => void }): Promise<SendCorrectionsResult> {
     const result: SendCorrectionsResult = { sent: 0, alreadySent: 0, unchanged: 0 };
-    const { rows } = await this.pool.query<{
+    const { rows: read } = await this.pool.query<{
       id: number; customer_id: number; name: string; email: string; currency: string;
       old_order_count: number; old_revenue_cents: number; old_top_sku: string | null;
       new_order_count: number; new_revenue_cents: number; new_top_sku: string | null;
@@ -112,6 +117,8 @@ export class ReportCorrections {
         ORDER BY k.customer_id`,
       [request.revision, request.day],
     );
+    // Compared with a report that was not rebuilt, a correction would read "unchanged" and never be sent.
+    const rows = read.filter((row) => !isExcludedCustomer(request.except, row.customer_id));
     const numbers = (prefix: 'old' | 'new', row: (typeof rows)[number]): ReportNumbers => ({
       orderCount: row[`${prefix}_order_count`], revenueCents: row[`${prefix}_revenue_cents`], topSku: row[`${prefix}_top_sku`],
     });

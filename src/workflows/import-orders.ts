@@ -5,6 +5,7 @@ import {
   ChildWorkflowFailure,
   continueAsNew,
   executeChild,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -17,7 +18,9 @@ import { failureCount } from '../contracts.js';
 import {
   addImportCounts,
   emptyImportCounts,
+  failedCustomersOf,
   IMPORT_DEFAULTS,
+  type ExcludedCustomers,
   resolveImportInput,
   type ImportOrdersInput,
   type ImportOrdersSummary,
@@ -63,6 +66,13 @@ export interface ImportResumeState {
 
 /** A run continues as new past this many history events while regenerating days (the limit is 51,200). */
 const HISTORY_EVENTS_BEFORE_CONTINUING = 10_000;
+
+/**
+ * Runs since this patch send a day's corrections, and forget its changes, for every customer
+ * whose regeneration succeeded, even when others failed; runs before it (whose histories have
+ * no marker where a child failed) kept the whole day pending and sent nothing for it.
+ */
+const CORRECTIONS_BESIDE_FAILURES = 'corrections-beside-failed-customers';
 
 /**
  * Downloads the shop's orders (see import-orders-contract.ts) a few pages per activity, then
@@ -168,6 +178,8 @@ async function regenerateDays(pending: PendingDays, source: string, summary: Imp
     const workflowId = `${info.workflowId}:${info.runId.slice(0, 8)}:reports:${day}`;
     const customerIds = ids === 'all' ? undefined : ids;
     try {
+      // Customers whose regeneration failed: their part of the day stays pending, uncorrected.
+      let except: ExcludedCustomers | undefined;
       // Only inactive customers changed: they have no reports; the day is just forgotten.
       if (customerIds?.length !== 0) {
         // The day is regenerated without the report email (its customers already had theirs,
@@ -186,20 +198,33 @@ async function regenerateDays(pending: PendingDays, source: string, summary: Imp
           memo: { startedBy: `workflow:${info.workflowId}`, startedFrom, input: args },
           staticSummary: `Reports for ${day} after an order import, ${customerIds ? `customers ${customerIds.join(', ')}` : 'all active customers'}`.slice(0, 400),
         });
-        // Some customers failed (or the run was cancelled): the day stays pending, for the next
-        // import to regenerate, and nobody gets a correction read from a report not rebuilt.
         if (regenerated.cancelled || failureCount(regenerated) > 0) {
-          listFailure(summary, { day, workflowId, reason: `${regenerated.cancelled ? 'cancelled; ' : ''}${failureCount(regenerated)} customers (or id ranges) failed; the day is regenerated again by the next import` });
-          progress.daysDone++;
-          report();
-          continue;
+          // Some customers failed (or the run was cancelled). The others get their corrections
+          // and are forgotten; the failed ones stay pending, for the next import to regenerate,
+          // and get no correction read from a report not rebuilt. Cancelled, or more failures
+          // than the child's summary lists, nobody can be told apart: the whole day stays.
+          // (Runs from before this patch kept the whole day whenever anyone failed.)
+          const failed = regenerated.cancelled ? null : failedCustomersOf(regenerated);
+          const partly = failed !== null && patched(CORRECTIONS_BESIDE_FAILURES);
+          listFailure(summary, {
+            day, workflowId,
+            reason: `${regenerated.cancelled ? 'cancelled; ' : ''}${failureCount(regenerated)} customers (or id ranges) failed; ` +
+              (partly ? "their part of the day is regenerated again by the next import, and the others' corrections were sent" : 'the day is regenerated again by the next import'),
+          });
+          if (!partly) {
+            progress.daysDone++;
+            report();
+            continue;
+          }
+          except = failed;
+        } else {
+          summary.daysRegenerated++;
         }
-        summary.daysRegenerated++;
-        const corrections = await sendReportCorrections({ day, revision });
+        const corrections = await sendReportCorrections({ day, revision, ...(except ? { except } : {}) });
         summary.correctionEmailsSent += corrections.sent + corrections.alreadySent;
       }
-      // Forgotten only once regenerated: a failed day stays pending for the next import.
-      await clearAffectedDays({ source, day, taken, takenAt: pending.takenAt });
+      // Forgotten only once regenerated: a failed day (or a failed customer's part of it) stays pending for the next import.
+      await clearAffectedDays({ source, day, taken, takenAt: pending.takenAt, ...(except ? { except } : {}) });
     } catch (error) {
       if (!(error instanceof ChildWorkflowFailure) && !(error instanceof ActivityFailure)) throw error;
       listFailure(summary, { day, workflowId, reason: error.cause?.message ?? error.message });

@@ -421,4 +421,20 @@ describe('OrderImport: changed days, taken and cleared', () => {
     expect(new Set(days).size).toBe(155);
     expect(await importer.moveLoggedDays(source)).toBe(0);
   });
+
+  it('clearing a day spares the customers whose regeneration failed, listed or in a failed id range', async () => {
+    await apply([1, 2, 3, 4, 5].map((customer) => order(500000 + customer, { customer_id: customer, currency: currencyOf.get(customer)!, created_at: '2026-11-05T12:00:00.000Z' })));
+    const taken = await importer.takeAffectedDays(source, 100, { maxDays: 50 });
+    const day = taken.days.find((candidate) => candidate.taken !== 'all' && candidate.taken.length >= 3)!;
+    const ids = day.taken as number[];
+    const [failedOne, rangeFirst, rangeLast] = [ids[0]!, ids[1]!, ids[2]!];
+    const cleared = await importer.clearAffectedDays({
+      source, day: day.day, customerIds: 'all', takenAt: taken.takenAt,
+      except: { customerIds: [failedOne], ranges: [{ firstId: rangeFirst, lastId: rangeLast }] },
+    });
+    const spared = ids.filter((id) => id === failedOne || (id >= rangeFirst && id <= rangeLast));
+    expect(cleared).toBe(ids.length - spared.length);
+    const left = await db.pool.query('SELECT customer_id::int FROM import_affected_days WHERE source = $1 AND report_date = $2 ORDER BY 1', [source, day.day]);
+    expect(left.rows.map((row) => row.customer_id)).toEqual(spared.sort((a, b) => a - b));
+  });
 });

@@ -192,6 +192,45 @@ describe('import-orders through the real worker and the embedded shop API', () =
     expect(rows).toEqual([{ customer_id: emailedOne, state: 'emailed' }]);
   }, 60_000);
 
+  it("one customer whose regeneration fails keeps only its own part of the day pending: the others' corrections go out at once, its own once it is fixed", async () => {
+    const day = '2026-11-08';
+    const zoneOf = async (id: number) => (await env.db.pool.query<{ time_zone: string }>('SELECT time_zone FROM customers WHERE id = $1', [id])).rows[0]!.time_zone;
+    // Two customers with orders that day, whose local midday is on that day in UTC too (a
+    // customer whose zone PostgreSQL refuses has its orders counted on their UTC day).
+    const candidates: number[] = [];
+    for (const row of await truthRows(env.db.pool, activeIds, day, day)) {
+      if (row.order_count > 0 && zonedInstant(day, '12:00', await zoneOf(row.customer_id)).toISOString().startsWith(day)) candidates.push(row.customer_id);
+    }
+    const [fine, broken] = candidates as [number, number];
+    const brokenZone = await zoneOf(broken);
+    const { handle } = await startRegenerateReports(env.client, { customerIds: [fine, broken], from: day, to: day }, { taskQueue: env.taskQueue, startedFrom: 'api', startedBy: 'test' });
+    expect(await handle.result()).toMatchObject({ emailsSent: 2 });
+    const corrections = () => readMailbox(env.sink.dir).filter((m) => m.subject === `Correction: your sales report for ${day}`).map((m) => m.customerId).sort();
+    for (const customerId of [fine, broken]) {
+      await env.shop!.addOrder({ customerId, createdAt: zonedInstant(day, '12:00', await zoneOf(customerId)).toISOString(), amount: '55.00', sku: 'LATE-PARTLY' });
+    }
+    // The broken customer's zone is one PostgreSQL refuses: its regeneration fails, every time.
+    await env.db.pool.query(`UPDATE customers SET time_zone = 'Mars/Olympus_Mons' WHERE id = $1`, [broken]);
+    try {
+      const first = await importOrders();
+      expect(first.inserted).toBe(2);
+      // Before the fix: no correction for anyone, the whole day pending.
+      expect(corrections()).toEqual([fine]);
+      const pending = await env.db.pool.query('SELECT customer_id::int FROM import_affected_days WHERE report_date = $1 ORDER BY 1', [day]);
+      expect(pending.rows).toEqual([{ customer_id: broken }]);
+      expect(first.regenerationFailures).toEqual([expect.objectContaining({ day, reason: expect.stringContaining("the others' corrections were sent") })]);
+    } finally {
+      await env.db.pool.query('UPDATE customers SET time_zone = $2 WHERE id = $1', [broken, brokenZone]);
+    }
+    // Fixed: the next import regenerates the broken customer's part and sends its correction, once.
+    const second = await importOrders();
+    expect(second).toMatchObject({ inserted: 0, regenerationFailures: [] });
+    expect(corrections()).toEqual([fine, broken].sort());
+    await importOrders();
+    expect(corrections()).toEqual([fine, broken].sort());
+    expect((await reportRows(env.db.pool, [fine, broken], day, day))).toEqual(await truthRows(env.db.pool, [fine, broken], day, day));
+  }, 90_000);
+
   it('answers its progress query while it runs', async () => {
     await env.shop!.slow(300);
     try {
