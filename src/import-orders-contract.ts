@@ -126,7 +126,6 @@ export function resolveImportInput(raw: unknown, now: Date): ResolvedImportInput
   };
 }
 
-/** What one activity (some pages) did; summed into the run's summary. */
 /**
  * Customers a regenerated day's corrections and clearing leave out: those whose regeneration
  * failed, one by one or as the id ranges of all-customers batches that gave up. Their part of
@@ -154,6 +153,7 @@ export function isExcludedCustomer(excluded: ExcludedCustomers | undefined, cust
   return excluded.customerIds.includes(customerId) || excluded.ranges.some((range) => customerId >= range.firstId && customerId <= range.lastId);
 }
 
+/** What one activity (some pages) did; summed into the run's summary. */
 export interface ImportCounts {
   pages: number;
   inserted: number;

@@ -58,6 +58,33 @@ function recordWritten(job: JobCounters, dryRun: boolean, written: { inserted: n
 
 /** Thin wrappers: the paging loop, heartbeats and retry classification; the writes are OrderImport's. */
 export function createImportActivities(services: ImportServices, metrics: JobMetrics) {
+  /** One correction email per customer whose numbers changed, at most once per revision; those of `except` stay pending. */
+  async function sendCorrections(request: { day: string; revision: string; except?: ExcludedCustomers }) {
+    const context = Context.current();
+    const execution = context.info.workflowExecution;
+    if (!execution) throw new Error('sendReportCorrections runs only inside a workflow');
+    const job = metrics.job(context.info.workflowType);
+    try {
+      return await whileHeartbeating<Awaited<ReturnType<ReportCorrections['send']>>, number>(async (report) => {
+        let sent = 0;
+        const result = await services.reportCorrections.send({
+          ...request, workflowId: execution.workflowId, runId: execution.runId,
+          attemptToken: `${execution.runId}:${context.info.activityId}:${context.info.attempt}`, signal: context.cancellationSignal,
+          onSent: (outcome) => {
+            job.email('correction', outcome);
+            report(++sent);
+          },
+        });
+        log.info('sent report corrections', { day: request.day, ...result });
+        return result;
+      });
+    } catch (error) {
+      // Another attempt (one the server gave up on) may still be sending: wait out its lease.
+      if (error instanceof CorrectionsHeldElsewhereError) throw ApplicationFailure.create({ type: 'CorrectionsHeldElsewhere', message: error.message, nextRetryDelay: '30 seconds' });
+      throw error;
+    }
+  }
+
   return {
     /**
      * Fetches and writes up to `maxPages` pages, each page's rows and the cursor after it in one
@@ -167,10 +194,19 @@ export function createImportActivities(services: ImportServices, metrics: JobMet
       });
     },
 
-    /** A regenerated day's recorded changes, forgotten (changes recorded after `takenAt`, and those of `except`, stay). */
-    async clearAffectedDays(request: { source: string; day: string; taken: number[] | 'all'; takenAt: string; except?: ExcludedCustomers }): Promise<number> {
-      return services.orderImport.clearAffectedDays({
-        source: request.source, day: request.day, customerIds: request.taken, takenAt: request.takenAt, ...(request.except ? { except: request.except } : {}),
+    /** A regenerated day's recorded changes, forgotten (changes recorded after `takenAt` stay). */
+    async clearAffectedDays(request: { source: string; day: string; taken: number[] | 'all'; takenAt: string }): Promise<number> {
+      return services.orderImport.clearAffectedDays({ source: request.source, day: request.day, customerIds: request.taken, takenAt: request.takenAt });
+    },
+
+    /**
+     * The same for a day some of whose customers failed to regenerate: theirs stay pending, under
+     * this revision. A separate activity (not an option of clearAffectedDays) so that a worker
+     * from before it, during a rolling deploy, cannot run it and forget the failed customers too.
+     */
+    async clearAffectedDaysSparing(request: { source: string; day: string; taken: number[] | 'all'; takenAt: string; revision: string; spared: ExcludedCustomers }): Promise<number> {
+      return services.orderImport.clearAffectedDaysSparing({
+        source: request.source, day: request.day, customerIds: request.taken, takenAt: request.takenAt, revision: request.revision, spared: request.spared,
       });
     },
 
@@ -181,31 +217,17 @@ export function createImportActivities(services: ImportServices, metrics: JobMet
       return kept;
     },
 
-    /** After the day was regenerated: one correction email per customer whose numbers changed (but those of `except`), at most once per revision. */
-    async sendReportCorrections(request: { day: string; revision: string; except?: ExcludedCustomers }) {
-      const context = Context.current();
-      const execution = context.info.workflowExecution;
-      if (!execution) throw new Error('sendReportCorrections runs only inside a workflow');
-      const job = metrics.job(context.info.workflowType);
-      try {
-        return await whileHeartbeating<Awaited<ReturnType<ReportCorrections['send']>>, number>(async (report) => {
-          let sent = 0;
-          const result = await services.reportCorrections.send({
-            ...request, workflowId: execution.workflowId, runId: execution.runId,
-            attemptToken: `${execution.runId}:${context.info.activityId}:${context.info.attempt}`, signal: context.cancellationSignal,
-            onSent: (outcome) => {
-              job.email('correction', outcome);
-              report(++sent);
-            },
-          });
-          log.info('sent report corrections', { day: request.day, ...result });
-          return result;
-        });
-      } catch (error) {
-        // Another attempt (one the server gave up on) may still be sending: wait out its lease.
-        if (error instanceof CorrectionsHeldElsewhereError) throw ApplicationFailure.create({ type: 'CorrectionsHeldElsewhere', message: error.message, nextRetryDelay: '30 seconds' });
-        throw error;
-      }
+    /** After the day was regenerated: one correction email per customer whose numbers changed, at most once per revision. */
+    async sendReportCorrections(request: { day: string; revision: string }) {
+      return sendCorrections(request);
+    },
+
+    /**
+     * The same for a day some of whose customers failed to regenerate: theirs stay pending
+     * (their reports were not rebuilt). Its own activity, as clearAffectedDaysSparing is.
+     */
+    async sendReportCorrectionsSparing(request: { day: string; revision: string; spared: ExcludedCustomers }) {
+      return sendCorrections({ day: request.day, revision: request.revision, except: request.spared });
     },
   };
 }

@@ -221,23 +221,55 @@ export class OrderImport {
     return moveLogged(this.pool, source);
   }
 
+  /** Forgets a regenerated day's changes read at `takenAt` (for these customers, or all); later ones stay. */
+  async clearAffectedDays(request: { source: string; day: string; customerIds: number[] | 'all'; takenAt: string }): Promise<number> {
+    return this.clearDay(request, null);
+  }
+
   /**
-   * Forgets a regenerated day's changes read at `takenAt` (for these customers, or all), but
-   * never those of `except` (customers whose regeneration failed: they stay pending); later
-   * changes stay too.
+   * As clearAffectedDays, but the changes of `spared` (customers whose regeneration failed)
+   * stay pending, restamped with the day's `revision`: the next read of the day then names the
+   * same revision (unless newer changes came), whose pending corrections are theirs. Left with
+   * their own, earlier stamps, the next read would name an earlier revision, and the pending
+   * correction of this one would never be sent or superseded.
    */
-  async clearAffectedDays(request: { source: string; day: string; customerIds: number[] | 'all'; takenAt: string; except?: ExcludedCustomers }): Promise<number> {
-    const { rowCount } = await this.pool.query(
-      `DELETE FROM import_affected_days
-        WHERE source = $1 AND report_date = $2::date AND recorded_at <= $3::timestamptz AND ($4::bigint[] IS NULL OR customer_id = ANY($4::bigint[]))
-          AND NOT customer_id = ANY($5::bigint[])
-          AND NOT EXISTS (SELECT FROM unnest($6::bigint[], $7::bigint[]) AS r(first_id, last_id) WHERE customer_id BETWEEN r.first_id AND r.last_id)`,
+  async clearAffectedDaysSparing(request: { source: string; day: string; customerIds: number[] | 'all'; takenAt: string; revision: string; spared: ExcludedCustomers }): Promise<number> {
+    return this.clearDay(request, { customers: request.spared, stamp: revisionInstant(request.source, request.revision) });
+  }
+
+  private async clearDay(
+    request: { source: string; day: string; customerIds: number[] | 'all'; takenAt: string },
+    spared: { customers: ExcludedCustomers; stamp: string } | null,
+  ): Promise<number> {
+    const { rows: [row] } = await this.pool.query<{ cleared: number }>(
+      `WITH day AS (
+         SELECT customer_id, recorded_at FROM import_affected_days
+          WHERE source = $1 AND report_date = $2::date AND recorded_at <= $3::timestamptz AND ($4::bigint[] IS NULL OR customer_id = ANY($4::bigint[]))
+       ),
+       kept AS (
+         SELECT customer_id FROM day
+          WHERE customer_id = ANY($5::bigint[])
+             OR EXISTS (SELECT FROM unnest($6::bigint[], $7::bigint[]) AS r(first_id, last_id) WHERE customer_id BETWEEN r.first_id AND r.last_id)
+       ),
+       restamped AS (
+         UPDATE import_affected_days a SET recorded_at = $8::timestamptz
+           FROM kept k
+          WHERE a.source = $1 AND a.report_date = $2::date AND a.customer_id = k.customer_id AND a.recorded_at <= $3::timestamptz
+       ),
+       cleared AS (
+         DELETE FROM import_affected_days a USING day d
+          WHERE a.source = $1 AND a.report_date = $2::date AND a.customer_id = d.customer_id AND a.recorded_at <= $3::timestamptz
+            AND d.customer_id NOT IN (SELECT customer_id FROM kept)
+         RETURNING 1
+       )
+       SELECT count(*)::int AS cleared FROM cleared`,
       [
         request.source, request.day, request.takenAt, request.customerIds === 'all' ? null : request.customerIds,
-        request.except?.customerIds ?? [], request.except?.ranges.map((range) => range.firstId) ?? [], request.except?.ranges.map((range) => range.lastId) ?? [],
+        spared?.customers.customerIds ?? [], spared?.customers.ranges.map((range) => range.firstId) ?? [], spared?.customers.ranges.map((range) => range.lastId) ?? [],
+        spared?.stamp ?? null,
       ],
     );
-    return rowCount ?? 0;
+    return row!.cleared;
   }
 
   /** The committed cursor of `source`, or null before its first page moved it. */
@@ -297,6 +329,13 @@ const MOVE_PAGES_PER_STATEMENT = 100;
 async function moveLogged(db: Queryable, source: string): Promise<number> {
   const { rows: [row] } = await db.query<{ pages: number }>(MOVE_LOGGED_DAYS, [source, MOVE_PAGES_PER_STATEMENT]);
   return row!.pages;
+}
+
+/** The instant a revision names (takeAffectedDays writes them as `<source>@<latest change>`). */
+function revisionInstant(source: string, revision: string): string {
+  const instant = revision.startsWith(`${source}@`) ? revision.slice(source.length + 1) : '';
+  if (Number.isNaN(Date.parse(instant))) throw new TypeError(`revision ${JSON.stringify(revision)} is not one of source ${source}'s (<source>@<ISO instant>)`);
+  return instant;
 }
 
 /** PostgreSQL's code for a value it refuses, such as an unknown time zone. */

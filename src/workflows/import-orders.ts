@@ -37,7 +37,9 @@ export { importProgressQuery, type ImportProgress } from './import-progress.js';
 // within 30 s, after the last page it committed. Retries are unbounded in count but each waits
 // as the API asks (429) or backs off to a minute; a refused key or a schema break fails at once.
 // Short steps around each day's regeneration; the email step heartbeats every send.
-const { recordReportsBeforeCorrection, sendReportCorrections, retryQuarantinedOrders, takeAffectedDays, clearAffectedDays } = proxyActivities<ImportActivities>({
+const {
+  recordReportsBeforeCorrection, sendReportCorrections, sendReportCorrectionsSparing, retryQuarantinedOrders, takeAffectedDays, clearAffectedDays, clearAffectedDaysSparing,
+} = proxyActivities<ImportActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 30 },
@@ -179,7 +181,7 @@ async function regenerateDays(pending: PendingDays, source: string, summary: Imp
     const customerIds = ids === 'all' ? undefined : ids;
     try {
       // Customers whose regeneration failed: their part of the day stays pending, uncorrected.
-      let except: ExcludedCustomers | undefined;
+      let spared: ExcludedCustomers | undefined;
       // Only inactive customers changed: they have no reports; the day is just forgotten.
       if (customerIds?.length !== 0) {
         // The day is regenerated without the report email (its customers already had theirs,
@@ -209,22 +211,23 @@ async function regenerateDays(pending: PendingDays, source: string, summary: Imp
           listFailure(summary, {
             day, workflowId,
             reason: `${regenerated.cancelled ? 'cancelled; ' : ''}${failureCount(regenerated)} customers (or id ranges) failed; ` +
-              (partly ? "their part of the day is regenerated again by the next import, and the others' corrections were sent" : 'the day is regenerated again by the next import'),
+              (partly ? 'their part of the day stays pending for the next import, the others are corrected now' : 'the day is regenerated again by the next import'),
           });
           if (!partly) {
             progress.daysDone++;
             report();
             continue;
           }
-          except = failed;
+          spared = failed;
         } else {
           summary.daysRegenerated++;
         }
-        const corrections = await sendReportCorrections({ day, revision, ...(except ? { except } : {}) });
+        const corrections = spared ? await sendReportCorrectionsSparing({ day, revision, spared }) : await sendReportCorrections({ day, revision });
         summary.correctionEmailsSent += corrections.sent + corrections.alreadySent;
       }
       // Forgotten only once regenerated: a failed day (or a failed customer's part of it) stays pending for the next import.
-      await clearAffectedDays({ source, day, taken, takenAt: pending.takenAt, ...(except ? { except } : {}) });
+      if (spared) await clearAffectedDaysSparing({ source, day, taken, takenAt: pending.takenAt, revision, spared });
+      else await clearAffectedDays({ source, day, taken, takenAt: pending.takenAt });
     } catch (error) {
       if (!(error instanceof ChildWorkflowFailure) && !(error instanceof ActivityFailure)) throw error;
       listFailure(summary, { day, workflowId, reason: error.cause?.message ?? error.message });

@@ -422,19 +422,25 @@ describe('OrderImport: changed days, taken and cleared', () => {
     expect(await importer.moveLoggedDays(source)).toBe(0);
   });
 
-  it('clearing a day spares the customers whose regeneration failed, listed or in a failed id range', async () => {
+  it('clearing a day spares the customers whose regeneration failed, listed or in a failed id range, restamped with its revision', async () => {
     await apply([1, 2, 3, 4, 5].map((customer) => order(500000 + customer, { customer_id: customer, currency: currencyOf.get(customer)!, created_at: '2026-11-05T12:00:00.000Z' })));
+    // A later page changes customer 5 alone: the day's revision is its stamp, later than the others'.
+    await apply([order(500005, { customer_id: 5, currency: currencyOf.get(5)!, created_at: '2026-11-05T12:00:00.000Z', updated_at: '2026-11-21T08:00:00.000Z', amount: '1.00' })]);
     const taken = await importer.takeAffectedDays(source, 100, { maxDays: 50 });
-    const day = taken.days.find((candidate) => candidate.taken !== 'all' && candidate.taken.length >= 3)!;
-    const ids = day.taken as number[];
-    const [failedOne, rangeFirst, rangeLast] = [ids[0]!, ids[1]!, ids[2]!];
-    const cleared = await importer.clearAffectedDays({
-      source, day: day.day, customerIds: 'all', takenAt: taken.takenAt,
-      except: { customerIds: [failedOne], ranges: [{ firstId: rangeFirst, lastId: rangeLast }] },
+    const day = taken.days.find((candidate) => candidate.day === '2026-11-05')!;
+    expect(day.taken).toEqual([1, 2, 3, 4, 5]);
+    const cleared = await importer.clearAffectedDaysSparing({
+      source, day: day.day, customerIds: day.taken, takenAt: taken.takenAt, revision: day.revision,
+      spared: { customerIds: [1], ranges: [{ firstId: 3, lastId: 4 }] },
     });
-    const spared = ids.filter((id) => id === failedOne || (id >= rangeFirst && id <= rangeLast));
-    expect(cleared).toBe(ids.length - spared.length);
+    expect(cleared).toBe(2); // customers 2 and 5
     const left = await db.pool.query('SELECT customer_id::int FROM import_affected_days WHERE source = $1 AND report_date = $2 ORDER BY 1', [source, day.day]);
-    expect(left.rows.map((row) => row.customer_id)).toEqual(spared.sort((a, b) => a - b));
+    expect(left.rows.map((row) => row.customer_id)).toEqual([1, 3, 4]);
+    // Read again, the spared customers name the same revision: their pending corrections are that revision's.
+    const again = await importer.takeAffectedDays(source, 100, { maxDays: 50 });
+    expect(again.days).toEqual([expect.objectContaining({ day: day.day, taken: [1, 3, 4], revision: day.revision })]);
+    // A plain clear forgets everyone read.
+    expect(await importer.clearAffectedDays({ source, day: day.day, customerIds: 'all', takenAt: again.takenAt })).toBe(3);
   });
+
 });
