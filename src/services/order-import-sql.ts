@@ -199,6 +199,26 @@ export const MOVE_LOGGED_DAYS = `
   )
   SELECT count(*)::int AS pages FROM moved`;
 
+/** A day's changes a read took: $1 source, $2 day, $3 the read's takenAt, $4 its customers (null: all). */
+const READ_DAY = `source = $1 AND report_date = $2::date AND recorded_at <= $3::timestamptz AND ($4::bigint[] IS NULL OR customer_id = ANY($4::bigint[]))`;
+
+/** Customers whose regeneration failed: $5 listed ids, $6 and $7 the first and last ids of failed ranges. */
+const SPARED_CUSTOMER = `(customer_id = ANY($5::bigint[]) OR EXISTS (SELECT FROM unnest($6::bigint[], $7::bigint[]) AS r(first_id, last_id) WHERE customer_id BETWEEN r.first_id AND r.last_id))`;
+
+/** Forgets what a read took of a day (clearAffectedDays). */
+export const CLEAR_DAY = `DELETE FROM import_affected_days WHERE ${READ_DAY}`;
+
+/**
+ * The same, but the spared customers' changes stay, restamped with the day's revision ($8):
+ * the next read of the day then names that revision again (clearAffectedDaysSparing). The
+ * update and the delete touch disjoint rows.
+ */
+export const CLEAR_DAY_SPARING = `
+  WITH restamped AS (
+    UPDATE import_affected_days SET recorded_at = $8::timestamptz WHERE ${READ_DAY} AND ${SPARED_CUSTOMER}
+  )
+  DELETE FROM import_affected_days WHERE ${READ_DAY} AND NOT ${SPARED_CUSTOMER}`;
+
 /** The distinct time zones of these customers, or of all ($1 null): to find one PostgreSQL refuses. */
 export const ZONES_OF_CUSTOMERS = `SELECT DISTINCT time_zone FROM customers WHERE $1::bigint[] IS NULL OR id = ANY($1::bigint[])`;
 

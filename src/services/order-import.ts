@@ -3,6 +3,8 @@ import { inTransaction, type Pool } from '../db/pool.js';
 import type { ExcludedCustomers } from '../import-orders-contract.js';
 import { problemWithCustomer, UNSTORABLE_TEXT } from '../order-record.js';
 import {
+  CLEAR_DAY,
+  CLEAR_DAY_SPARING,
   ENSURE_CURSOR,
   LIST_QUARANTINED,
   LOCK_CURSOR,
@@ -203,7 +205,7 @@ export class OrderImport {
             day: row.day,
             customerIds: all ? 'all' as const : (row.active_ids ?? []).map(Number),
             taken: all ? 'all' as const : row.customer_ids.map(Number),
-            revision: `${source}@${row.revision}`,
+            revision: revisionFor(source, row.revision),
           };
         }),
       };
@@ -223,7 +225,8 @@ export class OrderImport {
 
   /** Forgets a regenerated day's changes read at `takenAt` (for these customers, or all); later ones stay. */
   async clearAffectedDays(request: { source: string; day: string; customerIds: number[] | 'all'; takenAt: string }): Promise<number> {
-    return this.clearDay(request, null);
+    const { rowCount } = await this.pool.query(CLEAR_DAY, readDay(request));
+    return rowCount ?? 0;
   }
 
   /**
@@ -234,42 +237,13 @@ export class OrderImport {
    * correction of this one would never be sent or superseded.
    */
   async clearAffectedDaysSparing(request: { source: string; day: string; customerIds: number[] | 'all'; takenAt: string; revision: string; spared: ExcludedCustomers }): Promise<number> {
-    return this.clearDay(request, { customers: request.spared, stamp: revisionInstant(request.source, request.revision) });
-  }
-
-  private async clearDay(
-    request: { source: string; day: string; customerIds: number[] | 'all'; takenAt: string },
-    spared: { customers: ExcludedCustomers; stamp: string } | null,
-  ): Promise<number> {
-    const { rows: [row] } = await this.pool.query<{ cleared: number }>(
-      `WITH day AS (
-         SELECT customer_id, recorded_at FROM import_affected_days
-          WHERE source = $1 AND report_date = $2::date AND recorded_at <= $3::timestamptz AND ($4::bigint[] IS NULL OR customer_id = ANY($4::bigint[]))
-       ),
-       kept AS (
-         SELECT customer_id FROM day
-          WHERE customer_id = ANY($5::bigint[])
-             OR EXISTS (SELECT FROM unnest($6::bigint[], $7::bigint[]) AS r(first_id, last_id) WHERE customer_id BETWEEN r.first_id AND r.last_id)
-       ),
-       restamped AS (
-         UPDATE import_affected_days a SET recorded_at = $8::timestamptz
-           FROM kept k
-          WHERE a.source = $1 AND a.report_date = $2::date AND a.customer_id = k.customer_id AND a.recorded_at <= $3::timestamptz
-       ),
-       cleared AS (
-         DELETE FROM import_affected_days a USING day d
-          WHERE a.source = $1 AND a.report_date = $2::date AND a.customer_id = d.customer_id AND a.recorded_at <= $3::timestamptz
-            AND d.customer_id NOT IN (SELECT customer_id FROM kept)
-         RETURNING 1
-       )
-       SELECT count(*)::int AS cleared FROM cleared`,
-      [
-        request.source, request.day, request.takenAt, request.customerIds === 'all' ? null : request.customerIds,
-        spared?.customers.customerIds ?? [], spared?.customers.ranges.map((range) => range.firstId) ?? [], spared?.customers.ranges.map((range) => range.lastId) ?? [],
-        spared?.stamp ?? null,
-      ],
-    );
-    return row!.cleared;
+    const { spared } = request;
+    const { rowCount } = await this.pool.query(CLEAR_DAY_SPARING, [
+      ...readDay(request),
+      spared.customerIds, spared.ranges.map((range) => range.firstId), spared.ranges.map((range) => range.lastId),
+      revisionInstant(request.source, request.revision),
+    ]);
+    return rowCount ?? 0;
   }
 
   /** The committed cursor of `source`, or null before its first page moved it. */
@@ -323,6 +297,11 @@ export class OrderImport {
   }
 }
 
+/** The parameters of a day's changes a read took ($1-$4 of CLEAR_DAY). */
+function readDay(request: { source: string; day: string; customerIds: number[] | 'all'; takenAt: string }): unknown[] {
+  return [request.source, request.day, request.takenAt, request.customerIds === 'all' ? null : request.customerIds];
+}
+
 /** Logged pages one MOVE_LOGGED_DAYS moves: at most ~2,000 (customer, day) pairs a page, so a statement of ~1 s at worst. */
 const MOVE_PAGES_PER_STATEMENT = 100;
 
@@ -331,7 +310,12 @@ async function moveLogged(db: Queryable, source: string): Promise<number> {
   return row!.pages;
 }
 
-/** The instant a revision names (takeAffectedDays writes them as `<source>@<latest change>`). */
+/** A day's revision: its source and the latest change read (takeAffectedDays); revisionInstant reads it back. */
+function revisionFor(source: string, latestChange: string): string {
+  return `${source}@${latestChange}`;
+}
+
+/** The instant a revision names (revisionFor). */
 function revisionInstant(source: string, revision: string): string {
   const instant = revision.startsWith(`${source}@`) ? revision.slice(source.length + 1) : '';
   if (Number.isNaN(Date.parse(instant))) throw new TypeError(`revision ${JSON.stringify(revision)} is not one of source ${source}'s (<source>@<ISO instant>)`);
