@@ -1,5 +1,6 @@
 import { JOBS } from '../jobs/index.js';
-import { errorText, withTimeout } from '../health/check-result.js';
+import { errorText } from '../health/check-result.js';
+import { temporalWithin } from '../health/temporal-call.js';
 import { listRuns, type RunListItem, type RunTarget } from './run-history.js';
 
 /** The latest run of one registered job, or why it could not be read. */
@@ -20,8 +21,8 @@ export async function lastRunOfEachJob(target: RunTarget, timeoutMs: number): Pr
   return Promise.all(JOBS.map(async (job): Promise<LastRun> => {
     const base = { kind: job.kind, description: job.description };
     try {
-      const [run] = await withTimeout(timeoutMs, 'Temporal', target.client.withDeadline(Date.now() + timeoutMs, () =>
-        listRuns(target, { kind: job.kind, limit: 1, withProgress: true, withSummaries: true })));
+      const [run] = await temporalWithin(target.client, timeoutMs, 'Temporal', () =>
+        listRuns(target, { kind: job.kind, limit: 1, withProgress: true, withSummaries: true }));
       return { ...base, run: run ?? null };
     } catch (error) {
       return { ...base, run: null, error: errorText(error) };

@@ -1,5 +1,5 @@
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
-import { withTimeout } from './check-result.js';
+import { temporalWithin } from './temporal-call.js';
 import { lastPollAt, taskQueuePollers } from './task-queue-health.js';
 
 /** What the alert monitor reads from Temporal: the one seam between its rules and the server. */
@@ -19,7 +19,7 @@ export function temporalProbes(client: Client, namespace: string, timeoutMs = 10
     },
     async missedCatchups(scheduleId) {
       try {
-        const description = await withTimeout(timeoutMs, 'Temporal', client.withDeadline(Date.now() + timeoutMs, () => client.schedule.getHandle(scheduleId).describe()));
+        const description = await temporalWithin(client, timeoutMs, 'Temporal', () => client.schedule.getHandle(scheduleId).describe());
         return { missed: description.info.numActionsMissedCatchupWindow, catchupWindowMs: Number(description.policies.catchupWindow) };
       } catch (error) {
         if (error instanceof ScheduleNotFoundError) return null;

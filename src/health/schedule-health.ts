@@ -1,7 +1,8 @@
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { ScheduleDeclaration } from '../schedules.js';
 import { scheduleRevision } from '../temporal/schedule-sync.js';
-import { relativeTime, withTimeout, type CheckResult } from './check-result.js';
+import { relativeTime, type CheckResult } from './check-result.js';
+import { temporalWithin } from './temporal-call.js';
 
 /** A declared schedule as the namespace has it. */
 export interface ScheduleState {
@@ -30,7 +31,7 @@ export async function scheduleStates(client: Client, declarations: ScheduleDecla
   return Promise.all(declarations.map(async (declaration): Promise<ScheduleState> => {
     const base = { id: declaration.id, job: declaration.job };
     try {
-      const description = await withTimeout(timeoutMs, 'Temporal', client.withDeadline(Date.now() + timeoutMs, () => client.schedule.getHandle(declaration.id).describe()));
+      const description = await temporalWithin(client, timeoutMs, 'Temporal', () => client.schedule.getHandle(declaration.id).describe());
       const action = description.action as { taskQueue?: string; memo?: Record<string, unknown> };
       const last = description.info.recentActions.at(-1);
       return {

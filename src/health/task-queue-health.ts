@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { optionalTsToDate } from '@temporalio/common/lib/time.js';
-import { relativeTime, withTimeout, type CheckResult } from './check-result.js';
+import { relativeTime, type CheckResult } from './check-result.js';
+import { temporalWithin } from './temporal-call.js';
 
 // temporal.api.enums.v1 values (@temporalio/proto is not our dependency).
 const TASK_QUEUE_KIND_NORMAL = 1;
@@ -30,8 +31,8 @@ export interface TaskQueuePollers {
 /** DescribeTaskQueue for the queue's workflow and activity tasks: the workers that polled each. */
 export async function taskQueuePollers(client: Client, namespace: string, taskQueue: string, timeoutMs: number): Promise<TaskQueuePollers> {
   const describe = async (taskQueueType: number): Promise<PollerSeen[]> => {
-    const response = await withTimeout(timeoutMs, 'Temporal', client.withDeadline(Date.now() + timeoutMs, () =>
-      client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: TASK_QUEUE_KIND_NORMAL }, taskQueueType })));
+    const response = await temporalWithin(client, timeoutMs, 'Temporal', () =>
+      client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: TASK_QUEUE_KIND_NORMAL }, taskQueueType }));
     return response.pollers.map((poller) => ({ identity: poller.identity ?? '', lastPollAt: optionalTsToDate(poller.lastAccessTime) ?? null }));
   };
   const [workflowPollers, activityPollers] = await Promise.all([describe(TASK_QUEUE_TYPE_WORKFLOW), describe(TASK_QUEUE_TYPE_ACTIVITY)]);

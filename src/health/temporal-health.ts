@@ -2,7 +2,8 @@ import { isGrpcServiceError, type Client } from '@temporalio/client';
 // The SDK's own mapping from its search attribute types to the server's IndexedValueType numbers.
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
 import { CLI_TYPE_NAMES, CUSTOM_SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
-import { errorText, withTimeout, type CheckResult } from './check-result.js';
+import { errorText, type CheckResult } from './check-result.js';
+import { temporalWithin } from './temporal-call.js';
 
 /** gRPC status NOT_FOUND (@grpc/grpc-js is not our dependency). */
 const GRPC_NOT_FOUND = 5;
@@ -19,8 +20,8 @@ export interface TemporalTarget {
 export async function checkNamespace(client: Client, target: TemporalTarget, timeoutMs: number, fix: string): Promise<CheckResult> {
   const part = 'Temporal';
   try {
-    await withTimeout(timeoutMs, `Temporal at ${target.address}`, client.withDeadline(Date.now() + timeoutMs, () =>
-      client.workflowService.describeNamespace({ namespace: target.namespace })));
+    await temporalWithin(client, timeoutMs, `Temporal at ${target.address}`, () =>
+      client.workflowService.describeNamespace({ namespace: target.namespace }));
     return { part, status: 'ok', detail: `${target.address}, namespace ${target.namespace}` };
   } catch (error) {
     if (isGrpcServiceError(error) && error.code === GRPC_NOT_FOUND) {
@@ -38,8 +39,8 @@ export async function checkSearchAttributes(client: Client, namespace: string, t
   const part = 'search attributes';
   let registered: Record<string, number>;
   try {
-    const response = await withTimeout(timeoutMs, 'Temporal', client.withDeadline(Date.now() + timeoutMs, () =>
-      client.connection.operatorService.listSearchAttributes({ namespace })));
+    const response = await temporalWithin(client, timeoutMs, 'Temporal', () =>
+      client.connection.operatorService.listSearchAttributes({ namespace }));
     registered = response.customAttributes as Record<string, number>;
   } catch (error) {
     return { part, status: 'fail', detail: `cannot list the search attributes of namespace ${namespace} (${errorText(error)})` };
