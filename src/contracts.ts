@@ -69,14 +69,16 @@ const wholeNumber = (max: number) =>
 
 const emailAttemptTimeoutRule = `must be a whole number of seconds from ${LIMITS.minEmailAttemptTimeoutSeconds} to ${LIMITS.maxEmailAttemptTimeoutSeconds}`;
 
-/** A calendar day, YYYY-MM-DD, in the years a report can be about. */
-export const isoDate = z
+const calendarDay = z
   .string({ error: 'must be a date written YYYY-MM-DD' })
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD')
   .refine((value) => isCalendarDate(value), 'is not a calendar date')
   .refine((value) => !isCalendarDate(value) || isSupportedDay(value), SUPPORTED_DAY_RULE);
 
-export const regenerateReportsInputSchema = z
+/** A calendar day, YYYY-MM-DD, in the years a report can be about (a function: see regenerateReportsInputSchema). */
+export const isoDate = () => calendarDay;
+
+const regenerateReportsInput = z
   .strictObject(
     {
       customerIds: z
@@ -95,9 +97,9 @@ export const regenerateReportsInputSchema = z
         .max(LIMITS.maxCustomerTimeZones, `may name at most ${LIMITS.maxCustomerTimeZones} time zones`)
         .optional()
         .describe('limit a run over all active customers to those in these IANA time zones'),
-      from: isoDate.optional()
+      from: calendarDay.optional()
         .describe('first local day, YYYY-MM-DD (default: yesterday)'),
-      to: isoDate.optional()
+      to: calendarDay.optional()
         .describe('last local day, inclusive (default: from, or yesterday)'),
       timeZone: z
         .string({ error: 'must be an IANA time zone such as UTC or Europe/Berlin' })
@@ -132,10 +134,18 @@ export const regenerateReportsInputSchema = z
   )
   .optional();
 
-export type RegenerateReportsInput = NonNullable<z.input<typeof regenerateReportsInputSchema>>;
+/**
+ * regenerate-reports' input schema. A function, not the schema: the workflow bundle preloads this module once per worker
+ * thread and the SDK deep-freezes what a preloaded module exports, which zod's schemas do not
+ * survive (they finish building themselves on their first parse). Held here, the schema is
+ * shared by every run and never frozen (src/workflow-bundle.ts, PRELOADED_MODULES).
+ */
+export const regenerateReportsInputSchema = () => regenerateReportsInput;
+
+export type RegenerateReportsInput = NonNullable<z.input<typeof regenerateReportsInput>>;
 
 /** The input's fields, as the schema declares them: the one list the copies derive from. */
-export const REGENERATE_INPUT_FIELDS = Object.keys(regenerateReportsInputSchema.unwrap().shape) as Array<keyof RegenerateReportsInput>;
+export const REGENERATE_INPUT_FIELDS = Object.keys(regenerateReportsInput.unwrap().shape) as Array<keyof RegenerateReportsInput>;
 
 /** Input with every default filled in: what the workflow actually runs. */
 export interface ResolvedRegenerateInput {
@@ -166,7 +176,7 @@ export { InvalidInputError, type FieldProblem } from './validation.js';
  * cover that day in the customer's own time zone.
  */
 export function resolveRegenerateInput(raw: unknown, now: Date): ResolvedRegenerateInput {
-  const input = parseInput(regenerateReportsInputSchema, raw) ?? {};
+  const input = parseInput(regenerateReportsInput, raw) ?? {};
   const yesterday = addDays(localDate(now, input.timeZone ?? 'UTC'), -1);
   const from = input.from ?? input.to ?? yesterday;
   const to = input.to ?? input.from ?? yesterday;

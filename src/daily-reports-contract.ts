@@ -21,7 +21,7 @@ export const DAILY_REPORTS_DEFAULTS = { at: '02:00', windowMinutes: 60 } as cons
 /** Fields of the report run that the nightly job decides itself, per due day and zone. */
 const DECIDED_PER_DAY = ['customerIds', 'customerTimeZones', 'from', 'to', 'timeZone'] as const;
 
-export const dailyReportsInputSchema = z
+const dailyReportsInput = z
   .strictObject(
     {
       at: z
@@ -46,7 +46,10 @@ export const dailyReportsInputSchema = z
   )
   .optional();
 
-export type DailyReportsInput = NonNullable<z.input<typeof dailyReportsInputSchema>>;
+/** dailyReports' input schema (a function, not the schema: see regenerateReportsInputSchema in src/contracts.ts). */
+export const dailyReportsInputSchema = () => dailyReportsInput;
+
+export type DailyReportsInput = NonNullable<z.input<typeof dailyReportsInput>>;
 
 export interface ResolvedDailyReportsInput {
   at: string;
@@ -59,7 +62,7 @@ export interface ResolvedDailyReportsInput {
 
 /** Validates the nightly job's input; `scheduledAt` (the schedule's time for this run) ends the window. */
 export function resolveDailyReportsInput(raw: unknown, scheduledAt: Date): ResolvedDailyReportsInput {
-  const input = parseInput(dailyReportsInputSchema, raw) ?? {};
+  const input = parseInput(dailyReportsInput, raw) ?? {};
   const reportOptions = (input.reportOptions ?? {}) as RegenerateReportsInput;
   const decided = DECIDED_PER_DAY.filter((field) => field in reportOptions);
   if (decided.length > 0) {

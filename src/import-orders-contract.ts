@@ -59,7 +59,7 @@ const wholeNumber = (max: number) => {
   return z.number({ error: rule }).int(rule).min(1, rule).max(max, rule);
 };
 
-export const importOrdersInputSchema = z
+const importOrdersInput = z
   .strictObject(
     {
       since: instant.optional().describe('re-import orders updated at or after this instant (a window; default: from the committed cursor)'),
@@ -81,7 +81,10 @@ export const importOrdersInputSchema = z
   )
   .optional();
 
-export type ImportOrdersInput = NonNullable<z.input<typeof importOrdersInputSchema>>;
+/** importOrders' input schema (a function, not the schema: see regenerateReportsInputSchema in src/contracts.ts). */
+export const importOrdersInputSchema = () => importOrdersInput;
+
+export type ImportOrdersInput = NonNullable<z.input<typeof importOrdersInput>>;
 
 export interface ResolvedImportInput {
   source: string;
@@ -96,7 +99,7 @@ export interface ResolvedImportInput {
 
 /** Validates raw input and fills defaults; `now` ends a window given only its start. */
 export function resolveImportInput(raw: unknown, now: Date): ResolvedImportInput {
-  const input = parseInput(importOrdersInputSchema, raw) ?? {};
+  const input = parseInput(importOrdersInput, raw) ?? {};
   const problems: FieldProblem[] = [];
   if (input.until !== undefined && input.since === undefined) problems.push({ field: 'until', message: 'until needs since: an incremental import always reads to the end' });
   if (input.customerIds && input.since === undefined) {

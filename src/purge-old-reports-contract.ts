@@ -51,7 +51,7 @@ const retentionRequired = 'is required: the days of reports to keep (REPORT_RETE
 const batchSizeRule = `must be a whole number from 1 to ${PURGE_LIMITS.maxBatchSize}`;
 const activitiesRule = `must be a whole number from 1 to ${PURGE_LIMITS.maxActivitiesPerRun}`;
 
-export const purgeOldReportsInputSchema = z
+const purgeOldReportsInput = z
   .strictObject(
     {
       retentionDays: z
@@ -68,7 +68,7 @@ export const purgeOldReportsInputSchema = z
         .max(LIMITS.maxCustomerIds, `may name at most ${LIMITS.maxCustomerIds} customers; leave it out to purge every customer`)
         .optional()
         .describe('customer ids to purge (default: every customer, active or not)'),
-      asOf: isoDate
+      asOf: isoDate()
         .optional()
         .describe('the UTC day the retention counts back from (default: today; a scheduled run: its scheduled day); the doors fix it when they start a run'),
       dryRun: z.boolean({ error: 'must be true or false' }).optional()
@@ -92,7 +92,10 @@ export const purgeOldReportsInputSchema = z
   )
   .optional();
 
-export type PurgeOldReportsInput = NonNullable<z.input<typeof purgeOldReportsInputSchema>>;
+/** purgeOldReports' input schema (a function, not the schema: see regenerateReportsInputSchema in src/contracts.ts). */
+export const purgeOldReportsInputSchema = () => purgeOldReportsInput;
+
+export type PurgeOldReportsInput = NonNullable<z.input<typeof purgeOldReportsInput>>;
 
 /** The input with every default filled in, and the cutoff it means at the run's time. */
 export interface ResolvedPurgeInput {
@@ -113,7 +116,7 @@ export interface ResolvedPurgeInput {
  */
 export function resolvePurgeInput(raw: unknown, now: Date): ResolvedPurgeInput {
   // No input at all is an input without its required retentionDays.
-  const input = parseInput(purgeOldReportsInputSchema.unwrap(), raw ?? {});
+  const input = parseInput(purgeOldReportsInput.unwrap(), raw ?? {});
   const problems: FieldProblem[] = [];
   const ids = input.customerIds ?? null;
   if (ids && new Set(ids).size !== ids.length) problems.push({ field: 'customerIds', message: 'customerIds must not repeat an id' });

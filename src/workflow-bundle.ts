@@ -28,6 +28,15 @@ export const WORKFLOW_INTERCEPTOR_MODULES: string[] = [
 ];
 
 /**
+ * Modules the sandbox evaluates once per worker thread, shared by every run, instead of once
+ * for each run it creates. The jobs' input contracts: building their zod schemas was ~11 ms of
+ * every run (BENCHMARKS.md, "Small runs"). The SDK deep-freezes what a preloaded module exports,
+ * so these export functions and plain data only, never a schema (test/pure/preloaded-modules.test.ts);
+ * and they hold no per-run state, so sharing them cannot leak one run into another.
+ */
+export const PRELOADED_MODULES: string[] = ['contracts', 'daily-reports-contract', 'import-orders-contract', 'purge-old-reports-contract'].map(sourceFile);
+
+/**
  * Two bundles of the same code, interceptors included: `traced`, for a worker whose OTEL_*
  * settings turn tracing on, and `untraced`, for every other worker, in which the OpenTelemetry
  * SDK the workflow interceptors build their tracer from is replaced by a stand-in over the
@@ -76,6 +85,7 @@ export async function buildWorkflowBundle(kind: BundleKind, hash: string = sourc
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    preloadModules: PRELOADED_MODULES,
     logger: new DefaultLogger('WARN'),
     ...(kind === 'untraced' ? { webpackConfigHook: withUntracedAliases } : {}),
   });

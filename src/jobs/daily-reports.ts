@@ -27,7 +27,7 @@ export const dailyReportsJob: JobDefinition<DailyReportsInput, ResolvedDailyRepo
   kind: 'daily-reports',
   workflowType: DAILY_REPORTS_WORKFLOW,
   description: "regenerate and email the day that has just ended for every customer whose local time passed `at` in the window",
-  schema: dailyReportsInputSchema,
+  schema: dailyReportsInputSchema(),
   // What the declared schedule passes too (src/schedules.ts), so a manual run batches alike.
   defaultsFromConfig: (config) => ({ reportOptions: reportTuning(config) }),
   resolve: resolveDailyReportsInput,

@@ -23,7 +23,7 @@ export const importOrdersJob: JobDefinition<ImportOrdersInput, ResolvedImportInp
   kind: 'import-orders',
   workflowType: IMPORT_ORDERS_WORKFLOW,
   description: "download the shop's new and changed orders from its API, then regenerate the report days they change",
-  schema: importOrdersInputSchema,
+  schema: importOrdersInputSchema(),
   customers: 'existing',
   resolve: resolveImportInput,
   workflowInput: (input) => ({

@@ -27,7 +27,7 @@ export const purgeOldReportsJob: JobDefinition<PurgeOldReportsInput, ResolvedPur
   kind: 'purge-old-reports',
   workflowType: PURGE_OLD_REPORTS_WORKFLOW,
   description: 'delete daily report rows and email records of days before the retention cutoff (REPORT_RETENTION_DAYS before today, UTC)',
-  schema: purgeOldReportsInputSchema,
+  schema: purgeOldReportsInputSchema(),
   defaultsFromConfig: (config) => purgeSettings(config),
   customers: 'existing',
   resolve: resolvePurgeInput,

@@ -29,7 +29,7 @@ export const regenerateReportsJob: JobDefinition<RegenerateReportsInput, Resolve
   kind: 'regenerate-reports',
   workflowType: REGENERATE_REPORTS_WORKFLOW,
   description: 'purge and regenerate daily report rows for a period, then email each customer its report',
-  schema: regenerateReportsInputSchema,
+  schema: regenerateReportsInputSchema(),
   defaultsFromConfig: reportTuning,
   resolve: resolveRegenerateInput,
   workflowInput: workflowInputOf,
