@@ -281,6 +281,17 @@ export interface FailedRange {
  */
 export const MAX_LISTED_FAILURES = 100;
 
+/**
+ * The failure type of a small run's step that found customers it may not run (the workflow's
+ * CHECK_IN_STEP): the workflow fails the run with its own InvalidInput failure, as when it checks.
+ */
+export const UNAVAILABLE_CUSTOMERS = 'UnavailableCustomers';
+
+/** Why a run naming customers that cannot be run is refused, whichever side checked. */
+export function unavailableCustomersMessage(unavailable: Array<{ customerId: number; reason: string }>): string {
+  return `invalid input: customerIds names customers that cannot be run: ${unavailable.map((c) => `${c.customerId} (${c.reason})`).join(', ')}`;
+}
+
 /** Adds failed customers to the summary: listed up to the cap, counted beyond it. */
 export function recordFailures(summary: RegenerateReportsSummary, failures: CustomerFailure[]): void {
   for (const failure of failures) {

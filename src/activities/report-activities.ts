@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Context, log } from '@temporalio/activity';
-import type { CustomerBatch } from '../contracts.js';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { UNAVAILABLE_CUSTOMERS, unavailableCustomersMessage, type CustomerBatch } from '../contracts.js';
 import type { CustomerSelection } from '../services/customer-selection.js';
 import { whileHeartbeating } from './heartbeats.js';
 import { LEASE_SAFETY_MARGIN_MS } from '../services/email-claims.js';
@@ -53,7 +53,14 @@ export function createReportActivities(services: ReportServices, metrics: JobMet
       return plan;
     },
 
-    async regenerateReportBatches(request: { batches: CustomerBatch[]; from: string; to: string; dryRun: boolean }) {
+    async regenerateReportBatches({ refuseUnavailable, ...request }: { batches: CustomerBatch[]; from: string; to: string; dryRun: boolean; refuseUnavailable?: boolean }) {
+      // A small run's only step checks its customers itself, before it writes anything (the workflow's CHECK_IN_STEP).
+      if (refuseUnavailable) {
+        const unavailable = await services.customerSelection.findUnavailable(request.batches.flatMap((batch) => ('customerIds' in batch ? batch.customerIds : [])));
+        if (unavailable.length > 0) {
+          throw ApplicationFailure.create({ type: UNAVAILABLE_CUSTOMERS, nonRetryable: true, message: unavailableCustomersMessage(unavailable), details: [unavailable] });
+        }
+      }
       // A retry resumes after the batches the failed attempt reported done.
       const { info } = Context.current();
       const resume = info.heartbeatDetails as BatchesProgress | undefined;

@@ -21,6 +21,8 @@ import {
   recordFailedRange,
   recordFailures,
   resolveRegenerateInput,
+  UNAVAILABLE_CUSTOMERS,
+  unavailableCustomersMessage,
   type CustomerBatch,
   type CustomerFailure,
   type RegenerateReportsInput,
@@ -30,7 +32,7 @@ import {
 import { CUSTOMER_IDS, PERIOD, STARTED_FROM } from '../temporal/search-attributes.js';
 import { groupBatches, type BatchGroup } from './batch-groups.js';
 import { resolveAtRunTime } from './run-input.js';
-import { isSmallRun, LOCAL_EMAIL_ATTEMPT_MS, SMALL_RUN_PATCH } from './small-runs.js';
+import { CHECK_IN_STEP, isSmallRun, LOCAL_EMAIL_ATTEMPT_MS, SMALL_RUN_PATCH } from './small-runs.js';
 import { describeProgress, initialProgress, progressQuery, type RegenerateProgress } from './progress.js';
 
 export { progressQuery, type RegenerateProgress } from './progress.js';
@@ -110,9 +112,13 @@ export async function regenerateReports(
 
   let batches: CustomerBatch[];
   let nextAfterId: number | null = null;
+  let checkInStep = false;
   if (input.customerIds) {
-    await refuseUnavailable(input.customerIds);
     batches = sliceIds(input.customerIds, input.batchSize);
+    // A small run whose customers fit one step lets that step check them before it writes: one
+    // local activity fewer. Decided here, in the first activation, before any local activity.
+    checkInStep = steps === localSteps && groupingDecidedFirst && groupsOf(batches, input).length === 1 && patched(CHECK_IN_STEP);
+    if (!checkInStep) await refuseUnavailable(input.customerIds);
     progress.customersTotal = input.customerIds.length;
   } else {
     const plan = await planCustomerBatches({
@@ -130,12 +136,12 @@ export async function regenerateReports(
   report();
   // Runs started before batches were grouped replay their history one batch per activity.
   const groups = groupingDecidedFirst || patched(GROUPED_BATCHES)
-    ? groupBatches(batches, input.parallelism, input.batchesPerActivity ?? DEFAULTS.batchesPerActivity)
+    ? groupsOf(batches, input)
     : batches.map((batch, first): BatchGroup => ({ first, batches: [batch], legacy: true }));
   const root = CancellationScope.current();
   await forEachBounded(groups, input.parallelism, () => root.consideredCancelled, async (group) => {
     // In-flight activities are never cut short: a cancel takes effect between them.
-    await CancellationScope.nonCancellable(() => processBatches(steps, group, firstBatchNumber + group.first, input, summary));
+    await CancellationScope.nonCancellable(() => processBatches(steps, group, firstBatchNumber + group.first, input, summary, checkInStep));
     progress.batchesDone += group.batches.length;
     progress.customersDone = summary.customersProcessed;
     progress.failures = summary.failures.length + summary.failuresNotListed;
@@ -165,6 +171,10 @@ export async function regenerateReports(
 const GROUPING_DECIDED_FIRST = 'grouping-decided-before-planning';
 const GROUPED_BATCHES = 'several-batches-per-activity';
 
+function groupsOf(batches: CustomerBatch[], input: ResolvedRegenerateInput): BatchGroup[] {
+  return groupBatches(batches, input.parallelism, input.batchesPerActivity ?? DEFAULTS.batchesPerActivity);
+}
+
 function describeGroup(group: BatchGroup, number: number): string {
   const { batches } = group;
   const head = batches.length === 1 ? `batch ${number}` : `batches ${number}–${number + batches.length - 1}`;
@@ -181,6 +191,7 @@ async function processBatches(
   number: number,
   input: ResolvedRegenerateInput,
   summary: RegenerateReportsSummary,
+  checkInStep: boolean,
 ): Promise<void> {
   const { from, to, dryRun } = input;
   const label = describeGroup(group, number);
@@ -189,8 +200,9 @@ async function processBatches(
   try {
     regenerated = group.legacy
       ? await steps.regenerateReportBatch.executeWithOptions(options, [{ batch: group.batches[0]!, from, to, dryRun }])
-      : await steps.regenerateReportBatches.executeWithOptions(options, [{ batches: group.batches, from, to, dryRun }]);
+      : await steps.regenerateReportBatches.executeWithOptions(options, [{ batches: group.batches, from, to, dryRun, ...(checkInStep ? { refuseUnavailable: true } : {}) }]);
   } catch (error) {
+    if (checkInStep) throwIfRefused(error);
     for (const batch of group.batches) recordBatchFailure(summary, batch, 'regenerate', error);
     return;
   }
@@ -233,13 +245,16 @@ function validate(rawInput: unknown): ResolvedRegenerateInput {
 async function refuseUnavailable(customerIds: number[]): Promise<void> {
   const unavailable = await findUnavailableCustomers(customerIds);
   if (unavailable.length === 0) return;
-  const list = unavailable.map((c) => `${c.customerId} (${c.reason})`).join(', ');
-  throw ApplicationFailure.create({
-    type: 'InvalidInput',
-    nonRetryable: true,
-    message: `invalid input: customerIds names customers that cannot be run: ${list}`,
-    details: [unavailable],
-  });
+  throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: unavailableCustomersMessage(unavailable), details: [unavailable] });
+}
+
+/** The small step's refusal (CHECK_IN_STEP) fails the run with the failure refuseUnavailable would have. */
+function throwIfRefused(error: unknown): void {
+  // A local activity's non-retryable failure reaches the workflow as it was thrown, not as an ActivityFailure.
+  const refusal = error instanceof ActivityFailure ? error.cause : error;
+  if (refusal instanceof ApplicationFailure && refusal.type === UNAVAILABLE_CUSTOMERS) {
+    throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: refusal.message, details: refusal.details ? [...refusal.details] : [] });
+  }
 }
 
 /** A batch whose activity exhausted its retries: every customer in it is reported failed. */

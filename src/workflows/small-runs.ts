@@ -20,6 +20,14 @@ export const SMALL_RUN_MAX_CUSTOMERS = 5;
 export const SMALL_RUN_PATCH = 'small-runs-as-local-activities';
 
 /**
+ * The patch marker of a small run over one group of batches, which checks its customers inside
+ * its one regenerate step (before the step writes anything) instead of in a local activity of
+ * its own: ~9 ms of a one-customer run (BENCHMARKS.md, "Small runs"). Runs started before it
+ * replay their separate check.
+ */
+export const CHECK_IN_STEP = 'small-run-checks-customers-in-its-step';
+
+/**
  * How long one local email attempt may run. A local attempt hears nothing from the server (it
  * cannot heartbeat): besides a cancel of the run, only its own timeout stops it, a fifth of
  * this before it runs out (sendUntil). Another worker may start a second attempt once the

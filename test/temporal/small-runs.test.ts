@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { startRegenerateReports } from '../../src/temporal/report-runs.js';
 import { clientOverWorkerConnection } from '../../src/temporal/worker-client.js';
 import { ensureWorkflowBundle } from '../../src/workflow-bundle.js';
-import { SMALL_RUN_MAX_CUSTOMERS, SMALL_RUN_PATCH } from '../../src/workflows/small-runs.js';
+import { CHECK_IN_STEP, SMALL_RUN_MAX_CUSTOMERS, SMALL_RUN_PATCH } from '../../src/workflows/small-runs.js';
 import { reportRows, seedDemo, truthRows } from '../support/database.js';
 import { eventsOfType, splitTaskAfter, type JsonHistory } from '../support/history-surgery.js';
 import { readMailbox } from '../support/mailbox.js';
@@ -59,8 +59,9 @@ it('a one-customer run completes in one or two workflow tasks, every step a loca
   const shape = await shapeOf(handle);
   expect(shape.workflowTasks).toBeLessThanOrEqual(2);
   expect(shape.activities).toEqual([]);
-  expect(shape.localActivities).toEqual(['findUnavailableCustomers', 'regenerateReportBatches', 'sendReportEmails']);
-  expect(shape.patches).toContain(SMALL_RUN_PATCH);
+  // Its one regenerate step checks the customer itself: no separate check (CHECK_IN_STEP).
+  expect(shape.localActivities).toEqual(['regenerateReportBatches', 'sendReportEmails']);
+  expect(shape.patches).toEqual(expect.arrayContaining([SMALL_RUN_PATCH, CHECK_IN_STEP]));
 
   // It replays as recorded, and as a worker whose task was split after the first local
   // activity would have recorded it (a slow step makes the SDK complete the task and go on in
@@ -70,6 +71,34 @@ it('a one-customer run completes in one or two workflow tasks, every step a loca
   const firstLocal = eventsOfType(shape.history, 'MarkerRecorded').find((event) => JSON.stringify(event).includes('core_local_activity'))!;
   const split = splitTaskAfter(shape.history, Number(firstLocal.eventId));
   await expect(Worker.runReplayHistory({ workflowBundle }, split, 'small run, first task split')).resolves.toBeUndefined();
+});
+
+it('a small run naming a customer it may not run fails as before, from its one step, before anything is written', async () => {
+  const [good] = await customersWithOrders(1);
+  const before = await reportRows(env.db.pool, [good!], period.from, period.to);
+  const mailBefore = readMailbox(env.sink.dir).length;
+  const { handle } = await startRegenerateReports(env.client, { customerIds: [good!, 999_999], ...period }, { taskQueue: env.taskQueue, startedFrom: 'api', startedBy: 'test' });
+  const failure = await handle.result().then(() => null, (error: unknown) => error as { cause?: { type?: string; message?: string; nonRetryable?: boolean; details?: unknown[] } });
+  expect(failure?.cause).toMatchObject({
+    type: 'InvalidInput', nonRetryable: true,
+    message: 'invalid input: customerIds names customers that cannot be run: 999999 (unknown)',
+    details: [[{ customerId: 999_999, reason: 'unknown' }]],
+  });
+  expect(await reportRows(env.db.pool, [good!], period.from, period.to)).toEqual(before);
+  expect(readMailbox(env.sink.dir)).toHaveLength(mailBefore);
+  const shape = await shapeOf(handle);
+  expect(shape.localActivities).toEqual(['regenerateReportBatches']);
+  expect(shape.patches).toContain(CHECK_IN_STEP);
+});
+
+it('a small run over several groups (batchSize 1) checks its customers first, in a local activity of its own', async () => {
+  const customerIds = await customersWithOrders(2);
+  const { handle } = await startRegenerateReports(env.client, { customerIds, ...period, batchSize: 1, sendEmail: false }, { taskQueue: env.taskQueue, startedFrom: 'api', startedBy: 'test' });
+  expect(await handle.result()).toMatchObject({ customersProcessed: 2, failures: [] });
+  const shape = await shapeOf(handle);
+  expect(shape.localActivities).toEqual(['findUnavailableCustomers', 'regenerateReportBatches', 'regenerateReportBatches']);
+  expect(shape.patches).toContain(SMALL_RUN_PATCH);
+  expect(shape.patches).not.toContain(CHECK_IN_STEP);
 });
 
 it(`a run over more than ${SMALL_RUN_MAX_CUSTOMERS} customers keeps its activities and records no small-run patch`, async () => {
