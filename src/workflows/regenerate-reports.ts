@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   continueAsNew,
+  isCancellation,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -10,6 +11,7 @@ import {
   type ActivityInterfaceFor,
   type LocalActivityInterfaceFor,
   setHandler,
+  TemporalFailure,
   upsertSearchAttributes,
   workflowInfo,
   type RetryPolicy,
@@ -32,7 +34,7 @@ import {
 import { CUSTOMER_IDS, PERIOD, STARTED_FROM } from '../temporal/search-attributes.js';
 import { groupBatches, type BatchGroup } from './batch-groups.js';
 import { resolveAtRunTime } from './run-input.js';
-import { CHECK_IN_STEP, isSmallRun, LOCAL_EMAIL_ATTEMPT_MS, SMALL_RUN_PATCH } from './small-runs.js';
+import { CHECK_IN_STEP, isSmallRun, LOCAL_EMAIL_ATTEMPT_MS, LOCAL_STEP_FAILURES_RECORDED, SMALL_RUN_PATCH } from './small-runs.js';
 import { describeProgress, initialProgress, progressQuery, type RegenerateProgress } from './progress.js';
 
 export { progressQuery, type RegenerateProgress } from './progress.js';
@@ -101,6 +103,8 @@ export async function regenerateReports(
   // Decided in the first activation as well, and only for small runs: a run that was big when
   // it started has no marker and replays big whatever the threshold becomes.
   const steps = isSmallRun(input) && patched(SMALL_RUN_PATCH) ? localSteps : activitySteps;
+  // A small run's step that fails for good reports its customers failed, as a big run's does.
+  const localFailuresRecorded = steps === localSteps && patched(LOCAL_STEP_FAILURES_RECORDED);
   const summary = resume?.summary ?? emptySummary(input);
   upsertSearchAttributes([
     { key: PERIOD, value: `${input.from}..${input.to}` },
@@ -141,7 +145,7 @@ export async function regenerateReports(
   const root = CancellationScope.current();
   await forEachBounded(groups, input.parallelism, () => root.consideredCancelled, async (group) => {
     // In-flight activities are never cut short: a cancel takes effect between them.
-    await CancellationScope.nonCancellable(() => processBatches(steps, group, firstBatchNumber + group.first, input, summary, checkInStep));
+    await CancellationScope.nonCancellable(() => processBatches(steps, group, firstBatchNumber + group.first, input, summary, { checkInStep, localFailuresRecorded }));
     progress.batchesDone += group.batches.length;
     progress.customersDone = summary.customersProcessed;
     progress.failures = summary.failures.length + summary.failuresNotListed;
@@ -191,7 +195,7 @@ async function processBatches(
   number: number,
   input: ResolvedRegenerateInput,
   summary: RegenerateReportsSummary,
-  checkInStep: boolean,
+  { checkInStep, localFailuresRecorded }: { checkInStep: boolean; localFailuresRecorded: boolean },
 ): Promise<void> {
   const { from, to, dryRun } = input;
   const label = describeGroup(group, number);
@@ -203,7 +207,7 @@ async function processBatches(
       : await steps.regenerateReportBatches.executeWithOptions(options, [{ batches: group.batches, from, to, dryRun, ...(checkInStep ? { refuseUnavailable: true } : {}) }]);
   } catch (error) {
     if (checkInStep) throwIfRefused(error);
-    for (const batch of group.batches) recordBatchFailure(summary, batch, 'regenerate', error);
+    for (const batch of group.batches) recordBatchFailure(summary, batch, 'regenerate', error, localFailuresRecorded);
     return;
   }
   summary.customersProcessed += regenerated.customerIds.length;
@@ -229,9 +233,9 @@ async function processBatches(
     // Range batches are recorded as ranges, so rerun-failed can expand every one: a list of
     // customer ids would be cut at MAX_LISTED_FAILURES, and the rest never re-run.
     if (group.batches.every((batch) => !('customerIds' in batch))) {
-      for (const batch of group.batches) recordBatchFailure(summary, batch, 'email', error);
+      for (const batch of group.batches) recordBatchFailure(summary, batch, 'email', error, localFailuresRecorded);
     } else {
-      recordBatchFailure(summary, { customerIds: regenerated.customerIds }, 'email', error);
+      recordBatchFailure(summary, { customerIds: regenerated.customerIds }, 'email', error, localFailuresRecorded);
     }
   }
 }
@@ -257,10 +261,16 @@ function throwIfRefused(error: unknown): void {
   }
 }
 
-/** A batch whose activity exhausted its retries: every customer in it is reported failed. */
-function recordBatchFailure(summary: RegenerateReportsSummary, batch: CustomerBatch, step: CustomerFailure['step'], error: unknown): void {
-  if (!(error instanceof ActivityFailure)) throw error;
-  const reason = error.cause?.message ?? error.message;
+/**
+ * A batch whose step failed for good (its retries exhausted, or a non-retryable failure): every
+ * customer in it is reported failed. An activity's failure arrives as an ActivityFailure; a
+ * local activity's (a small run's step) as the failure itself, which runs started before
+ * LOCAL_STEP_FAILURES_RECORDED let fail the run. Anything else is a bug, and fails the task.
+ */
+function recordBatchFailure(summary: RegenerateReportsSummary, batch: CustomerBatch, step: CustomerFailure['step'], error: unknown, localFailuresRecorded: boolean): void {
+  const stepFailed = error instanceof ActivityFailure || (localFailuresRecorded && error instanceof TemporalFailure && !isCancellation(error));
+  if (!stepFailed) throw error;
+  const reason = error instanceof ActivityFailure ? error.cause?.message ?? error.message : error.message;
   if ('customerIds' in batch) {
     recordFailures(summary, batch.customerIds.map((customerId) => ({ customerId, step, reason })));
   } else {

@@ -28,6 +28,14 @@ export const SMALL_RUN_PATCH = 'small-runs-as-local-activities';
 export const CHECK_IN_STEP = 'small-run-checks-customers-in-its-step';
 
 /**
+ * The patch marker of a small run whose steps, failing for good, report their customers failed
+ * (the run completes; rerun-failed re-runs them), as a big run's activities do. A local
+ * activity's failure reaches the workflow as the failure itself, not as an ActivityFailure,
+ * and runs started before it let that fail the whole run; they replay as they ran.
+ */
+export const LOCAL_STEP_FAILURES_RECORDED = 'small-run-step-failures-recorded';
+
+/**
  * How long one local email attempt may run. A local attempt hears nothing from the server (it
  * cannot heartbeat): besides a cancel of the run, only its own timeout stops it, a fifth of
  * this before it runs out (sendUntil). Another worker may start a second attempt once the

@@ -91,6 +91,18 @@ describe('the email step', () => {
     expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
+  it('a small run whose email step gives up for good completes and reports its customer failed, as a big run does', async () => {
+    const [customerId] = await customersWithOrders();
+    giveUpOnFailure = true;
+    env.sink.deferNext(1); // 451 for the one message: the attempt gives up for good
+    const { handle } = await startRegenerateReports(env.client, { customerIds: [customerId!], ...period }, { taskQueue: env.taskQueue, startedFrom: 'api', startedBy: 'test' });
+    expect(await handle.result()).toMatchObject({
+      customersProcessed: 1, emailsSent: 0, failures: [{ customerId, step: 'email', reason: expect.stringMatching(/^gave up after: /) }],
+    });
+    expect(await claimsLeft()).toBe(0);
+    expect(readMailbox(env.sink.dir)).toEqual([]);
+  });
+
   it('after the email step gave up (the SMTP server refused), its attempts released their own claims: rerun-failed sends the rest at once, exactly once', async () => {
     const expected = await customersWithOrders();
     giveUpOnFailure = true;
