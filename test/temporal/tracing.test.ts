@@ -147,8 +147,13 @@ describe('tracing: one run, one trace', () => {
       return [...children, ...children.flatMap(descendantsOf)];
     };
 
-    // Wait for the worker's spans: every email sent, every activity.
-    await receivedUntil(() => inTrace().filter((s) => s.name === 'smtp send').length >= emailsSent && activities.every((type) => inTrace().some((s) => s.name === `RunActivity:${type}`)));
+    // Wait for the worker's spans: every email sent, every activity, and the workflow's own
+    // spans (the run's and each StartActivity), which leave the sandbox through a sink and
+    // may arrive after the activities' on a loaded machine.
+    const named = (name: string) => inTrace().some((s) => s.name === name);
+    await receivedUntil(() => inTrace().filter((s) => s.name === 'smtp send').length >= emailsSent
+      && named('RunWorkflow:regenerateReports')
+      && activities.every((type) => named(`RunActivity:${type}`) && named(`StartActivity:${type}`)));
 
     const [run] = childrenOf(start!, 'RunWorkflow:regenerateReports');
     expect(run, `the workflow span is a child of the start span; trace: ${inTrace().map((s) => s.name).join(', ')}`).toBeDefined();
