@@ -32,7 +32,9 @@ export const WORKFLOW_INTERCEPTOR_MODULES: string[] = [
  * for each run it creates. The jobs' input contracts: building their zod schemas was ~11 ms of
  * every run (BENCHMARKS.md, "Small runs"). The SDK deep-freezes what a preloaded module exports,
  * so these export functions and plain data only, never a schema (test/pure/preloaded-modules.test.ts);
- * and they hold no per-run state, so sharing them cannot leak one run into another.
+ * and they hold no per-run state, so sharing them cannot leak one run into another (dates.ts's
+ * formatter cache is shared, and the same for every run). zod's own modules are shared and
+ * frozen with them: sandbox code must not call `z.config`, `.meta({ id })` or `.register()`.
  */
 export const PRELOADED_MODULES: string[] = ['contracts', 'daily-reports-contract', 'import-orders-contract', 'purge-old-reports-contract'].map(sourceFile);
 

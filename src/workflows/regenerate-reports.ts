@@ -3,7 +3,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   continueAsNew,
-  isCancellation,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -119,9 +118,10 @@ export async function regenerateReports(
   let checkInStep = false;
   if (input.customerIds) {
     batches = sliceIds(input.customerIds, input.batchSize);
-    // A small run whose customers fit one step lets that step check them before it writes: one
-    // local activity fewer. Decided here, in the first activation, before any local activity.
-    checkInStep = steps === localSteps && groupingDecidedFirst && groupsOf(batches, input).length === 1 && patched(CHECK_IN_STEP);
+    // A small run whose customers fit one batch lets its one step check them before it writes:
+    // one local activity fewer. One batch, so one transaction: a retried attempt never refuses
+    // after an earlier attempt committed part of the run. Decided in the first activation.
+    checkInStep = steps === localSteps && groupingDecidedFirst && batches.length === 1 && patched(CHECK_IN_STEP);
     if (!checkInStep) await refuseUnavailable(input.customerIds);
     progress.customersTotal = input.customerIds.length;
   } else {
@@ -262,13 +262,14 @@ function throwIfRefused(error: unknown): void {
 }
 
 /**
- * A batch whose step failed for good (its retries exhausted, or a non-retryable failure): every
- * customer in it is reported failed. An activity's failure arrives as an ActivityFailure; a
- * local activity's (a small run's step) as the failure itself, which runs started before
+ * A batch whose step failed for good (its retries exhausted, a non-retryable failure, a
+ * timeout): every customer in it is reported failed. An activity's failure arrives as an
+ * ActivityFailure, and so does a local activity's timeout or cancellation; a local activity's
+ * own failure (a small run's step) arrives as the failure itself, which runs started before
  * LOCAL_STEP_FAILURES_RECORDED let fail the run. Anything else is a bug, and fails the task.
  */
 function recordBatchFailure(summary: RegenerateReportsSummary, batch: CustomerBatch, step: CustomerFailure['step'], error: unknown, localFailuresRecorded: boolean): void {
-  const stepFailed = error instanceof ActivityFailure || (localFailuresRecorded && error instanceof TemporalFailure && !isCancellation(error));
+  const stepFailed = error instanceof ActivityFailure || (localFailuresRecorded && error instanceof TemporalFailure);
   if (!stepFailed) throw error;
   const reason = error instanceof ActivityFailure ? error.cause?.message ?? error.message : error.message;
   if ('customerIds' in batch) {

@@ -91,12 +91,13 @@ it('a small run naming a customer it may not run fails as before, from its one s
   expect(shape.patches).toContain(CHECK_IN_STEP);
 });
 
-it('a small run over several groups (batchSize 1) checks its customers first, in a local activity of its own', async () => {
-  const customerIds = await customersWithOrders(2);
-  const { handle } = await startRegenerateReports(env.client, { customerIds, ...period, batchSize: 1, sendEmail: false }, { taskQueue: env.taskQueue, startedFrom: 'api', startedBy: 'test' });
-  expect(await handle.result()).toMatchObject({ customersProcessed: 2, failures: [] });
+it('a small run over several batches checks its customers first, in a local activity of its own, even when one step takes them all', async () => {
+  const customerIds = await customersWithOrders(3);
+  // batchSize 1, parallelism 1: three batches in one group, each committed on its own.
+  const { handle } = await startRegenerateReports(env.client, { customerIds, ...period, batchSize: 1, parallelism: 1, sendEmail: false }, { taskQueue: env.taskQueue, startedFrom: 'api', startedBy: 'test' });
+  expect(await handle.result()).toMatchObject({ customersProcessed: 3, failures: [] });
   const shape = await shapeOf(handle);
-  expect(shape.localActivities).toEqual(['findUnavailableCustomers', 'regenerateReportBatches', 'regenerateReportBatches']);
+  expect(shape.localActivities).toEqual(['findUnavailableCustomers', 'regenerateReportBatches']);
   expect(shape.patches).toContain(SMALL_RUN_PATCH);
   expect(shape.patches).not.toContain(CHECK_IN_STEP);
 });
