@@ -48,7 +48,7 @@ export function renderBadInputMatrix(): string {
     'to record the refusal itself: `refused: …`, `failed: …`), the SMTP sink\'s mailbox holds the same messages,',
     'and the test\'s task queue holds the same runs. For the Temporal door, each refused run is FAILED with',
     'a non-retryable `ApplicationFailure` of type `InvalidInput`, and its history scheduled no activity',
-    'except `findUnavailableCustomers` (no regeneration, no email); a small run over one group checks',
+    'except `findUnavailableCustomers` (no regeneration, no email); a small run of one batch checks',
     'its customers in its one local regeneration step instead, which refuses before it writes anything.',
     '',
     `Limits (\`LIMITS\` in \`src/contracts.ts\`): a period of at most ${LIMITS.maxRangeDays} days, at most`,
