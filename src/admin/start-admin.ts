@@ -6,6 +6,7 @@ import type { Pool } from '../db/pool.js';
 import { configuredServices, type ServiceEndpoints } from '../dev/local-services.js';
 import { isListening } from '../dev/ports.js';
 import { healthTargets, lentClient } from '../health/health-targets.js';
+import { whenSettled } from '../health/temporal-call.js';
 import { AdminUsers } from '../services/admin-users.js';
 import type { TemporalSettings } from '../temporal/connection-settings.js';
 import type { AdminSettings } from './context.js';
@@ -81,6 +82,7 @@ export async function startAdminServer(options: StartAdminOptions): Promise<Runn
     url,
     close: async () => {
       await app.close();
+      if (connection) await whenSettled(client); // retries of status checks given up on
       await connection?.close(); // a lent client's connection is its owner's to close
     },
   };

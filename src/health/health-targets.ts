@@ -4,6 +4,7 @@ import type { ServiceEndpoints } from '../dev/local-services.js';
 import { declaredSchedules, type ScheduleDeclaration } from '../schedules.js';
 import type { TemporalSettings } from '../temporal/connection-settings.js';
 import type { TemporalTarget } from './temporal-health.js';
+import { whenSettled } from './temporal-call.js';
 
 /** What each part's failure should tell people to do, worded for this deployment (a configured service, or an embedded default). */
 export interface ServiceFixes {
@@ -85,7 +86,9 @@ export function connectForChecks(settings: TemporalSettings, timeoutMs: number):
     namespace: settings.namespace,
     connect: async () => {
       const connection = await Connection.connect({ ...settings.connectionOptions, connectTimeout: timeoutMs });
-      return { client: new Client({ connection, namespace: settings.namespace }), close: () => connection.close() };
+      const client = new Client({ connection, namespace: settings.namespace });
+      // Retries of calls the checks gave up on may still be on a timer: the channel stays open for them.
+      return { client, close: async () => { await whenSettled(client); await connection.close(); } };
     },
   };
 }

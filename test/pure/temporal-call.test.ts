@@ -7,7 +7,7 @@ import net from 'node:net';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckTimeoutError } from '../../src/health/check-result.js';
-import { temporalWithin } from '../../src/health/temporal-call.js';
+import { temporalWithin, whenSettled } from '../../src/health/temporal-call.js';
 
 const CANCELLED = 1; // gRPC's status code, which the SDK never retries
 /** The status of every call this connection ended, in order: the SDK's retry interceptor sees each. */
@@ -63,5 +63,28 @@ describe('temporalWithin', () => {
     expect(answer).toBe('done');
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(ended).toEqual([CANCELLED]);
+  });
+
+  it('a retry the SDK already has on a timer is waited for (whenSettled) before the connection closes: nothing throws after', async () => {
+    // Accepts and at once closes every connection: each attempt fails UNAVAILABLE at once, and
+    // the SDK's retry interceptor schedules the next on a timer the abort cannot reach.
+    const slam = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => slam.listen(0, '127.0.0.1', resolve));
+    const slamming = Connection.lazy({ address: `127.0.0.1:${(slam.address() as net.AddressInfo).port}` });
+    const slammed = new Client({ connection: slamming, namespace: 'default' });
+    const uncaught: Error[] = [];
+    const listener = (error: Error) => uncaught.push(error);
+    process.on('uncaughtException', listener);
+    try {
+      await expect(temporalWithin(slammed, 300, 'Temporal', () => slammed.workflowService.describeNamespace({ namespace: 'default' })))
+        .rejects.toThrow(CheckTimeoutError);
+      await whenSettled(slammed);
+      await slamming.close();
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // past any backoff left
+      expect(uncaught.map((error) => error.message)).toEqual([]); // without whenSettled: "Channel has been shut down"
+    } finally {
+      process.off('uncaughtException', listener);
+      await new Promise((resolve) => slam.close(resolve));
+    }
   });
 });
