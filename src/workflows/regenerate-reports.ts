@@ -140,7 +140,7 @@ export async function regenerateReports(
   report();
   // Runs started before batches were grouped replay their history one batch per activity.
   const groups = groupingDecidedFirst || patched(GROUPED_BATCHES)
-    ? groupsOf(batches, input)
+    ? groupBatches(batches, input.parallelism, input.batchesPerActivity ?? DEFAULTS.batchesPerActivity)
     : batches.map((batch, first): BatchGroup => ({ first, batches: [batch], legacy: true }));
   const root = CancellationScope.current();
   await forEachBounded(groups, input.parallelism, () => root.consideredCancelled, async (group) => {
@@ -174,10 +174,6 @@ export async function regenerateReports(
  */
 const GROUPING_DECIDED_FIRST = 'grouping-decided-before-planning';
 const GROUPED_BATCHES = 'several-batches-per-activity';
-
-function groupsOf(batches: CustomerBatch[], input: ResolvedRegenerateInput): BatchGroup[] {
-  return groupBatches(batches, input.parallelism, input.batchesPerActivity ?? DEFAULTS.batchesPerActivity);
-}
 
 function describeGroup(group: BatchGroup, number: number): string {
   const { batches } = group;

@@ -21,7 +21,8 @@ export const SMALL_RUN_PATCH = 'small-runs-as-local-activities';
 
 /**
  * The patch marker of a small run over one batch, which checks its customers inside its one
- * regenerate step (before the step writes anything) instead of in a local activity of its own: ~9 ms of a one-customer run (BENCHMARKS.md, "Small runs"). Runs started before it
+ * regenerate step (before the step writes anything) instead of in a local activity of its
+ * own: ~9 ms of a one-customer run (BENCHMARKS.md, "Small runs"). Runs started before it
  * replay their separate check.
  */
 export const CHECK_IN_STEP = 'small-run-checks-customers-in-its-step';
