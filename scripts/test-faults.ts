@@ -66,6 +66,7 @@ runMain(async () => {
     await stack.close();
   }
   if (results.length > 0) console.log(`\n${formatTable(results)}\n`);
+  for (const r of results.filter((r) => r.diagnosis)) console.log(`${r.scenario}, where it stuck:\n${r.diagnosis}\n`);
   if (importResults.length > 0) console.log(`\n${formatImportTable(importResults)}\n`);
   if (alertResults.length > 0) console.log(`\n${formatAlertTable(alertResults)}\n`);
   const failed = [

@@ -21,6 +21,7 @@ describe('faults (reduced suite)', () => {
     const scenario = SCENARIOS.find((s) => s.name === name)!;
     const result = await runScenario(stack, scenario, 300, logger);
     console.log(formatTable([result]));
+    if (result.diagnosis) console.log(result.diagnosis);
     expect(violations(result)).toEqual([]);
     expect(result.readerPolls).toBeGreaterThan(10); // the torn-read watcher really watched
   }, 660_000);

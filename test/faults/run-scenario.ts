@@ -29,6 +29,8 @@ export interface ScenarioResult extends InvariantReport {
   /** The scenario's rule: two live senders, not a lost "250", so a same-id redelivery is a duplicate too. */
   sameIdRedeliveriesAreDuplicates: boolean;
   error?: string;
+  /** When a run did not finish: each open run's last history events and each worker's last log lines. */
+  diagnosis?: string;
 }
 
 export const FROM = '2026-11-08';
@@ -103,6 +105,7 @@ export async function runScenario(stack: FaultStack, scenario: Scenario, custome
   } catch (e) {
     error = (e as Error).message;
   }
+  const diagnosis = completed ? undefined : await diagnose(handles, workers, started);
   const seconds = (Date.now() - started) / 1000;
   // A stuck run must not outlive its scenario (the next one would be refused as a duplicate).
   for (const handle of [...handles, ...(main && !handles.includes(main) ? [main] : [])]) await handle.terminate('fault scenario over').catch(() => undefined);
@@ -123,7 +126,7 @@ export async function runScenario(stack: FaultStack, scenario: Scenario, custome
   if (!error) fs.rmSync(mailDir, { recursive: true, force: true });
   return {
     scenario: scenario.name, completed, ...invariants, tornReads: torn, readerPolls: polls, deadlocks, seconds,
-    sameIdRedeliveriesAreDuplicates: Boolean(scenario.sameIdRedeliveriesAreDuplicates), error,
+    sameIdRedeliveriesAreDuplicates: Boolean(scenario.sameIdRedeliveriesAreDuplicates), error, diagnosis,
   };
 }
 
@@ -164,6 +167,38 @@ async function whereStuck(handles: WorkflowHandle[]): Promise<string> {
       `${a.activityType?.name} attempt ${a.attempt} (${a.state}${a.lastFailure?.message ? `, last failure: ${a.lastFailure.message}` : ''})`).join('; ')}`);
   }
   return parts.join(' | ') || 'every run closed meanwhile';
+}
+
+/**
+ * The evidence a stuck run leaves, for the CI log (which keeps nothing else): the last events
+ * of each run's history, seconds after the scenario started, and each worker's last log lines.
+ */
+async function diagnose(handles: WorkflowHandle[], workers: ScenarioWorker[], started: number): Promise<string> {
+  const parts: string[] = [];
+  for (const handle of handles) {
+    const history = await handle.fetchHistory().catch((e: Error) => e);
+    if (history instanceof Error) {
+      parts.push(`${handle.workflowId}: no history (${history.message})`);
+      continue;
+    }
+    const events = history.events ?? [];
+    const lines = events.slice(-15).map((event) => {
+      const time = event.eventTime;
+      const at = time?.seconds ? `${(Number(time.seconds) + (time.nanos ?? 0) / 1e9 - started / 1000).toFixed(2)} s` : '?';
+      const failure = event.workflowTaskFailedEventAttributes?.failure?.message ?? event.activityTaskFailedEventAttributes?.failure?.message
+        ?? event.activityTaskTimedOutEventAttributes?.failure?.message;
+      return `  #${event.eventId} ${at} ${eventKind(event)}${failure ? `: ${failure}` : ''}`;
+    });
+    parts.push(`${handle.workflowId}: ${events.length} events, the last:\n${lines.join('\n')}`);
+  }
+  workers.forEach((worker, i) => parts.push(`worker ${i + 1} (pid ${worker.pid}) logged, last:\n${worker.logTail() || '  (nothing)'}`));
+  return parts.join('\n');
+}
+
+/** An event's kind, read off the one attributes field it has set (@temporalio/proto, with the enum, is not our dependency). */
+function eventKind(event: object): string {
+  const [key] = Object.entries(event).find(([name, value]) => name.endsWith('EventAttributes') && value) ?? ['?'];
+  return key.replace(/EventAttributes$/, '');
 }
 
 const daysIn = (period: Period) => (Date.parse(period.to) - Date.parse(period.from)) / 86_400_000 + 1;

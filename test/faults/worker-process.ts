@@ -8,7 +8,11 @@ export interface WorkerProcess {
   /** kill -9: no shutdown, no draining, in-flight activities simply vanish. */
   crash(): Promise<void>;
   stop(): Promise<void>;
+  /** The last lines it logged (warnings and errors, stdout and stderr): what a stuck scenario reports. */
+  logTail(): string;
 }
+
+const LOG_TAIL_CHARS = 4_000;
 
 /**
  * Our real worker (`scripts/worker.ts`) as a separate OS process. Started with
@@ -20,21 +24,25 @@ export async function startWorkerProcess(env: Record<string, string>, cwd?: stri
     ...(cwd ? { cwd } : {}),
     // Several run at once: none serves metrics (each would need a METRICS_PORT of its own).
     env: { ...process.env, LOG_LEVEL: 'warn', LOG_PRETTY: 'false', METRICS_PORT: '0', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  let log = '';
+  // Only the tail is kept: a worker logging for minutes must not grow the test's memory.
+  const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-LOG_TAIL_CHARS));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // The worker is ready once Temporal sees it polling; give it a moment, and fail fast if it dies.
   await Promise.race([
     new Promise((resolve) => setTimeout(resolve, 2_500)),
     exited.then(() => {
-      throw new Error(`worker exited at start: ${stderr}`);
+      throw new Error(`worker exited at start: ${log}`);
     }),
   ]);
   return {
     pid: child.pid!,
     identity: `${child.pid}@${os.hostname()}`,
+    logTail: () => log,
     crash: async () => {
       child.kill('SIGKILL');
       await exited;
