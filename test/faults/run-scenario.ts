@@ -191,7 +191,10 @@ async function diagnose(handles: WorkflowHandle[], workers: ScenarioWorker[], st
     });
     parts.push(`${handle.workflowId}: ${events.length} events, the last:\n${lines.join('\n')}`);
   }
-  workers.forEach((worker, i) => parts.push(`worker ${i + 1} (pid ${worker.pid}) logged, last:\n${worker.logTail() || '  (nothing)'}`));
+  workers.forEach((worker, i) => {
+    const ended = worker.ended();
+    parts.push(`worker ${i + 1} (pid ${worker.pid}, ${ended ? `ended: ${ended}` : 'still running'}) logged, last:\n${worker.logTail() || '  (nothing)'}`);
+  });
   return parts.join('\n');
 }
 

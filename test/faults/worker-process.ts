@@ -10,6 +10,8 @@ export interface WorkerProcess {
   stop(): Promise<void>;
   /** The last lines it logged (warnings and errors, stdout and stderr): what a stuck scenario reports. */
   logTail(): string;
+  /** How it ended, if it has: 'exit code 1', 'signal SIGKILL'. */
+  ended(): string | undefined;
 }
 
 const LOG_TAIL_CHARS = 4_000;
@@ -43,6 +45,7 @@ export async function startWorkerProcess(env: Record<string, string>, cwd?: stri
     pid: child.pid!,
     identity: `${child.pid}@${os.hostname()}`,
     logTail: () => log,
+    ended: () => (child.exitCode !== null ? `exit code ${child.exitCode}` : child.signalCode !== null ? `signal ${child.signalCode}` : undefined),
     crash: async () => {
       child.kill('SIGKILL');
       await exited;
