@@ -22,6 +22,8 @@ export interface BenchStack {
   /** URL of the server's `postgres` database, for CREATE/DROP DATABASE. */
   adminUrl: string;
   temporal: TemporalSettings;
+  /** The dev server's process, when the bench started one (TEMPORAL_ADDRESS unset). */
+  temporalPid?: number;
   stop(): Promise<void>;
 }
 
@@ -50,16 +52,18 @@ export async function startBenchStack(options: BenchStackOptions, logger: Logger
     await migrate(databaseUrl.toString(), logger);
 
     const temporal = loadTemporalSettings();
+    let temporalPid: number | undefined;
     if (!temporal.remote) {
       const server = await startTemporalDevServer(
         { dataDir: path.resolve(options.dataDir), port: options.temporalPort, uiPort: options.temporalPort + 1000 },
         logger,
       );
       stops.push(server.stop);
+      temporalPid = server.pid;
       temporal.address = server.address;
       temporal.connectionOptions = { ...temporal.connectionOptions, address: server.address };
     }
-    return { databaseUrl: databaseUrl.toString(), adminUrl, temporal, stop };
+    return { databaseUrl: databaseUrl.toString(), adminUrl, temporal, ...(temporalPid !== undefined ? { temporalPid } : {}), stop };
   } catch (error) {
     await stop();
     throw error;

@@ -18,6 +18,7 @@ import { composeAllMessages, countSink, freshSink, mailDir, pooledTransport, raw
 import { DBOS_CONFIGURATION, DbosVariant } from './dbos-variant.js';
 import { GraphileVariant } from './graphile-variant.js';
 import { PG_BOSS_CONFIGURATION, PgBossVariant } from './pg-boss-variant.js';
+import { CpuMeter, localPostmasterPid, reportBenchSources } from './cpu-meter.js';
 import { withElapsed } from './progress.js';
 import { REGENERATE_VARIANTS, goals, latencyTable, perRoundTable, regenerateTable, table, formatMs, type BenchResults, type Latency, type RegenerateVariant, type SkippableVariant } from './results.js';
 import { naiveLoop, sqlBatchedParallel, sqlOneStatement } from './sql-variants.js';
@@ -146,6 +147,7 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
       durable_jobs: () =>
         durableRun(client, taskQueue, durableInput, { label: 'durable_jobs', customers: activeIds.length }),
     };
+    const cpu = new CpuMeter(reportBenchSources({ postgres: await localPostmasterPid(checks), devServer: stack.temporalPid, worker: worker.pid }), cores);
     const samples = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Partial<Record<RegenerateVariant, number[]>>;
     let reference: ReportCheck | undefined;
     let lastDurable: DurableRun | undefined;
@@ -156,7 +158,7 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
       for (const variant of order) {
         await resetReports(checks);
         const started = performance.now();
-        const outcome = await run[variant]();
+        const { result: outcome, spent } = await cpu.measure(variant, run[variant]);
         const ms = performance.now() - started;
         const check = await checkReports(checks, period);
         reference ??= check;
@@ -171,7 +173,7 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
           lastDurable = outcome;
         }
         samples[variant]!.push(ms);
-        say(`  verified ${variant.padEnd(21)} ${formatMs(ms).padStart(9)}  ${check.rows} rows = ${activeIds.length} x ${spec.days}, content = reference`);
+        say(`  verified ${variant.padEnd(21)} ${formatMs(ms).padStart(9)}  ${check.rows} rows = ${activeIds.length} x ${spec.days}, content = reference; cpu-s: ${CpuMeter.describe(spent)}`);
       }
     }
     const medians = Object.fromEntries(variants.map((v) => [`${v}_ms`, round(median(samples[v]!))])) as BenchResults['regenerate'];
@@ -259,6 +261,7 @@ export async function runBench(options: BenchOptions, config: Config, logger: Lo
     say(`\n${spec.customers} customers (${activeIds.length} active), ${seeded.orders} orders, ${spec.days} days, median of ${options.repeat}`);
     say(regenerateTable(samples, medians, activeIds.length));
     if (options.repeat > 1) say(`\ndurable_jobs round by round (each ratio within one round)\n${perRoundTable(samples)}`);
+    say(`\nCPU seconds by process while each variant ran (medians of the rounds; the machine has ${cores} cores)\n${cpu.table()}`);
     say(`\n${latencyTable(results, `${sample.length} runs x ${options.repeat} rounds each, medians of the rounds' p50 and p95`)}`);
     const emailWorkflowRow = emailWorkflow
       ? [['email workflow (regenerate + email)', `${formatMs(emailWorkflow.run.ms)} total; ${round((messages.length / emailWorkflow.run.ms) * 1000)} /s incl. regeneration; ` +

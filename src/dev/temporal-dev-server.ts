@@ -15,6 +15,8 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl: string;
+  /** The server's process, when this process started it (the bench reads its CPU time). */
+  pid?: number;
   /** Stops the server if this process started it; a reused server keeps running. */
   stop(): Promise<void>;
 }
@@ -71,6 +73,7 @@ export async function startTemporalDevServer(options: DevServerOptions, logger: 
   return {
     address,
     uiUrl,
+    ...(child.pid !== undefined ? { pid: child.pid } : {}),
     stop: async () => {
       if (exited !== null) return;
       const gone = new Promise((resolve) => child.once('exit', resolve));

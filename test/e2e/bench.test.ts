@@ -83,6 +83,13 @@ it('npm run bench runs every variant on a tiny data set and writes bench-results
     expect(output).toMatch(new RegExp(`verified ${variant} +\\S+ \\S+ +171 rows = 57 x 3, content = reference`));
   }
   if (!withPgBoss) expect(output).not.toMatch(/verified pg_boss/);
+  // CPU seconds by process for each variant. The embedded PostgreSQL runs on this machine, so it
+  // is found and read (DATABASE_URL's server may not); the dev server is the test run's
+  // (TEMPORAL_ADDRESS), not one the bench started, so it is left out.
+  const cpuTable = output.slice(output.indexOf('CPU seconds by process while each variant ran'));
+  const postgresColumn = process.env.DATABASE_URL ? '(?:postgres \\(cpu-s\\) +\\| )?' : 'postgres \\(cpu-s\\) +\\| ';
+  expect(cpuTable).toMatch(new RegExp(`^\\| variant +\\| ${postgresColumn}worker \\(cpu-s\\) +\\| bench process \\(cpu-s\\) +\\| all \\(cpu-s\\) +\\| core-s \\(wall x \\d+\\) +\\|$`, 'm'));
+  for (const variant of variants) expect(cpuTable).toMatch(new RegExp(`^\\| ${variant} +\\| \\d+\\.\\d\\d +\\|`, 'm'));
   // The DBOS runs are in DBOS's own system database: one all-customer workflow and five one-customer ones, all finished.
   const dbos = new pg.Client({ connectionString: Object.assign(new URL(adminUrl), { pathname: `/${dbosDatabase}` }).toString() });
   await dbos.connect();
