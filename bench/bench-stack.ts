@@ -22,7 +22,7 @@ export interface BenchStack {
   /** URL of the server's `postgres` database, for CREATE/DROP DATABASE. */
   adminUrl: string;
   temporal: TemporalSettings;
-  /** The dev server's process, when the bench started one (TEMPORAL_ADDRESS unset). */
+  /** The dev server's process, when the bench started one (not with TEMPORAL_ADDRESS set, nor when it reused one already listening). */
   temporalPid?: number;
   stop(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Pool } from '../src/db/pool.js';
-import { cpuSecondsOfTree } from './cpu-time.js';
+import { cpuSecondsOfTree, postmasterPid } from './cpu-time.js';
 import { median } from './stats.js';
 import { table } from './results.js';
 
@@ -58,16 +58,22 @@ export function ownCpuSeconds(): number {
 }
 
 /**
- * The postmaster serving `pool`, when it runs on this machine: the parent of one of its
- * backends. Undefined for a server elsewhere (DATABASE_URL): a backend pid read there could
- * name an unrelated local process, so both must be PostgreSQL's.
+ * The postmaster serving `pool`, when it runs on this machine: the pid its data directory's
+ * `postmaster.pid` names, if that file is readable here, is a `postgres` process, and is the
+ * parent of this connection's backend. Otherwise (a server elsewhere, in a container, or a
+ * role that may not read `data_directory`) undefined: a pid from another machine's process
+ * table could name an unrelated local process.
  */
 export async function localPostmasterPid(pool: Pool): Promise<number | undefined> {
-  const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-  const backend = rows[0]?.pid;
-  if (backend === undefined || !isPostgres(backend)) return undefined;
-  const parent = Number(/^PPid:\s+(\d+)$/m.exec(readProc(backend, 'status'))?.[1]);
-  return parent > 1 && isPostgres(parent) ? parent : undefined;
+  try {
+    const { rows } = await pool.query<{ backend: number; dir: string }>(`SELECT pg_backend_pid() AS backend, current_setting('data_directory') AS dir`);
+    const { backend, dir } = rows[0]!;
+    const postmaster = postmasterPid(dir);
+    const parent = Number(/^PPid:\s+(\d+)$/m.exec(readProc(backend, 'status'))?.[1]);
+    return postmaster > 1 && parent === postmaster && readProc(postmaster, 'comm').trim() === 'postgres' ? postmaster : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function readProc(pid: number, file: string): string {
@@ -77,8 +83,6 @@ function readProc(pid: number, file: string): string {
     return '';
   }
 }
-
-const isPostgres = (pid: number) => readProc(pid, 'cmdline').includes('postgres');
 
 /** The sources the report bench reads: each present only when its process is on this machine. */
 export function reportBenchSources(processes: { postgres?: number; devServer?: number; worker: number }): CpuSources {

@@ -105,8 +105,8 @@ export async function runScenario(stack: FaultStack, scenario: Scenario, custome
   } catch (e) {
     error = (e as Error).message;
   }
-  const diagnosis = completed ? undefined : await diagnose(handles, workers, started);
   const seconds = (Date.now() - started) / 1000;
+  const diagnosis = completed ? undefined : await diagnose(handles, workers, started);
   // A stuck run must not outlive its scenario (the next one would be refused as a duplicate).
   for (const handle of [...handles, ...(main && !handles.includes(main) ? [main] : [])]) await handle.terminate('fault scenario over').catch(() => undefined);
   let torn = 0;
@@ -176,7 +176,10 @@ async function whereStuck(handles: WorkflowHandle[]): Promise<string> {
 async function diagnose(handles: WorkflowHandle[], workers: ScenarioWorker[], started: number): Promise<string> {
   const parts: string[] = [];
   for (const handle of handles) {
-    const history = await handle.fetchHistory().catch((e: Error) => e);
+    // Temporal itself may be what is down: each read gets 10 s, not the client's retries.
+    const status = await within(10_000, handle.describe()).then((d) => d.status.name, () => 'unknown');
+    if (status !== 'RUNNING' && status !== 'unknown') continue;
+    const history = await within(10_000, handle.fetchHistory()).catch((e: Error) => e);
     if (history instanceof Error) {
       parts.push(`${handle.workflowId}: no history (${history.message})`);
       continue;
@@ -196,6 +199,12 @@ async function diagnose(handles: WorkflowHandle[], workers: ScenarioWorker[], st
     parts.push(`worker ${i + 1} (pid ${worker.pid}, ${ended ? `ended: ${ended}` : 'still running'}) logged, last:\n${worker.logTail() || '  (nothing)'}`);
   });
   return parts.join('\n');
+}
+
+function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** An event's kind, read off the one attributes field it has set (@temporalio/proto, with the enum, is not our dependency). */

@@ -29,10 +29,14 @@ export async function startWorkerProcess(env: Record<string, string>, cwd?: stri
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
-  // Only the tail is kept: a worker logging for minutes must not grow the test's memory.
-  const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-LOG_TAIL_CHARS));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  // Only the tail is kept, from a line's start: a worker logging for minutes must not grow the test's memory.
+  const keep = (chunk: string) => {
+    log += chunk;
+    if (log.length <= LOG_TAIL_CHARS) return;
+    const lineStart = log.indexOf('\n', log.length - LOG_TAIL_CHARS);
+    log = lineStart === -1 ? log.slice(-LOG_TAIL_CHARS) : log.slice(lineStart + 1);
+  };
+  for (const stream of [child.stdout!, child.stderr!]) stream.setEncoding('utf8').on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // The worker is ready once Temporal sees it polling; give it a moment, and fail fast if it dies.
   await Promise.race([
