@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createPool, type Pool } from '../../src/db/pool.js';
+import { withTimeout } from '../../src/health/check-result.js';
 import { startSmtpSink } from '../../src/dev/smtp-sink.js';
 import { DemoData } from '../../src/services/demo-data.js';
 import { ReportRegeneration } from '../../src/services/report-regeneration.js';
@@ -177,9 +178,9 @@ async function diagnose(handles: WorkflowHandle[], workers: ScenarioWorker[], st
   const parts: string[] = [];
   for (const handle of handles) {
     // Temporal itself may be what is down: each read gets 10 s, not the client's retries.
-    const status = await within(10_000, handle.describe()).then((d) => d.status.name, () => 'unknown');
+    const status = await withTimeout(10_000, 'describe', handle.describe()).then((d) => d.status.name, () => 'unknown');
     if (status !== 'RUNNING' && status !== 'unknown') continue;
-    const history = await within(10_000, handle.fetchHistory()).catch((e: Error) => e);
+    const history = await withTimeout(10_000, 'the history', handle.fetchHistory()).catch((e: Error) => e);
     if (history instanceof Error) {
       parts.push(`${handle.workflowId}: no history (${history.message})`);
       continue;
@@ -199,12 +200,6 @@ async function diagnose(handles: WorkflowHandle[], workers: ScenarioWorker[], st
     parts.push(`worker ${i + 1} (pid ${worker.pid}, ${ended ? `ended: ${ended}` : 'still running'}) logged, last:\n${worker.logTail() || '  (nothing)'}`);
   });
   return parts.join('\n');
-}
-
-function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms)));
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** An event's kind, read off the one attributes field it has set (@temporalio/proto, with the enum, is not our dependency). */
